@@ -1,0 +1,120 @@
+//! The command-line surface: argument definitions (clap) and the dispatch from a parsed
+//! command to the module that does the work. This surface is kept stable; later features
+//! add subcommands. Every command ends in an `ExitCode` of the documented meaning
+//! (0 success, also a clean stop at the quota; 1 runtime failure; 2 usage or config error).
+
+pub mod api;
+pub mod auth;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::quota::Edition;
+use crate::zoho::module::Module;
+
+/// Exit code for a runtime failure.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for a usage or configuration error.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zoho-sync",
+    version,
+    about = "Mirror a Zoho Support organisation into PostgreSQL inside the daily API quota"
+)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, value_name = "FILE", default_value = "sync.toml")]
+    pub config: PathBuf,
+
+    /// How log lines are written (to stderr).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// More log detail (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Less log detail (-q warnings only, -qq errors only).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub quiet: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the built-in emulator of the Zoho Support API.
+    Emulator(EmulatorArgs),
+    /// Zoho Accounts authtokens.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run one API method against the configured portal and print the answer.
+    Api(ApiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: SocketAddr,
+    /// An emulator configuration file (TOML or JSON): portals, departments, users, data.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Seed of the deterministic data generator.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Records per module, e.g. `requests=100000,contacts=500`.
+    #[arg(long, value_name = "MODULE=N,...", value_delimiter = ',', value_parser = parse_module_count)]
+    pub records: Vec<(Module, u64)>,
+    /// Edition of the portal's organisation.
+    #[arg(long)]
+    pub edition: Option<Edition>,
+    /// User licences of the portal's organisation (paid editions).
+    #[arg(long)]
+    pub licences: Option<u32>,
+    /// The authtoken the portal's admin user holds.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The portal name.
+    #[arg(long)]
+    pub portal: Option<String>,
+    /// The department name.
+    #[arg(long)]
+    pub department: Option<String>,
+}
+
+fn parse_module_count(text: &str) -> Result<(Module, u64), String> {
+    let (module, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not MODULE=N"))?;
+    let module = module.parse::<Module>().map_err(|e| e.to_string())?;
+    let count = count
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{count}` is not a record count"))?;
+    Ok((module, count))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Generate an authtoken (API mode) and print it.
+    Token(auth::TokenArgs),
+}
+
+pub use api::ApiArgs;
+
+/// Parses the command line; clap itself exits with 2 on a usage error.
+pub fn parse() -> Cli {
+    Cli::parse()
+}

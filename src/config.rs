@@ -1,0 +1,218 @@
+//! The configuration: `sync.toml` (or built-in defaults when the default file is absent),
+//! overridden by `ZOHO_SYNC__SECTION__KEY` environment variables, `DATABASE_URL` and the
+//! organisations' token variables. The file is read once, at start, into checked types:
+//! a bad value fails with the path of its key and what is wrong with it, and the rest of
+//! the program only sees valid settings.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use url::Url;
+
+use crate::quota::{DayRule, Edition};
+use crate::zoho::client::ClientSettings;
+use crate::zoho::module::{Format, Module};
+use crate::zoho::retry::RetryPolicy;
+use crate::zoho::secret::Secret;
+
+/// The configuration file's path when `--config` is not given.
+pub const DEFAULT_PATH: &str = "sync.toml";
+
+/// The built-in configuration, used when the default file does not exist: the local
+/// emulator's demo portal and the local PostgreSQL.
+pub const BUILT_IN: &str = include_str!("../sync.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {detail}")]
+    Read { path: PathBuf, detail: String },
+    #[error("config key `{key}`: {detail}")]
+    Key { key: String, detail: String },
+    #[error("config: {0}")]
+    Other(String),
+}
+
+fn key_error(key: impl Into<String>, detail: impl Into<String>) -> ConfigError {
+    ConfigError::Key {
+        key: key.into(),
+        detail: detail.into(),
+    }
+}
+
+/// The whole, checked configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub api: ApiConfig,
+    pub organisations: Vec<OrganisationConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    /// May hold a password, hence a `Secret`.
+    pub url: Secret,
+    pub schema: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    pub base_url: Url,
+    pub accounts_url: Url,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+}
+
+/// Where an organisation's authtoken comes from; never inline in the file.
+#[derive(Clone, Debug)]
+pub struct TokenSource {
+    pub env: String,
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OrganisationConfig {
+    pub name: String,
+    pub portal: String,
+    pub departments: Vec<String>,
+    pub edition: Edition,
+    pub licences: u32,
+    /// The day's request limit: explicit, or from the edition and licences.
+    pub daily_limit: u32,
+    /// Requests per day left for the organisation's other integrations.
+    pub reserve: u32,
+    pub token: TokenSource,
+    pub format: Format,
+    pub data_time_zone: Tz,
+    pub day_rule: DayRule,
+    /// Modules to sync, highest priority (lowest number) first.
+    pub modules: Vec<(Module, u32)>,
+}
+
+impl Config {
+    /// Loads `path`; if it is the default path and does not exist, the built-in defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_PATH) =>
+            {
+                BUILT_IN.to_string()
+            }
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                })
+            }
+        };
+        Config::from_toml(&text, std::env::vars())
+    }
+
+    /// Parses TOML text with the given environment applied on top.
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let overrides: std::collections::HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("ZOHO_SYNC__"))
+            .cloned()
+            .collect();
+        let built = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("ZOHO_SYNC")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(overrides)),
+            )
+            .build()
+            .map_err(|e| ConfigError::Other(e.to_string()))?;
+        let value: serde_json::Value = built
+            .try_deserialize()
+            .map_err(|e| ConfigError::Other(e.to_string()))?;
+        let raw: raw::File = serde_path_to_error::deserialize(value)
+            .map_err(|e| key_error(e.path().to_string(), e.inner().to_string()))?;
+        let database_url = env
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .map(|(_, v)| v.clone());
+        raw.check(database_url)
+    }
+
+    pub fn organisation(&self, name: Option<&str>) -> Result<&OrganisationConfig, ConfigError> {
+        match name {
+            None => self
+                .organisations
+                .first()
+                .ok_or_else(|| key_error("organisations", "no organisation is configured")),
+            Some(name) => self
+                .organisations
+                .iter()
+                .find(|o| o.name == name)
+                .ok_or_else(|| {
+                    key_error("organisations", format!("no organisation named `{name}`"))
+                }),
+        }
+    }
+
+    /// The wire client's settings for one organisation and department (first ones by default).
+    pub fn client_settings(
+        &self,
+        org: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<ClientSettings, ConfigError> {
+        let org = self.organisation(org)?;
+        let department = match department {
+            Some(d) => d.to_string(),
+            None => org.departments.first().cloned().unwrap_or_default(),
+        };
+        Ok(ClientSettings {
+            base_url: self.api.base_url.clone(),
+            format: org.format,
+            portal: org.portal.clone(),
+            department,
+            authtoken: org.token.resolve(&org.name)?,
+            timeout: self.api.timeout,
+            connect_timeout: self.api.connect_timeout,
+            max_body_bytes: self.api.max_body_bytes,
+            retry: self.api.retry,
+        })
+    }
+}
+
+impl TokenSource {
+    /// Reads the token: the environment variable wins over the file.
+    pub fn resolve(&self, org: &str) -> Result<Secret, ConfigError> {
+        if let Ok(token) = std::env::var(&self.env) {
+            if !token.trim().is_empty() {
+                return Ok(Secret::new(token.trim()));
+            }
+        }
+        if let Some(path) = &self.file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            return Ok(Secret::new(text.trim()));
+        }
+        Err(key_error(
+            format!("organisations.{org}.authtoken_env"),
+            format!(
+                "no authtoken: set the environment variable {} (or authtoken_file)",
+                self.env
+            ),
+        ))
+    }
+}
+
+mod raw;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,352 @@
+//! The configuration file as written (serde shapes, unknown keys refused) and its check
+//! into the typed `Config`: every rule a value must follow is enforced here, with the
+//! key's path in the error.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use url::Url;
+
+use super::{
+    key_error, ApiConfig, Config, ConfigError, DatabaseConfig, OrganisationConfig, TokenSource,
+};
+use crate::quota::{DayRule, Edition};
+use crate::zoho::module::{Format, Module};
+use crate::zoho::retry::RetryPolicy;
+use crate::zoho::secret::Secret;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct File {
+    #[serde(default)]
+    database: Database,
+    #[serde(default)]
+    api: Api,
+    #[serde(default)]
+    organisations: Vec<Organisation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Database {
+    #[serde(default = "default_database_url")]
+    url: String,
+    #[serde(default = "default_schema")]
+    schema: String,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            url: default_database_url(),
+            schema: default_schema(),
+        }
+    }
+}
+
+fn default_database_url() -> String {
+    "postgres://postgres@127.0.0.1:5432/postgres".into()
+}
+
+fn default_schema() -> String {
+    "zoho".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Api {
+    base_url: String,
+    accounts_url: String,
+    timeout_secs: u64,
+    connect_timeout_secs: u64,
+    max_body_mib: u64,
+    concurrency: usize,
+    retry: Retry,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api {
+            base_url: "https://support.zoho.com".into(),
+            accounts_url: "https://accounts.zoho.com".into(),
+            timeout_secs: 30,
+            connect_timeout_secs: 10,
+            max_body_mib: 32,
+            concurrency: 4,
+            retry: Retry::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Retry {
+    max_retries: u32,
+    initial_delay_ms: u64,
+    max_delay_ms: u64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        let policy = RetryPolicy::default();
+        Retry {
+            max_retries: policy.max_retries,
+            initial_delay_ms: policy.initial_delay.as_millis() as u64,
+            max_delay_ms: policy.max_delay.as_millis() as u64,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Organisation {
+    name: String,
+    portal: String,
+    departments: Vec<String>,
+    edition: Edition,
+    #[serde(default = "one")]
+    licences: u32,
+    daily_limit: Option<u32>,
+    #[serde(default)]
+    reserve: Reserve,
+    #[serde(default = "default_token_env")]
+    authtoken_env: String,
+    authtoken_file: Option<PathBuf>,
+    #[serde(default)]
+    format: Format,
+    #[serde(default = "default_zone")]
+    data_time_zone: String,
+    #[serde(default)]
+    day_rule: DayRule,
+    #[serde(default)]
+    modules: BTreeMap<String, ModuleSettings>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_token_env() -> String {
+    "ZOHO_AUTHTOKEN".into()
+}
+
+fn default_zone() -> String {
+    "UTC".into()
+}
+
+/// `reserve = 25` (requests) or `reserve = "10%"` (of the daily limit).
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum Reserve {
+    #[default]
+    None,
+    Absolute(u32),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleSettings {
+    #[serde(default = "one")]
+    priority: u32,
+}
+
+impl File {
+    pub(super) fn check(self, database_url: Option<String>) -> Result<Config, ConfigError> {
+        let schema = self.database.schema;
+        let schema_ok = !schema.is_empty()
+            && schema.len() <= 63
+            && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !schema_ok {
+            return Err(key_error(
+                "database.schema",
+                format!("`{schema}` is not a plain lower-case SQL identifier"),
+            ));
+        }
+        let database = DatabaseConfig {
+            url: Secret::new(database_url.unwrap_or(self.database.url)),
+            schema,
+        };
+        let api = self.api.check()?;
+        if self.organisations.is_empty() {
+            return Err(key_error(
+                "organisations",
+                "at least one organisation is needed",
+            ));
+        }
+        let mut organisations = Vec::new();
+        for (i, org) in self.organisations.into_iter().enumerate() {
+            let checked = org.check(&format!("organisations[{i}]"))?;
+            if organisations
+                .iter()
+                .any(|o: &OrganisationConfig| o.name == checked.name)
+            {
+                return Err(key_error(
+                    format!("organisations[{i}].name"),
+                    format!("`{}` is used by two organisations", checked.name),
+                ));
+            }
+            organisations.push(checked);
+        }
+        Ok(Config {
+            database,
+            api,
+            organisations,
+        })
+    }
+}
+
+impl Api {
+    fn check(self) -> Result<ApiConfig, ConfigError> {
+        let url = |key: &str, text: &str| {
+            let parsed = Url::parse(text).map_err(|e| key_error(key, format!("`{text}`: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(key_error(key, format!("`{text}` is not an http(s) URL")));
+            }
+            Ok(parsed)
+        };
+        let positive = |key: &str, n: u64| {
+            if n == 0 {
+                Err(key_error(key, "must be greater than 0"))
+            } else {
+                Ok(n)
+            }
+        };
+        if self.retry.initial_delay_ms > self.retry.max_delay_ms {
+            return Err(key_error(
+                "api.retry.initial_delay_ms",
+                "must not be greater than api.retry.max_delay_ms",
+            ));
+        }
+        Ok(ApiConfig {
+            base_url: url("api.base_url", &self.base_url)?,
+            accounts_url: url("api.accounts_url", &self.accounts_url)?,
+            timeout: Duration::from_secs(positive("api.timeout_secs", self.timeout_secs)?),
+            connect_timeout: Duration::from_secs(positive(
+                "api.connect_timeout_secs",
+                self.connect_timeout_secs,
+            )?),
+            max_body_bytes: (positive("api.max_body_mib", self.max_body_mib)? as usize)
+                .saturating_mul(1 << 20),
+            concurrency: positive("api.concurrency", self.concurrency as u64)? as usize,
+            retry: RetryPolicy {
+                max_retries: self.retry.max_retries,
+                initial_delay: Duration::from_millis(self.retry.initial_delay_ms),
+                max_delay: Duration::from_millis(self.retry.max_delay_ms),
+            },
+        })
+    }
+}
+
+impl Organisation {
+    fn check(self, at: &str) -> Result<OrganisationConfig, ConfigError> {
+        let nonempty = |key: &str, text: &str| {
+            if text.trim().is_empty() {
+                Err(key_error(format!("{at}.{key}"), "must not be empty"))
+            } else {
+                Ok(())
+            }
+        };
+        nonempty("name", &self.name)?;
+        nonempty("portal", &self.portal)?;
+        if self.departments.is_empty() {
+            return Err(key_error(
+                format!("{at}.departments"),
+                "list at least one department",
+            ));
+        }
+        for (i, d) in self.departments.iter().enumerate() {
+            nonempty(&format!("departments[{i}]"), d)?;
+        }
+        let daily_limit = match self.daily_limit {
+            Some(0) => {
+                return Err(key_error(
+                    format!("{at}.daily_limit"),
+                    "must be greater than 0",
+                ))
+            }
+            Some(n) => n,
+            None => self.edition.daily_limit(self.licences),
+        };
+        let reserve = self.reserve.check(&format!("{at}.reserve"), daily_limit)?;
+        let data_time_zone: Tz = self.data_time_zone.parse().map_err(|_| {
+            key_error(
+                format!("{at}.data_time_zone"),
+                format!("`{}` is not an IANA time zone name", self.data_time_zone),
+            )
+        })?;
+        let mut modules = Vec::new();
+        for (name, settings) in self.modules {
+            let module = Module::parse(&name).ok_or_else(|| {
+                key_error(
+                    format!("{at}.modules.{name}"),
+                    format!("unknown module `{name}`"),
+                )
+            })?;
+            if modules.iter().any(|(m, _)| *m == module) {
+                return Err(key_error(
+                    format!("{at}.modules.{name}"),
+                    "module listed twice",
+                ));
+            }
+            modules.push((module, settings.priority));
+        }
+        if modules.is_empty() {
+            modules = Module::ALL.iter().map(|m| (*m, 1)).collect();
+        }
+        modules.sort_by_key(|(m, p)| (*p, *m));
+        Ok(OrganisationConfig {
+            name: self.name,
+            portal: self.portal,
+            departments: self.departments,
+            edition: self.edition,
+            licences: self.licences,
+            daily_limit,
+            reserve,
+            token: TokenSource {
+                env: self.authtoken_env,
+                file: self.authtoken_file,
+            },
+            format: self.format,
+            data_time_zone,
+            day_rule: self.day_rule,
+            modules,
+        })
+    }
+}
+
+impl Reserve {
+    fn check(self, key: &str, limit: u32) -> Result<u32, ConfigError> {
+        let reserve = match self {
+            Reserve::None => 0,
+            Reserve::Absolute(n) => n,
+            Reserve::Text(text) => {
+                let percent = text
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<f64>().ok())
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .ok_or_else(|| {
+                        key_error(
+                            key,
+                            format!("`{text}` is neither a count nor a percentage like \"10%\""),
+                        )
+                    })?;
+                (f64::from(limit) * percent / 100.0).ceil() as u32
+            }
+        };
+        if reserve >= limit {
+            return Err(key_error(
+                key,
+                format!("reserve {reserve} leaves nothing of the daily limit {limit}"),
+            ));
+        }
+        Ok(reserve)
+    }
+}

@@ -1,0 +1,10 @@
+//! zoho-sync mirrors a Zoho Support organisation into PostgreSQL inside the daily API
+//! quota. The library holds every part; the `zoho-sync` binary only parses the command
+//! line and maps outcomes to exit codes.
+
+pub mod cli;
+pub mod config;
+pub mod emulator;
+pub mod quota;
+pub mod telemetry;
+pub mod zoho;

@@ -1,0 +1,65 @@
+//! The `zoho-sync` binary: parse the command line, set up logging, run the command, and
+//! turn its outcome into the documented exit code (0 success, 1 runtime failure,
+//! 2 usage or config error). The one place `anyhow` is used.
+
+use std::process::ExitCode;
+
+use zoho_sync::cli::{self, AuthCommand, Command, EXIT_FAILURE, EXIT_USAGE};
+use zoho_sync::config::{Config, ConfigError};
+use zoho_sync::{emulator, telemetry};
+
+/// A failure and the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            error: e.into(),
+        }
+    }
+}
+
+fn runtime(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: EXIT_FAILURE,
+        error: e.into(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::parse();
+    telemetry::init(cli.log_format, cli.verbose, cli.quiet);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn run(cli: cli::Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Emulator(args) => emulator::run(args).await.map_err(runtime),
+        Command::Auth(AuthCommand::Token(args)) => {
+            let config = Config::load(&cli.config)?;
+            cli::auth::run_token(args, config.api.accounts_url.clone(), config.api.timeout)
+                .await
+                .map_err(runtime)
+        }
+        Command::Api(args) => {
+            let config = Config::load(&cli.config)?;
+            let settings =
+                config.client_settings(args.organisation.as_deref(), args.department.as_deref())?;
+            cli::api::run(args, settings).await.map_err(|e| Failure {
+                code: e.exit_code(),
+                error: e.into(),
+            })
+        }
+    }
+}

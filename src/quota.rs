@@ -1,0 +1,153 @@
+//! The rules of Zoho's daily API quota: how many requests an organisation may send per
+//! day (by edition and licences) and which "day" a moment belongs to (the Pacific day,
+//! with daylight saving unless configured to a fixed UTC-8). Pure functions of their
+//! inputs; the emulator and the sync's ledger both count days with these, so they can
+//! never disagree about when a day ends.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::America::Los_Angeles;
+use std::fmt;
+use std::str::FromStr;
+
+/// A Zoho Support edition (Zoho's guide: Free, and the paid Express, Professional, Enterprise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Edition {
+    Free,
+    Express,
+    Professional,
+    Enterprise,
+}
+
+impl Edition {
+    /// Requests per day for an organisation of this edition with `licences` user licences:
+    /// Free 250; paid 250 per licence, capped at 5,000 (Express, Professional) or 15,000
+    /// (Enterprise).
+    pub fn daily_limit(self, licences: u32) -> u32 {
+        let per_licence = 250u32.saturating_mul(licences.max(1));
+        match self {
+            Edition::Free => 250,
+            Edition::Express | Edition::Professional => per_licence.min(5_000),
+            Edition::Enterprise => per_licence.min(15_000),
+        }
+    }
+}
+
+impl FromStr for Edition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "free" => Ok(Edition::Free),
+            "express" => Ok(Edition::Express),
+            "professional" => Ok(Edition::Professional),
+            "enterprise" => Ok(Edition::Enterprise),
+            _ => Err(format!(
+                "unknown edition `{s}` (expected free, express, professional or enterprise)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Edition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Edition::Free => "free",
+            Edition::Express => "express",
+            Edition::Professional => "professional",
+            Edition::Enterprise => "enterprise",
+        };
+        f.write_str(name)
+    }
+}
+
+/// How the quota day is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DayRule {
+    /// Midnight in America/Los_Angeles, daylight saving honoured (the contract's default).
+    #[default]
+    Pacific,
+    /// Midnight at a fixed UTC-8, all year.
+    FixedUtcMinus8,
+}
+
+impl DayRule {
+    /// The quota day that `at` falls in.
+    pub fn day_of(self, at: DateTime<Utc>) -> NaiveDate {
+        match self {
+            DayRule::Pacific => at.with_timezone(&Los_Angeles).date_naive(),
+            DayRule::FixedUtcMinus8 => (at - Duration::hours(8)).date_naive(),
+        }
+    }
+
+    /// The first instant of quota day `day`.
+    pub fn start_of(self, day: NaiveDate) -> DateTime<Utc> {
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        match self {
+            // Pacific midnight always exists and is never ambiguous (the switches happen
+            // at 02:00), but fall back to the earliest reading to stay total.
+            DayRule::Pacific => Los_Angeles
+                .from_local_datetime(&midnight)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| Utc.from_utc_datetime(&midnight) + Duration::hours(8)),
+            DayRule::FixedUtcMinus8 => Utc.from_utc_datetime(&midnight) + Duration::hours(8),
+        }
+    }
+
+    /// The instant the quota next resets after `at`.
+    pub fn next_reset(self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let day = self.day_of(at);
+        self.start_of(day.succ_opt().unwrap_or(day))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_follow_the_edition_rules_of_the_guide() {
+        assert_eq!(Edition::Free.daily_limit(40), 250);
+        assert_eq!(Edition::Professional.daily_limit(3), 750);
+        assert_eq!(Edition::Express.daily_limit(100), 5_000);
+        assert_eq!(Edition::Enterprise.daily_limit(100), 15_000);
+        assert_eq!(Edition::Enterprise.daily_limit(0), 250);
+    }
+
+    #[test]
+    fn the_pacific_day_follows_daylight_saving() {
+        let rule = DayRule::Pacific;
+        // Summer: PDT is UTC-7, so 06:59 UTC is still the previous Pacific day.
+        let summer = Utc.with_ymd_and_hms(2026, 7, 2, 6, 59, 0).unwrap();
+        assert_eq!(
+            rule.day_of(summer),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+        assert_eq!(
+            rule.next_reset(summer),
+            Utc.with_ymd_and_hms(2026, 7, 2, 7, 0, 0).unwrap()
+        );
+        // Winter: PST is UTC-8.
+        let winter = Utc.with_ymd_and_hms(2026, 12, 2, 7, 30, 0).unwrap();
+        assert_eq!(
+            rule.day_of(winter),
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        );
+        // The day of the spring switch is 23 hours long.
+        let spring = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        let len = rule.start_of(spring.succ_opt().unwrap()) - rule.start_of(spring);
+        assert_eq!(len, Duration::hours(23));
+    }
+
+    #[test]
+    fn fixed_utc_minus_8_ignores_daylight_saving() {
+        let rule = DayRule::FixedUtcMinus8;
+        let summer = Utc.with_ymd_and_hms(2026, 7, 2, 7, 30, 0).unwrap();
+        assert_eq!(
+            rule.day_of(summer),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+    }
+}

@@ -1,0 +1,388 @@
+//! The HTTP client of the record API: one method per record method of the contract, each
+//! a form POST to `{base}/api/{format}/{module}/{method}`. Every parameter, the authtoken
+//! first, travels in the POST body, so no secret is ever part of a URL (and so of a log
+//! line or an error). Transient failures are retried under the `RetryPolicy`; everything
+//! else comes back at once as a classed `ZohoError`.
+
+pub mod params;
+mod transport;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+pub use params::{
+    GetRecords, NewFormat, Params, Search, SelectFields, MAX_ADD_ROWS, MAX_WINDOW, TIME_FORMAT,
+};
+pub use transport::RawBody;
+pub(crate) use transport::{looks_like_html, post_form};
+
+use crate::zoho::codec::{self, Answer, RowOutcome, Written};
+use crate::zoho::error::{ApiCode, DecodeError, ErrorClass, TransportError, ZohoError};
+use crate::zoho::module::{Format, Method, Module};
+use crate::zoho::record::RecordId;
+use crate::zoho::retry::RetryPolicy;
+use crate::zoho::secret::{redact_url, Secret};
+
+/// Everything a `Client` needs to talk to one portal and department.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    /// Scheme and host (and optional path prefix) of the API, e.g. `https://support.zoho.com`.
+    pub base_url: Url,
+    pub format: Format,
+    pub portal: String,
+    pub department: String,
+    pub authtoken: Secret,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Answers larger than this are refused (`TransportError::TooLarge`).
+    pub max_body_bytes: usize,
+    pub retry: RetryPolicy,
+}
+
+/// A client of one portal and department. Clones share the connection pool and the
+/// retry counter.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    settings: ClientSettings,
+    retries: Arc<AtomicU64>,
+}
+
+impl Client {
+    pub fn new(settings: ClientSettings) -> Result<Client, ZohoError> {
+        validate(&settings)?;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .no_proxy()
+            // A redirect could carry the form (and its authtoken) to another host, and
+            // no API answer is a redirect: a 3xx is reported as an HTTP status.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!("zoho-sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                ZohoError::Invalid(format!("cannot build the HTTP client: {}", e.without_url()))
+            })?;
+        Ok(Client {
+            http,
+            settings,
+            retries: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// How many retries this client (and its clones) has made so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// `getrecords`; a window past the end (the no-data answer) is an empty page.
+    pub async fn get_records(
+        &self,
+        module: Module,
+        request: &GetRecords,
+    ) -> Result<Vec<RowOutcome>, ZohoError> {
+        let params = request.params(module)?;
+        self.read(Method::GetRecords, module, &params).await
+    }
+
+    /// `getrecordsbyid`; a missing id is `None`.
+    pub async fn get_record_by_id(
+        &self,
+        module: Module,
+        id: RecordId,
+        select: &SelectFields,
+    ) -> Result<Option<RowOutcome>, ZohoError> {
+        let params = params::by_id(module, id, select)?;
+        let rows = self.read(Method::GetRecordsById, module, &params).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// `getrecordsbysearch`; no match is an empty list.
+    pub async fn search(
+        &self,
+        module: Module,
+        request: &Search,
+    ) -> Result<Vec<RowOutcome>, ZohoError> {
+        let params = request.params(module)?;
+        self.read(Method::Search, module, &params).await
+    }
+
+    /// `addrecords` of 1 to `MAX_ADD_ROWS` rows of `(label, value)`.
+    pub async fn add_records(
+        &self,
+        module: Module,
+        rows: &[Vec<(String, Option<String>)>],
+    ) -> Result<Written, ZohoError> {
+        let params = params::add(module, rows)?;
+        self.write(Method::AddRecords, module, &params).await
+    }
+
+    /// `updaterecords` of the given fields of one record.
+    pub async fn update_record(
+        &self,
+        module: Module,
+        id: RecordId,
+        fields: &[(String, Option<String>)],
+    ) -> Result<Written, ZohoError> {
+        let params = params::update(module, id, fields)?;
+        self.write(Method::UpdateRecords, module, &params).await
+    }
+
+    pub async fn delete_record(&self, module: Module, id: RecordId) -> Result<Written, ZohoError> {
+        self.write(Method::DeleteRecords, module, &params::delete(id))
+            .await
+    }
+
+    /// `send_once` under the retry policy. Only retryable errors are retried, and an
+    /// addrecords only when the server cannot have acted on it (a retried add that did
+    /// reach the server would create its rows twice).
+    pub async fn call(
+        &self,
+        method: Method,
+        module: Module,
+        params: &[(&'static str, String)],
+    ) -> Result<Answer, ZohoError> {
+        let policy = self.settings.retry;
+        let mut attempt = 0;
+        loop {
+            match self.send_once(method, module, params).await {
+                Err(e) if attempt < policy.max_retries && may_retry(method, &e) => {
+                    attempt += 1;
+                    let delay = policy.delay(attempt, &mut rand::thread_rng());
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        %method, %module, attempt,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        class = %e.class(), error = %e,
+                        "retrying Zoho request"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// One HTTP exchange, decoded; an API error answer is `Err(ZohoError::Api)`.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        module: Module,
+        params: &[(&'static str, String)],
+    ) -> Result<Answer, ZohoError> {
+        let format = self.settings.format;
+        let raw = self.raw(method, module, params).await?;
+        transport::check_answer(format, &raw)?;
+        match codec::decode(format, module, &raw.bytes)? {
+            Answer::Error(e) => Err(ZohoError::Api(e)),
+            answer => Ok(answer),
+        }
+    }
+
+    /// One HTTP exchange, undecoded and unchecked but for the transport and the size cap
+    /// (for `--output raw`, where a 500 page is worth seeing).
+    pub async fn raw(
+        &self,
+        method: Method,
+        module: Module,
+        params: &[(&'static str, String)],
+    ) -> Result<RawBody, ZohoError> {
+        let url = self.url(method, module);
+        let started = Instant::now();
+        let outcome = transport::post_form(
+            &self.http,
+            &url,
+            self.form(params),
+            self.settings.timeout,
+            self.settings.max_body_bytes,
+        )
+        .await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let url = redact_url(url.as_str());
+        match &outcome {
+            Ok(raw) => tracing::debug!(
+                %method, %module, %url, status = raw.status, bytes = raw.bytes.len(), elapsed_ms,
+                "Zoho request answered"
+            ),
+            Err(e) => tracing::debug!(
+                %method, %module, %url, class = %e.class(), error = %e, elapsed_ms,
+                "Zoho request failed"
+            ),
+        }
+        Ok(outcome?)
+    }
+
+    /// `{base}/api/{format}/{module}/{method}`, keeping any path prefix of the base.
+    pub fn url(&self, method: Method, module: Module) -> Url {
+        let mut url = self.settings.base_url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend([
+                "api",
+                self.settings.format.url_name(),
+                module.url_name(),
+                method.wire_name(),
+            ]);
+        }
+        url
+    }
+
+    /// The form body: the common parameters, then the method's.
+    fn form(&self, params: &[(&'static str, String)]) -> String {
+        let s = &self.settings;
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("authtoken", s.authtoken.expose())
+            .append_pair("portal", &s.portal)
+            .append_pair("department", &s.department)
+            .append_pair("scope", "supportapi");
+        for (name, value) in params {
+            form.append_pair(name, value);
+        }
+        form.finish()
+    }
+
+    async fn read(
+        &self,
+        method: Method,
+        module: Module,
+        params: &[(&'static str, String)],
+    ) -> Result<Vec<RowOutcome>, ZohoError> {
+        match self.call(method, module, params).await {
+            Ok(Answer::Records(rows)) => Ok(rows),
+            Ok(_) => Err(self.wrong_shape("records")),
+            Err(e) if e.class() == ErrorClass::NoData => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        module: Module,
+        params: &[(&'static str, String)],
+    ) -> Result<Written, ZohoError> {
+        match self.call(method, module, params).await? {
+            Answer::Written(written) => Ok(written),
+            _ => Err(self.wrong_shape("a write acknowledgement")),
+        }
+    }
+
+    fn wrong_shape(&self, expected: &str) -> ZohoError {
+        ZohoError::Decode(DecodeError::Shape {
+            format: self.settings.format.url_name(),
+            detail: format!("expected {expected}, got another kind of answer"),
+        })
+    }
+}
+
+fn may_retry(method: Method, e: &ZohoError) -> bool {
+    if method != Method::AddRecords {
+        return e.is_retryable();
+    }
+    matches!(e, ZohoError::Transport(TransportError::Connect { .. }))
+        || e.api_code() == Some(ApiCode::RateLimit)
+}
+
+fn validate(s: &ClientSettings) -> Result<(), ZohoError> {
+    let invalid = |what: &str| Err(ZohoError::Invalid(what.to_string()));
+    if !matches!(s.base_url.scheme(), "http" | "https") || s.base_url.cannot_be_a_base() {
+        return invalid("the API base URL must be an http or https URL");
+    }
+    if s.portal.trim().is_empty() {
+        return invalid("the portal name is empty");
+    }
+    if s.department.trim().is_empty() {
+        return invalid("the department name is empty");
+    }
+    if s.authtoken.is_empty() {
+        return invalid("the authtoken is empty");
+    }
+    if s.max_body_bytes == 0 {
+        return invalid("the body size cap is zero");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod wire_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn settings(base: &str) -> ClientSettings {
+        ClientSettings {
+            base_url: Url::parse(base).unwrap(),
+            format: Format::Json,
+            portal: "acmehelp".into(),
+            department: "First Line".into(),
+            authtoken: Secret::new("0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+            max_body_bytes: 1 << 20,
+            retry: RetryPolicy::never(),
+        }
+    }
+
+    #[test]
+    fn the_url_keeps_the_base_path_and_carries_no_parameter() {
+        let client = Client::new(settings("http://h:1/prefix/?authtoken=x")).unwrap();
+        let url = client.url(Method::Search, Module::TimeEntry);
+        assert_eq!(
+            url.as_str(),
+            "http://h:1/prefix/api/json/timeentry/getrecordsbysearch"
+        );
+    }
+
+    #[test]
+    fn the_form_carries_the_common_parameters_first_url_encoded() {
+        let client = Client::new(settings("https://support.zoho.com")).unwrap();
+        let form = client.form(&[("selectfields", "Cases(Subject,Contact Name)".into())]);
+        assert_eq!(
+            form,
+            "authtoken=0f1e2d3c4b5a69788796a5b4c3d2e1f0&portal=acmehelp&department=First+Line\
+             &scope=supportapi&selectfields=Cases%28Subject%2CContact+Name%29"
+        );
+    }
+
+    #[test]
+    fn settings_without_a_portal_or_token_are_refused() {
+        let mut s = settings("https://support.zoho.com");
+        s.authtoken = Secret::new("");
+        assert!(matches!(Client::new(s), Err(ZohoError::Invalid(_))));
+        let mut s = settings("https://support.zoho.com");
+        s.portal = " ".into();
+        assert!(matches!(Client::new(s), Err(ZohoError::Invalid(_))));
+    }
+
+    #[test]
+    fn request_futures_can_be_spawned_on_a_multi_threaded_runtime() {
+        fn assert_send<T: Send>(_: &T) {}
+        let client = Client::new(settings("https://support.zoho.com")).unwrap();
+        let request = GetRecords::default();
+        assert_send(&client.get_records(Module::Requests, &request));
+        assert_send(&client.delete_record(Module::Requests, RecordId(1)));
+    }
+
+    #[test]
+    fn adds_are_retried_only_when_the_server_cannot_have_acted() {
+        let lost = ZohoError::Transport(TransportError::ConnectionLost { detail: "x".into() });
+        let refused = ZohoError::Transport(TransportError::Connect {
+            host: "h".into(),
+            detail: "refused".into(),
+        });
+        assert!(may_retry(Method::GetRecords, &lost));
+        assert!(!may_retry(Method::AddRecords, &lost));
+        assert!(may_retry(Method::AddRecords, &refused));
+    }
+}

@@ -1,0 +1,461 @@
+//! The JSON answer decoder: serde_json visitors over the borrowed body, no `Value` tree
+//! for records. It accepts what real servers varied in (`row` and `fl` as object or array,
+//! `code` as string or number, key names in any case) and expects every other scalar to
+//! be a string. Each row is captured as raw text first, so a row that cannot become a
+//! `Record` is kept verbatim as a `BadRow` and never costs the rest of its page.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::zoho::codec::{Answer, BadRow, RowOutcome, Written};
+use crate::zoho::error::{ApiCode, ApiError, DecodeError};
+use crate::zoho::module::Module;
+use crate::zoho::record::{Record, RecordId};
+
+const FORMAT: &str = "json";
+
+/// Decodes a JSON answer of `module`'s record API.
+pub fn decode(module: Module, body: &[u8]) -> Result<Answer, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let answer = Document(module)
+        .deserialize(&mut de)
+        .and_then(|answer| de.end().map(|()| answer))
+        .map_err(|e| decode_error(&e, body))?;
+    Ok(answer)
+}
+
+fn decode_error(error: &serde_json::Error, body: &[u8]) -> DecodeError {
+    match error.classify() {
+        Category::Eof => DecodeError::Truncated {
+            format: FORMAT,
+            at: body.len(),
+        },
+        Category::Syntax | Category::Io => DecodeError::Malformed {
+            format: FORMAT,
+            at: byte_offset(body, error.line(), error.column()),
+            detail: error.to_string(),
+        },
+        Category::Data => DecodeError::Shape {
+            format: FORMAT,
+            detail: error.to_string(),
+        },
+    }
+}
+
+/// serde_json reports 1-based lines and byte columns; the contract's errors want offsets.
+fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
+    let line_start = match line.checked_sub(2) {
+        None => 0,
+        Some(newlines_before) => body
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(newlines_before)
+            .map_or(body.len(), |(at, _)| at + 1),
+    };
+    (line_start + column.saturating_sub(1)).min(body.len())
+}
+
+/// An object key, borrowed when it has no escapes; matched case-insensitively.
+struct Key<'de>(Cow<'de, str>);
+
+impl Key<'_> {
+    fn is(&self, name: &str) -> bool {
+        self.0.eq_ignore_ascii_case(name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+fn unexpected<E: de::Error>(key: &Key<'_>, place: &str) -> E {
+    E::custom(format_args!("unexpected key `{}` in {place}", key.0))
+}
+
+/// Implements `DeserializeSeed` for a seed that is its own map visitor.
+macro_rules! map_seed {
+    ($seed:ty) => {
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = <$seed as Visitor<'de>>::Value;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+    };
+}
+
+/// The whole body: `{"response": …}`.
+#[derive(Clone, Copy)]
+struct Document(Module);
+map_seed!(Document);
+
+impl<'de> Visitor<'de> for Document {
+    type Value = Answer;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object holding `response`")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
+        let mut answer = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            if !key.is("response") || answer.is_some() {
+                return Err(unexpected(&key, "the document"));
+            }
+            answer = Some(map.next_value_seed(Response(self.0))?);
+        }
+        answer.ok_or_else(|| de::Error::custom("the document has no `response`"))
+    }
+}
+
+/// `response`: `uri` and exactly one of `result` or `error`.
+#[derive(Clone, Copy)]
+struct Response(Module);
+map_seed!(Response);
+
+impl<'de> Visitor<'de> for Response {
+    type Value = Answer;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a `response` object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
+        let mut answer = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            if key.is("uri") {
+                map.next_value::<IgnoredAny>()?;
+            } else if key.is("result") && answer.is_none() {
+                answer = Some(map.next_value_seed(ResultSeed(self.0))?);
+            } else if key.is("error") && answer.is_none() {
+                answer = Some(Answer::Error(map.next_value_seed(ErrorSeed)?));
+            } else {
+                return Err(unexpected(&key, "`response`"));
+            }
+        }
+        answer.ok_or_else(|| de::Error::custom("`response` holds neither a result nor an error"))
+    }
+}
+
+/// `result`: the module's rows, or a write acknowledgement.
+#[derive(Clone, Copy)]
+struct ResultSeed(Module);
+map_seed!(ResultSeed);
+
+impl<'de> Visitor<'de> for ResultSeed {
+    type Value = Answer;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a `result` object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
+        let module = self.0;
+        let mut records = None;
+        let mut written: Option<Written> = None;
+        let (mut code_seen, mut data_seen) = (false, false);
+        while let Some(key) = map.next_key::<Key>()? {
+            let is_module_key = key.is(module.result_key()) || key.is(module.url_name());
+            if is_module_key && records.is_none() && written.is_none() {
+                records = Some(map.next_value_seed(Rows(module))?);
+            } else if key.is("responsecode") && records.is_none() && !code_seen {
+                code_seen = true;
+                let code = map.next_value_seed(Code)?;
+                written.get_or_insert_with(Written::default).responsecode = Some(code);
+            } else if key.is("responsedata") && records.is_none() && !data_seen {
+                data_seen = true;
+                let data: Value = map.next_value()?;
+                let ack = written.get_or_insert_with(Written::default);
+                walk_ack(&data, module, ack).map_err(de::Error::custom)?;
+            } else {
+                return Err(unexpected(&key, "`result`"));
+            }
+        }
+        match (records, written) {
+            (Some(rows), None) => Ok(Answer::Records(rows)),
+            (None, Some(written)) => Ok(Answer::Written(written)),
+            _ => Err(de::Error::custom("`result` is empty")),
+        }
+    }
+}
+
+/// The module key's value: `{"row": object-or-array}` (or an empty element's `""`).
+#[derive(Clone, Copy)]
+struct Rows(Module);
+
+impl<'de> DeserializeSeed<'de> for Rows {
+    type Value = Vec<RowOutcome>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Rows {
+    type Value = Vec<RowOutcome>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object holding `row`")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(E::invalid_value(de::Unexpected::Str(v), &self))
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut rows = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            if !key.is("row") || rows.is_some() {
+                return Err(unexpected(&key, self.0.result_key()));
+            }
+            let raw: &'de RawValue = map.next_value()?;
+            rows = Some(split_rows(raw, self.0).map_err(de::Error::custom)?);
+        }
+        Ok(rows.unwrap_or_default())
+    }
+}
+
+fn split_rows(raw: &RawValue, module: Module) -> Result<Vec<RowOutcome>, String> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => Ok(vec![decode_row(raw, module)]),
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            Ok(items.into_iter().map(|r| decode_row(r, module)).collect())
+        }
+        _ => Err(format!("`row` is neither an object nor an array: {text}")),
+    }
+}
+
+fn decode_row(raw: &RawValue, module: Module) -> RowOutcome {
+    let pairs = RowSeed.deserialize(&mut serde_json::Deserializer::from_str(raw.get()));
+    let record = pairs
+        .map_err(|e| e.to_string())
+        .and_then(|pairs| Record::from_wire(module.id_field(), pairs));
+    match record {
+        Ok(record) => RowOutcome::Ok(record),
+        Err(error) => RowOutcome::Bad(BadRow {
+            raw: raw.get().to_owned(),
+            error,
+        }),
+    }
+}
+
+/// One row: `{"no": …, "fl": object-or-array}`.
+#[derive(Clone, Copy)]
+struct RowSeed;
+map_seed!(RowSeed);
+
+impl<'de> Visitor<'de> for RowSeed {
+    type Value = Vec<(String, String)>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a row object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            if key.is("no") {
+                map.next_value::<IgnoredAny>()?;
+            } else if key.is("fl") && fields.is_none() {
+                fields = Some(map.next_value_seed(Fields)?);
+            } else {
+                return Err(unexpected(&key, "a row"));
+            }
+        }
+        Ok(fields.unwrap_or_default())
+    }
+}
+
+/// `fl`: one field object or an array of them.
+#[derive(Clone, Copy)]
+struct Fields;
+
+impl<'de> DeserializeSeed<'de> for Fields {
+    type Value = Vec<(String, String)>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fields {
+    type Value = Vec<(String, String)>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field object or an array of them")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Field.visit_map(map).map(|field| vec![field])
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(256));
+        while let Some(field) = seq.next_element_seed(Field)? {
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+}
+
+/// One field: `{"val": label, "content": text}`; no `content` is an empty value.
+#[derive(Clone, Copy)]
+struct Field;
+map_seed!(Field);
+
+impl<'de> Visitor<'de> for Field {
+    type Value = (String, String);
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field object with `val` and `content`")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut label, mut content) = (None, None);
+        while let Some(key) = map.next_key::<Key>()? {
+            if key.is("val") && label.is_none() {
+                label = Some(map.next_value::<String>()?);
+            } else if key.is("content") && content.is_none() {
+                content = Some(map.next_value::<String>()?);
+            } else {
+                return Err(unexpected(&key, "a field"));
+            }
+        }
+        let label = label.ok_or_else(|| de::Error::custom("a field without `val`"))?;
+        Ok((label, content.unwrap_or_default()))
+    }
+}
+
+/// `response.error`: `code` (string or number) and `message`.
+#[derive(Clone, Copy)]
+struct ErrorSeed;
+map_seed!(ErrorSeed);
+
+impl<'de> Visitor<'de> for ErrorSeed {
+    type Value = ApiError;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an `error` object with `code` and `message`")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ApiError, A::Error> {
+        let (mut code, mut message) = (None, None);
+        while let Some(key) = map.next_key::<Key>()? {
+            if key.is("code") && code.is_none() {
+                code = Some(map.next_value_seed(Code)?);
+            } else if key.is("message") && message.is_none() {
+                message = Some(map.next_value::<String>()?);
+            } else {
+                return Err(unexpected(&key, "`error`"));
+            }
+        }
+        match (code, message) {
+            (Some(code), Some(message)) => Ok(ApiError {
+                code: ApiCode::from_number(code),
+                message,
+            }),
+            _ => Err(de::Error::custom("`error` needs both `code` and `message`")),
+        }
+    }
+}
+
+/// A numeric code sent as a string (`"4834"`) or a number (`4834`).
+#[derive(Clone, Copy)]
+struct Code;
+
+impl<'de> DeserializeSeed<'de> for Code {
+    type Value = u32;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Code {
+    type Value = u32;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a numeric code as a string or a number")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<u32, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+}
+
+/// Walks `responsedata` without relying on its inner layout (contract 3.4): ids come from
+/// every `record.id` and from `fl`s labelled with the id field or `Id`.
+fn walk_ack(data: &Value, module: Module, written: &mut Written) -> Result<(), String> {
+    enum Item<'v> {
+        Any(&'v Value),
+        Record(&'v Value),
+        Fl(&'v Value),
+    }
+    // An explicit stack, children pushed in reverse so that ids come out in order.
+    let mut stack = vec![Item::Any(data)];
+    while let Some(item) = stack.pop() {
+        match item {
+            Item::Any(Value::Object(map)) => {
+                for (key, value) in map.iter().rev() {
+                    stack.push(if key.eq_ignore_ascii_case("record") {
+                        Item::Record(value)
+                    } else if key.eq_ignore_ascii_case("fl") {
+                        Item::Fl(value)
+                    } else {
+                        Item::Any(value)
+                    });
+                }
+            }
+            Item::Any(Value::Array(items)) => stack.extend(items.iter().rev().map(Item::Any)),
+            Item::Record(Value::Array(items)) => stack.extend(items.iter().rev().map(Item::Record)),
+            Item::Fl(Value::Array(items)) => stack.extend(items.iter().rev().map(Item::Fl)),
+            Item::Record(record @ Value::Object(map)) => {
+                if let Some((_, id)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case("id")) {
+                    written.ids.push(parse_id(id)?);
+                }
+                stack.push(Item::Any(record));
+            }
+            Item::Fl(Value::Object(map)) => {
+                let get = |name: &str| {
+                    map.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v)
+                };
+                let label = get("val").and_then(Value::as_str).unwrap_or_default();
+                let content = get("content");
+                if label.eq_ignore_ascii_case("message") {
+                    written.message = content.and_then(Value::as_str).map(str::to_owned);
+                } else if label.eq_ignore_ascii_case(module.id_field())
+                    || label.eq_ignore_ascii_case("id")
+                {
+                    written.ids.push(parse_id(content.unwrap_or(&Value::Null))?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn parse_id(value: &Value) -> Result<RecordId, String> {
+    value
+        .as_str()
+        .and_then(RecordId::parse)
+        .ok_or_else(|| format!("{value} in the acknowledgement is not a record id"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+use super::*;
+use crate::zoho::record::Field;
+
+fn records(answer: Answer) -> Vec<RowOutcome> {
+    match answer {
+        Answer::Records(rows) => rows,
+        other => panic!("expected records, got {other:?}"),
+    }
+}
+
+fn ok_record(row: &RowOutcome) -> &Record {
+    match row {
+        RowOutcome::Ok(record) => record,
+        RowOutcome::Bad(bad) => panic!("bad row: {bad:?}"),
+    }
+}
+
+const GETRECORDS: &str = r#"{"response":{"uri":"/api/json/requests/getrecords","result":{"Cases":{"row":[
+ {"no":"1","fl":[{"val":"CASEID","content":"2000000012001"},
+                 {"val":"Subject","content":"Printer is on fire"},
+                 {"val":"Email","content":"null"}]},
+ {"no":"2","fl":{"val":"CASEID","content":"2000000012002"}}]}}}}"#;
+
+#[test]
+fn the_contract_records_example_decodes_with_ids_and_null_as_absent() {
+    let rows = records(decode(Module::Requests, GETRECORDS.as_bytes()).unwrap());
+    let first = ok_record(&rows[0]);
+    assert_eq!(first.id, Some(RecordId(2000000012001)));
+    assert_eq!(
+        first.fields[2],
+        Field {
+            label: "Email".into(),
+            value: None
+        }
+    );
+    assert_eq!(first.get("Subject"), Some("Printer is on fire"));
+    assert_eq!(ok_record(&rows[1]).id, Some(RecordId(2000000012002)));
+}
+
+#[test]
+fn a_single_row_object_and_keys_in_any_case_are_accepted() {
+    let body = r#"{"RESPONSE":{"Result":{"cases":{"ROW":{"No":"1","FL":{"VAL":"caseid","Content":"9"}}}}}}"#;
+    let rows = records(decode(Module::Requests, body.as_bytes()).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(ok_record(&rows[0]).id, Some(RecordId(9)));
+}
+
+#[test]
+fn escaped_strings_decode_to_their_text() {
+    let body = r#"{"response":{"result":{"Cases":{"row":{"no":"1","fl":[{"val":"A\tB","content":"\u0001\"\\ é"}]}}}}}"#;
+    let rows = records(decode(Module::Requests, body.as_bytes()).unwrap());
+    assert_eq!(ok_record(&rows[0]).get("A\tB"), Some("\u{1}\"\\ é"));
+}
+
+#[test]
+fn a_bad_row_is_kept_verbatim_and_the_page_survives() {
+    let body = r#"{"response":{"result":{"Cases":{"row":[{"no":"1","fl":{"val":"CASEID","content":5}},{"no":"2","fl":{"val":"CASEID","content":"x"}},{"no":"3","fl":{"val":"CASEID","content":"3"}}]}}}}"#;
+    let rows = records(decode(Module::Requests, body.as_bytes()).unwrap());
+    match (&rows[0], &rows[1]) {
+        (RowOutcome::Bad(a), RowOutcome::Bad(b)) => {
+            assert_eq!(a.raw, r#"{"no":"1","fl":{"val":"CASEID","content":5}}"#);
+            assert!(b.error.contains("CASEID"), "{}", b.error);
+        }
+        other => panic!("expected two bad rows, got {other:?}"),
+    }
+    assert_eq!(ok_record(&rows[2]).id, Some(RecordId(3)));
+}
+
+#[test]
+fn the_error_code_may_be_a_string_or_a_number() {
+    for body in [
+        r#"{"response":{"uri":"/api/json/requests/getrecords","error":{"code":"4834","message":"Invalid Ticket Id"}}}"#,
+        r#"{"response":{"error":{"message":"Invalid Ticket Id","code":4834}}}"#,
+    ] {
+        assert_eq!(
+            decode(Module::Requests, body.as_bytes()).unwrap(),
+            Answer::Error(ApiError {
+                code: ApiCode::InvalidTicket,
+                message: "Invalid Ticket Id".into()
+            })
+        );
+    }
+}
+
+#[test]
+fn the_add_acknowledgement_gives_code_message_and_ids() {
+    let body = r#"{"response":{"uri":"/api/json/requests/addrecords","result":{"responsecode":"2001",
+ "responsedata":{"Cases":{"fl":[{"val":"message","content":"Record(s) added successfully"}],
+                          "record":[{"id":"2000000012002"},{"id":"2000000012003"}]}}}}}"#;
+    assert_eq!(
+        decode(Module::Requests, body.as_bytes()).unwrap(),
+        Answer::Written(Written {
+            responsecode: Some(2001),
+            message: Some("Record(s) added successfully".into()),
+            ids: vec![RecordId(2000000012002), RecordId(2000000012003)],
+        })
+    );
+}
+
+#[test]
+fn the_update_acknowledgement_has_no_responsecode() {
+    let body = r#"{"response":{"uri":"/api/json/requests/updaterecords","result":{
+ "responsedata":{"Cases":{"fl":[{"val":"message","content":"Record(s) updated successfully"}],
+                          "record":{"id":"2000000012001"}}}}}}"#;
+    assert_eq!(
+        decode(Module::Requests, body.as_bytes()).unwrap(),
+        Answer::Written(Written {
+            responsecode: None,
+            message: Some("Record(s) updated successfully".into()),
+            ids: vec![RecordId(2000000012001)],
+        })
+    );
+}
+
+#[test]
+fn a_body_cut_anywhere_is_truncated() {
+    for cut in 0..GETRECORDS.len() {
+        let result = decode(Module::Requests, &GETRECORDS.as_bytes()[..cut]);
+        assert!(
+            matches!(result, Err(DecodeError::Truncated { .. })),
+            "cut at {cut}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn broken_syntax_is_malformed_with_a_byte_offset() {
+    match decode(Module::Requests, b"{\"response\":\n{\"error\" x}}") {
+        Err(DecodeError::Malformed { at, .. }) => assert_eq!(at, 22),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        decode(
+            Module::Requests,
+            br#"{"response":{"error":{"code":"1","message":"m"}}} trailing"#
+        ),
+        Err(DecodeError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn well_formed_bodies_of_the_wrong_shape_are_shape_errors() {
+    let cases: &[&str] = &[
+        "[]",
+        r#"{"answer":{}}"#,
+        r#"{"response":{}}"#,
+        r#"{"response":{"result":{}}}"#,
+        r#"{"response":{"result":{"Accounts":{"row":[]}}}}"#,
+        r#"{"response":{"error":{"code":"x","message":"m"}}}"#,
+        r#"{"response":{"error":{"code":"1"}}}"#,
+        r#"{"response":{"error":{"code":"1","message":"m"},"result":{}}}"#,
+        r#"{"response":{"result":{"Cases":{"row":"x"}}}}"#,
+        r#"{"response":{"result":{"responsedata":{"record":{"id":"abc"}}}}}"#,
+    ];
+    for body in cases {
+        let result = decode(Module::Requests, body.as_bytes());
+        assert!(
+            matches!(result, Err(DecodeError::Shape { .. })),
+            "{body}: {result:?}"
+        );
+    }
+}
