@@ -34,6 +34,12 @@ pub fn write<T>(rw: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     rw.write().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Portal and department names match ignoring case and surrounding blanks.
+pub fn same_name(ours: &str, theirs: &str) -> bool {
+    let theirs = theirs.trim();
+    ours.eq_ignore_ascii_case(theirs) || ours.to_lowercase() == theirs.to_lowercase()
+}
+
 #[derive(Debug)]
 pub struct Emulator {
     pub clock: Clock,
@@ -112,11 +118,10 @@ impl Emulator {
 
     /// The portal named `name` (ignoring case) and its index.
     pub fn portal(&self, name: &str) -> Option<(usize, &Portal)> {
-        let name = name.trim();
         self.portals
             .iter()
             .enumerate()
-            .find(|(_, p)| p.name.eq_ignore_ascii_case(name) || p.name.to_lowercase() == name.to_lowercase())
+            .find(|(_, p)| same_name(&p.name, name))
     }
 
     /// Every store slot with its portal, department and module, for admin sweeps.
@@ -131,10 +136,7 @@ impl Emulator {
 
 impl Portal {
     pub fn department(&self, name: &str) -> Option<&Department> {
-        let name = name.trim();
-        self.departments.iter().find(|d| {
-            d.name.eq_ignore_ascii_case(name) || d.name.to_lowercase() == name.to_lowercase()
-        })
+        self.departments.iter().find(|d| same_name(&d.name, name))
     }
 }
 

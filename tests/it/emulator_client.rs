@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 use zoho_sync::emulator::{spawn, EmulatorConfig, RunningEmulator};
 
@@ -58,15 +59,12 @@ impl Emu {
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        let response = self.http.get(self.url(path)).send().await.expect("admin answers");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
-        response.json().await.expect("admin JSON")
+        admin_json(self.http.get(self.url(path)).send().await).await
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Value {
-        let response = self.http.post(self.url(path)).json(&body).send().await.expect("admin answers");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
-        response.json().await.expect("admin JSON")
+        let request = self.http.post(self.url(path)).header(CONTENT_TYPE, "application/json");
+        admin_json(request.body(body.to_string()).send().await).await
     }
 
     pub async fn set_clock(&self, rfc3339: &str) {
@@ -80,11 +78,17 @@ impl Emu {
     }
 }
 
+async fn admin_json(sent: reqwest::Result<reqwest::Response>) -> Value {
+    let answer = answer(sent.expect("admin answers")).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    serde_json::from_str(&answer.body).expect("admin JSON")
+}
+
 async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
-        .get(reqwest::header::CONTENT_TYPE)
+        .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();

@@ -2,6 +2,16 @@
 //! emulator (never a mock of our code) and tests that need PostgreSQL get a fresh
 //! database of their own from `support`.
 
+mod auth_token;
+mod client_errors;
+mod client_methods;
 mod codec_roundtrip;
+mod emulator_api;
+mod emulator_auth;
+mod emulator_churn;
+mod emulator_client;
+mod emulator_faults;
+mod emulator_quota;
 mod harness;
+mod quota_day;
 mod support;

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::{body, AdminError, Shared};
 use crate::emulator::churn::ChurnCounts;
 use crate::emulator::faults::{FaultKind, FaultsView};
-use crate::emulator::state::{lock, read, write, Emulator};
+use crate::emulator::state::{lock, read, same_name, write, Emulator};
 use crate::emulator::store::CustomField;
 use crate::zoho::module::Module;
 
@@ -104,7 +104,7 @@ pub(super) async fn churn(State(emulator): Shared, bytes: Bytes) -> Result<Json<
 
 /// An absent name selects everything; a given one selects its namesake, ignoring case.
 fn selects(wanted: Option<&str>, name: &str) -> bool {
-    wanted.map_or(true, |w| w.trim().to_lowercase() == name.to_lowercase())
+    wanted.map_or(true, |w| same_name(name, w))
 }
 
 pub(super) async fn faults(State(emulator): Shared) -> Json<FaultsView> {

@@ -7,18 +7,34 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::error::Category;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::zoho::codec::{Answer, BadRow, RowOutcome, Written};
+use crate::zoho::codec::{Answer, Written};
 use crate::zoho::error::{ApiCode, ApiError, DecodeError};
 use crate::zoho::module::Module;
-use crate::zoho::record::{Record, RecordId};
 
 const FORMAT: &str = "json";
+
+/// Implements `DeserializeSeed` for a seed that is its own map visitor.
+macro_rules! map_seed {
+    ($seed:ty) => {
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = <$seed as Visitor<'de>>::Value;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+    };
+}
+
+mod ack;
+mod rows;
+
+use ack::walk_ack;
+use rows::Rows;
 
 /// Decodes a JSON answer of `module`'s record API.
 pub fn decode(module: Module, body: &[u8]) -> Result<Answer, DecodeError> {
@@ -92,18 +108,6 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 fn unexpected<E: de::Error>(key: &Key<'_>, place: &str) -> E {
     E::custom(format_args!("unexpected key `{}` in {place}", key.0))
-}
-
-/// Implements `DeserializeSeed` for a seed that is its own map visitor.
-macro_rules! map_seed {
-    ($seed:ty) => {
-        impl<'de> DeserializeSeed<'de> for $seed {
-            type Value = <$seed as Visitor<'de>>::Value;
-            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_map(self)
-            }
-        }
-    };
 }
 
 /// The whole body: `{"response": …}`.
@@ -195,147 +199,6 @@ impl<'de> Visitor<'de> for ResultSeed {
     }
 }
 
-/// The module key's value: `{"row": object-or-array}` (or an empty element's `""`).
-#[derive(Clone, Copy)]
-struct Rows(Module);
-
-impl<'de> DeserializeSeed<'de> for Rows {
-    type Value = Vec<RowOutcome>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Rows {
-    type Value = Vec<RowOutcome>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object holding `row`")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        if v.trim().is_empty() {
-            Ok(Vec::new())
-        } else {
-            Err(E::invalid_value(de::Unexpected::Str(v), &self))
-        }
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut rows = None;
-        while let Some(key) = map.next_key::<Key>()? {
-            if !key.is("row") || rows.is_some() {
-                return Err(unexpected(&key, self.0.result_key()));
-            }
-            let raw: &'de RawValue = map.next_value()?;
-            rows = Some(split_rows(raw, self.0).map_err(de::Error::custom)?);
-        }
-        Ok(rows.unwrap_or_default())
-    }
-}
-
-fn split_rows(raw: &RawValue, module: Module) -> Result<Vec<RowOutcome>, String> {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'{') => Ok(vec![decode_row(raw, module)]),
-        Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-            Ok(items.into_iter().map(|r| decode_row(r, module)).collect())
-        }
-        _ => Err(format!("`row` is neither an object nor an array: {text}")),
-    }
-}
-
-fn decode_row(raw: &RawValue, module: Module) -> RowOutcome {
-    let pairs = RowSeed.deserialize(&mut serde_json::Deserializer::from_str(raw.get()));
-    let record = pairs
-        .map_err(|e| e.to_string())
-        .and_then(|pairs| Record::from_wire(module.id_field(), pairs));
-    match record {
-        Ok(record) => RowOutcome::Ok(record),
-        Err(error) => RowOutcome::Bad(BadRow {
-            raw: raw.get().to_owned(),
-            error,
-        }),
-    }
-}
-
-/// One row: `{"no": …, "fl": object-or-array}`.
-#[derive(Clone, Copy)]
-struct RowSeed;
-map_seed!(RowSeed);
-
-impl<'de> Visitor<'de> for RowSeed {
-    type Value = Vec<(String, String)>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a row object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = None;
-        while let Some(key) = map.next_key::<Key>()? {
-            if key.is("no") {
-                map.next_value::<IgnoredAny>()?;
-            } else if key.is("fl") && fields.is_none() {
-                fields = Some(map.next_value_seed(Fields)?);
-            } else {
-                return Err(unexpected(&key, "a row"));
-            }
-        }
-        Ok(fields.unwrap_or_default())
-    }
-}
-
-/// `fl`: one field object or an array of them.
-#[derive(Clone, Copy)]
-struct Fields;
-
-impl<'de> DeserializeSeed<'de> for Fields {
-    type Value = Vec<(String, String)>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Fields {
-    type Value = Vec<(String, String)>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field object or an array of them")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Field.visit_map(map).map(|field| vec![field])
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(256));
-        while let Some(field) = seq.next_element_seed(Field)? {
-            fields.push(field);
-        }
-        Ok(fields)
-    }
-}
-
-/// One field: `{"val": label, "content": text}`; no `content` is an empty value.
-#[derive(Clone, Copy)]
-struct Field;
-map_seed!(Field);
-
-impl<'de> Visitor<'de> for Field {
-    type Value = (String, String);
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field object with `val` and `content`")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut label, mut content) = (None, None);
-        while let Some(key) = map.next_key::<Key>()? {
-            if key.is("val") && label.is_none() {
-                label = Some(map.next_value::<String>()?);
-            } else if key.is("content") && content.is_none() {
-                content = Some(map.next_value::<String>()?);
-            } else {
-                return Err(unexpected(&key, "a field"));
-            }
-        }
-        let label = label.ok_or_else(|| de::Error::custom("a field without `val`"))?;
-        Ok((label, content.unwrap_or_default()))
-    }
-}
-
 /// `response.error`: `code` (string or number) and `message`.
 #[derive(Clone, Copy)]
 struct ErrorSeed;
@@ -394,67 +257,6 @@ impl<'de> Visitor<'de> for Code {
             .parse()
             .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
     }
-}
-
-/// Walks `responsedata` without relying on its inner layout (contract 3.4): ids come from
-/// every `record.id` and from `fl`s labelled with the id field or `Id`.
-fn walk_ack(data: &Value, module: Module, written: &mut Written) -> Result<(), String> {
-    enum Item<'v> {
-        Any(&'v Value),
-        Record(&'v Value),
-        Fl(&'v Value),
-    }
-    // An explicit stack, children pushed in reverse so that ids come out in order.
-    let mut stack = vec![Item::Any(data)];
-    while let Some(item) = stack.pop() {
-        match item {
-            Item::Any(Value::Object(map)) => {
-                for (key, value) in map.iter().rev() {
-                    stack.push(if key.eq_ignore_ascii_case("record") {
-                        Item::Record(value)
-                    } else if key.eq_ignore_ascii_case("fl") {
-                        Item::Fl(value)
-                    } else {
-                        Item::Any(value)
-                    });
-                }
-            }
-            Item::Any(Value::Array(items)) => stack.extend(items.iter().rev().map(Item::Any)),
-            Item::Record(Value::Array(items)) => stack.extend(items.iter().rev().map(Item::Record)),
-            Item::Fl(Value::Array(items)) => stack.extend(items.iter().rev().map(Item::Fl)),
-            Item::Record(record @ Value::Object(map)) => {
-                if let Some((_, id)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case("id")) {
-                    written.ids.push(parse_id(id)?);
-                }
-                stack.push(Item::Any(record));
-            }
-            Item::Fl(Value::Object(map)) => {
-                let get = |name: &str| {
-                    map.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                        .map(|(_, v)| v)
-                };
-                let label = get("val").and_then(Value::as_str).unwrap_or_default();
-                let content = get("content");
-                if label.eq_ignore_ascii_case("message") {
-                    written.message = content.and_then(Value::as_str).map(str::to_owned);
-                } else if label.eq_ignore_ascii_case(module.id_field())
-                    || label.eq_ignore_ascii_case("id")
-                {
-                    written.ids.push(parse_id(content.unwrap_or(&Value::Null))?);
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn parse_id(value: &Value) -> Result<RecordId, String> {
-    value
-        .as_str()
-        .and_then(RecordId::parse)
-        .ok_or_else(|| format!("{value} in the acknowledgement is not a record id"))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! The harness shared by the integration tests: a fresh database per test and an
-//! in-process emulator per test, plus waiting on conditions instead of sleeping.
+//! in-process emulator per test.
 
 pub mod database;
+pub mod emulator;

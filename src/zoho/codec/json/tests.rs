@@ -1,5 +1,6 @@
 use super::*;
-use crate::zoho::record::Field;
+use crate::zoho::codec::RowOutcome;
+use crate::zoho::record::{Field, Record, RecordId};
 
 fn records(answer: Answer) -> Vec<RowOutcome> {
     match answer {

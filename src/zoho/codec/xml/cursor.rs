@@ -4,6 +4,8 @@
 //! syntax is `Malformed` with the byte offset, and a well-formed body in the wrong place
 //! is `Shape`. Names are compared ASCII-case-insensitively everywhere, as servers varied.
 
+use std::borrow::Cow;
+
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -126,15 +128,15 @@ impl<'a> Cursor<'a> {
                         return Err(Fault::Truncated { at: self.len });
                     }
                     match text.into_inner() {
-                        std::borrow::Cow::Borrowed(raw) => Node::Text(raw, at),
-                        // A slice reader always borrows; treat anything else as a bug
-                        // in the input rather than panicking.
-                        std::borrow::Cow::Owned(_) => return Err(self.malformed(at, "text")),
+                        Cow::Borrowed(raw) => Node::Text(raw, at),
+                        // A slice reader always borrows; the other arm cannot happen
+                        // but is reported rather than unwrapped.
+                        Cow::Owned(_) => return Err(self.malformed(at, "text")),
                     }
                 }
                 Event::CData(data) => match data.into_inner() {
-                    std::borrow::Cow::Borrowed(raw) => Node::CData(raw, at),
-                    std::borrow::Cow::Owned(_) => return Err(self.malformed(at, "CDATA")),
+                    Cow::Borrowed(raw) => Node::CData(raw, at),
+                    Cow::Owned(_) => return Err(self.malformed(at, "CDATA")),
                 },
                 Event::Eof if self.depth > 0 => return Err(Fault::Truncated { at: self.len }),
                 Event::Eof => Node::End,
