@@ -6,5 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod emulator;
 pub mod quota;
+pub mod scheduler;
 pub mod telemetry;
 pub mod zoho;

@@ -45,7 +45,13 @@ async fn main() -> ExitCode {
 
 async fn run(cli: cli::Cli) -> Result<(), Failure> {
     match &cli.command {
-        Command::Emulator(args) => emulator::run(args).await.map_err(runtime),
+        Command::Emulator(args) => emulator::run(args).await.map_err(|e| Failure {
+            code: match e {
+                emulator::EmulatorError::Config(_) => EXIT_USAGE,
+                _ => EXIT_FAILURE,
+            },
+            error: e.into(),
+        }),
         Command::Auth(AuthCommand::Token(args)) => {
             let config = Config::load(&cli.config)?;
             cli::auth::run_token(args, config.api.accounts_url.clone(), config.api.timeout)

@@ -92,6 +92,9 @@ pub struct EmulatorArgs {
     /// The department name.
     #[arg(long)]
     pub department: Option<String>,
+    /// Simulated latency added to every record-API request, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub latency_ms: Option<u64>,
 }
 
 fn parse_module_count(text: &str) -> Result<(Module, u64), String> {

@@ -5,6 +5,7 @@
 //! answer is the four-line properties body, in the exact line order parsers depend on.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::America::Los_Angeles;
@@ -71,13 +72,22 @@ struct Account {
     caller: Caller,
 }
 
-#[derive(Debug)]
 pub struct Accounts {
     seed: u64,
     max_tokens: usize,
     users: Vec<Account>,
     by_token: HashMap<String, usize>,
     issued: u64,
+}
+
+/// Counts only: the token index holds secrets.
+impl fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Accounts")
+            .field("users", &self.users.len())
+            .field("tokens", &self.by_token.len())
+            .finish()
+    }
 }
 
 impl Accounts {
@@ -238,10 +248,22 @@ mod tests {
         let missing = a.create_token(&TokenRequest::default());
         assert_eq!(missing.unwrap_err(), Cause::InvalidCredentials);
         assert_eq!(ask(&mut a, "who@x", "pw").unwrap_err(), Cause::NoSuchUser);
-        assert_eq!(ask(&mut a, "admin@demo.example", "no").unwrap_err(), Cause::InvalidPassword);
-        assert_eq!(ask(&mut a, "new@demo.example", "pw").unwrap_err(), Cause::NotConfirmed);
-        assert_eq!(ask(&mut a, "tfa@demo.example", "pw").unwrap_err(), Cause::WebLoginRequired);
-        assert_eq!(ask(&mut a, "odd@demo.example", "pw").unwrap_err(), Cause::Unspecified);
+        assert_eq!(
+            ask(&mut a, "admin@demo.example", "no").unwrap_err(),
+            Cause::InvalidPassword
+        );
+        assert_eq!(
+            ask(&mut a, "new@demo.example", "pw").unwrap_err(),
+            Cause::NotConfirmed
+        );
+        assert_eq!(
+            ask(&mut a, "tfa@demo.example", "pw").unwrap_err(),
+            Cause::WebLoginRequired
+        );
+        assert_eq!(
+            ask(&mut a, "odd@demo.example", "pw").unwrap_err(),
+            Cause::Unspecified
+        );
         // The admin already holds the demo token; the limit is 2.
         assert!(ask(&mut a, "ADMIN@demo.example", "demo-password").is_ok());
         let over = ask(&mut a, "admin@demo.example", "demo-password");
@@ -262,9 +284,15 @@ mod tests {
     fn the_body_has_four_lines_with_a_pacific_timestamp() {
         let winter = Utc.with_ymd_and_hms(2015, 3, 3, 12, 5, 6).unwrap();
         let body = properties_body(winter, &Err(Cause::InvalidPassword));
-        assert_eq!(body, "#\n#Tue Mar 03 04:05:06 PST 2015\nCAUSE=INVALID_PASSWORD\nRESULT=FALSE\n");
+        assert_eq!(
+            body,
+            "#\n#Tue Mar 03 04:05:06 PST 2015\nCAUSE=INVALID_PASSWORD\nRESULT=FALSE\n"
+        );
         let summer = Utc.with_ymd_and_hms(2015, 7, 3, 12, 5, 6).unwrap();
         let body = properties_body(summer, &Ok(Secret::new("ab")));
-        assert_eq!(body, "#\n#Fri Jul 03 05:05:06 PDT 2015\nAUTHTOKEN=ab\nRESULT=TRUE\n");
+        assert_eq!(
+            body,
+            "#\n#Fri Jul 03 05:05:06 PDT 2015\nAUTHTOKEN=ab\nRESULT=TRUE\n"
+        );
     }
 }

@@ -88,7 +88,10 @@ impl Activity {
         let counters = &mut inner.counters;
         counters.total += 1;
         *counters.by_method.entry(entry.method.clone()).or_default() += 1;
-        *counters.by_outcome.entry(entry.outcome.clone()).or_default() += 1;
+        *counters
+            .by_outcome
+            .entry(entry.outcome.clone())
+            .or_default() += 1;
         if let Some(org) = org {
             *counters.by_portal.entry(org.to_string()).or_default() += 1;
         }

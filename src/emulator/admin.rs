@@ -135,7 +135,9 @@ async fn records(
         .portal(&portal)
         .and_then(|(_, p)| p.department(&department))
         .and_then(|d| d.slot(module))
-        .ok_or_else(|| AdminError::not_found(format!("no department `{department}` in portal `{portal}`")))?;
+        .ok_or_else(|| {
+            AdminError::not_found(format!("no department `{department}` in portal `{portal}`"))
+        })?;
     slot.catch_up(emulator.seed, emulator.clock.now());
     let rows: Vec<Row> = read(&slot.store).rows().collect();
     let rows: Vec<Value> = rows

@@ -109,7 +109,13 @@ fn apply(slot: &StoreSlot, churn_seed: u64, counts: ChurnCounts, now: DateTime<U
     if counts.is_zero() {
         return;
     }
-    write(&slot.store).churn(churn_seed, counts.creates, counts.modifies, counts.deletes, now);
+    write(&slot.store).churn(
+        churn_seed,
+        counts.creates,
+        counts.modifies,
+        counts.deletes,
+        now,
+    );
 }
 
 #[cfg(test)]
@@ -122,14 +128,32 @@ mod tests {
         let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let mut state = ChurnState::new(start);
         assert_eq!(state.due(start + TimeDelta::minutes(5)), None);
-        state.rate = ChurnCounts { creates: 2, modifies: 1, deletes: 0 };
+        state.rate = ChurnCounts {
+            creates: 2,
+            modifies: 1,
+            deletes: 0,
+        };
         state.applied_until = start;
         assert_eq!(state.due(start + TimeDelta::seconds(59)), None);
         let due = state.due(start + TimeDelta::seconds(150));
-        assert_eq!(due, Some(ChurnCounts { creates: 4, modifies: 2, deletes: 0 }));
+        assert_eq!(
+            due,
+            Some(ChurnCounts {
+                creates: 4,
+                modifies: 2,
+                deletes: 0
+            })
+        );
         // The half minute left over counts towards the next application.
         let due = state.due(start + TimeDelta::seconds(180));
-        assert_eq!(due, Some(ChurnCounts { creates: 2, modifies: 1, deletes: 0 }));
+        assert_eq!(
+            due,
+            Some(ChurnCounts {
+                creates: 2,
+                modifies: 1,
+                deletes: 0
+            })
+        );
         let far = state.due(start + TimeDelta::days(400)).unwrap();
         assert_eq!(far.creates, 2 * 24 * 60);
     }

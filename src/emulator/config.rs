@@ -221,6 +221,9 @@ impl EmulatorConfig {
         if let Some(seed) = args.seed {
             self.seed = seed;
         }
+        if let Some(millis) = args.latency_ms {
+            self.latency = Duration::from_millis(millis);
+        }
         let Some(portal) = self.portals.first_mut() else {
             return;
         };
@@ -264,7 +267,11 @@ impl EmulatorConfig {
         }
         unique("portal", self.portals.iter().map(|p| p.name.as_str()))?;
         unique("user e-mail", self.users().map(|u| u.email.as_str()))?;
-        unique("token", self.users().flat_map(|u| u.tokens.iter().map(Secret::expose)))?;
+        unique(
+            "token",
+            self.users()
+                .flat_map(|u| u.tokens.iter().map(Secret::expose)),
+        )?;
         for portal in &self.portals {
             if portal.departments.is_empty() {
                 return invalid(format!("portal `{}` has no department", portal.name));
@@ -289,7 +296,9 @@ fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), Co
         if !seen.insert(name.trim().to_lowercase()) {
             // Tokens are secrets: name the kind of duplicate, never the value.
             let shown = if what == "token" { "***" } else { name };
-            return Err(ConfigError::Invalid(format!("{what} `{shown}` appears twice")));
+            return Err(ConfigError::Invalid(format!(
+                "{what} `{shown}` appears twice"
+            )));
         }
     }
     Ok(())
@@ -327,8 +336,20 @@ mod tests {
     #[test]
     fn flags_override_the_first_portal() {
         let line = [
-            "--seed", "9", "--records", "requests=10,tasks=2", "--edition", "enterprise",
-            "--licences", "8", "--token", "abc", "--portal", "acme", "--department", "Help Desk",
+            "--seed",
+            "9",
+            "--records",
+            "requests=10,tasks=2",
+            "--edition",
+            "enterprise",
+            "--licences",
+            "8",
+            "--token",
+            "abc",
+            "--portal",
+            "acme",
+            "--department",
+            "Help Desk",
         ];
         let config = EmulatorConfig::from_args(&args(&line)).unwrap();
         let portal = &config.portals[0];
@@ -338,7 +359,10 @@ mod tests {
         assert_eq!(portal.record_count(Module::Accounts), DEFAULT_RECORDS);
         assert_eq!(portal.limit(), 2_000);
         assert_eq!(config.demo_token().map(Secret::expose), Some("abc"));
-        assert_eq!((portal.name.as_str(), portal.departments[0].as_str()), ("acme", "Help Desk"));
+        assert_eq!(
+            (portal.name.as_str(), portal.departments[0].as_str()),
+            ("acme", "Help Desk")
+        );
     }
 
     #[test]
@@ -348,8 +372,14 @@ mod tests {
         assert!(matches!(config.validate(), Err(ConfigError::Invalid(_))));
         let mut config = EmulatorConfig::default();
         let copy = config.portals[0].users[0].clone();
-        config.portals[0].users.push(UserConfig { email: "other@x".into(), ..copy });
+        config.portals[0].users.push(UserConfig {
+            email: "other@x".into(),
+            ..copy
+        });
         let err = config.validate().map_err(|e| e.to_string()).unwrap_err();
-        assert!(err.contains("token") && !err.contains(&seeds::demo_token()), "{err}");
+        assert!(
+            err.contains("token") && !err.contains(&seeds::demo_token()),
+            "{err}"
+        );
     }
 }

@@ -153,9 +153,17 @@ impl FaultPlan {
 /// The answer of a gateway-style fault (`Api4500` is rendered by the caller).
 pub fn gateway_answer(kind: FaultKind) -> Response {
     let (status, content_type, body) = match kind {
-        FaultKind::Http500 => (StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "Internal Server Error"),
+        FaultKind::Http500 => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            "Internal Server Error",
+        ),
         FaultKind::Http502 => (StatusCode::BAD_GATEWAY, "text/plain", "Bad Gateway"),
-        FaultKind::Http503 => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "Service Unavailable"),
+        FaultKind::Http503 => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "Service Unavailable",
+        ),
         _ => (StatusCode::OK, "text/html;charset=UTF-8", HTML_PAGE),
     };
     plain(status, content_type, Body::from(body))
@@ -171,8 +179,14 @@ pub fn spoil(kind: FaultKind, format: Format, mut body: Vec<u8>) -> Response {
             body.truncate(body.len() / 2);
             plain(StatusCode::OK, format.content_type(), Body::from(body))
         }
-        FaultKind::Malformed => plain(StatusCode::OK, format.content_type(), Body::from(break_syntax(format, body))),
-        FaultKind::WrongContentType => plain(StatusCode::OK, "application/octet-stream", Body::from(body)),
+        FaultKind::Malformed => plain(
+            StatusCode::OK,
+            format.content_type(),
+            Body::from(break_syntax(format, body)),
+        ),
+        FaultKind::WrongContentType => {
+            plain(StatusCode::OK, "application/octet-stream", Body::from(body))
+        }
         FaultKind::Reset => reset(),
         _ => plain(StatusCode::OK, format.content_type(), Body::from(body)),
     }
@@ -229,7 +243,12 @@ mod tests {
         plan.schedule(FaultKind::Http503, 2);
         plan.schedule(FaultKind::Reset, 1);
         let rolls: Vec<_> = (0..4).map(|_| plan.roll()).collect();
-        let expected = [Some(FaultKind::Http503), Some(FaultKind::Http503), Some(FaultKind::Reset), None];
+        let expected = [
+            Some(FaultKind::Http503),
+            Some(FaultKind::Http503),
+            Some(FaultKind::Reset),
+            None,
+        ];
         assert_eq!(rolls, expected);
     }
 

@@ -5,6 +5,7 @@
 //! the caller answers with 4600.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -21,8 +22,17 @@ const DEFAULT_TO: usize = 20;
 pub struct BadParam(pub &'static str);
 
 /// All parameters of a request, names lower-cased.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Params(HashMap<String, String>);
+
+/// Lists the names only: values include the authtoken.
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_tuple("Params").field(&names).finish()
+    }
+}
 
 impl Params {
     /// Merges the query string and a form-encoded body.
@@ -162,13 +172,19 @@ fn local_time(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
     zone.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| zone.from_local_datetime(&(naive + TimeDelta::hours(1))).earliest())
+        .or_else(|| {
+            zone.from_local_datetime(&(naive + TimeDelta::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// `myrecords`: `true`/`1` keep only the caller's records.
 pub fn my_records(params: &Params) -> Result<bool, BadParam> {
-    match params.get("myrecords").map(|v| v.trim().to_ascii_lowercase()) {
+    match params
+        .get("myrecords")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
         None => Ok(false),
         Some(v) if v == "true" || v == "1" => Ok(true),
         Some(v) if v == "false" || v == "0" || v.is_empty() => Ok(false),
@@ -194,7 +210,10 @@ mod tests {
 
     #[test]
     fn query_and_body_merge_with_names_in_any_case() {
-        let p = Params::merge(Some("AuthToken=a&Portal=p"), b"portal=q&department=Sales+Desk");
+        let p = Params::merge(
+            Some("AuthToken=a&Portal=p"),
+            b"portal=q&department=Sales+Desk",
+        );
         assert_eq!(p.get("authtoken"), Some("a"));
         assert_eq!(p.get("portal"), Some("q"));
         assert_eq!(p.get("department"), Some("Sales Desk"));
@@ -204,9 +223,18 @@ mod tests {
     #[test]
     fn windows_default_to_1_20_and_reject_more_than_200_rows() {
         assert_eq!(window(&params("")), Ok(Window { from: 1, to: 20 }));
-        assert_eq!(window(&params("fromindex=201&toindex=400")), Ok(Window { from: 201, to: 400 }));
-        assert_eq!(window(&params("fromindex=1&toindex=201")), Err(BadParam("toindex")));
-        assert_eq!(window(&params("fromindex=5&toindex=4")), Err(BadParam("toindex")));
+        assert_eq!(
+            window(&params("fromindex=201&toindex=400")),
+            Ok(Window { from: 201, to: 400 })
+        );
+        assert_eq!(
+            window(&params("fromindex=1&toindex=201")),
+            Err(BadParam("toindex"))
+        );
+        assert_eq!(
+            window(&params("fromindex=5&toindex=4")),
+            Err(BadParam("toindex"))
+        );
         assert_eq!(window(&params("fromindex=0")), Err(BadParam("fromindex")));
         assert_eq!(window(&params("toindex=x")), Err(BadParam("toindex")));
     }
@@ -215,10 +243,16 @@ mod tests {
     fn selectfields_accepts_all_and_any_spelling_of_the_module() {
         let sel = |q: &str| read_options(&params(q), Module::Requests).map(|o| o.selection);
         assert_eq!(sel("selectfields=ALL"), Ok(Selection::All));
-        assert_eq!(sel("selectfields=Requests(caseId)"), Ok(Selection::Fields(vec!["caseId".into()])));
+        assert_eq!(
+            sel("selectfields=Requests(caseId)"),
+            Ok(Selection::Fields(vec!["caseId".into()]))
+        );
         let two = Selection::Fields(vec!["Subject".into(), "Email".into()]);
         assert_eq!(sel("selectfields=cases(Subject, Email)"), Ok(two));
-        assert_eq!(sel("selectfields=Tasks(Subject)"), Err(BadParam("selectfields")));
+        assert_eq!(
+            sel("selectfields=Tasks(Subject)"),
+            Err(BadParam("selectfields"))
+        );
         assert_eq!(sel("selectfields=Subject"), Err(BadParam("selectfields")));
         assert!(read_options(&params("newformat=3"), Module::Tasks).is_err());
     }
@@ -228,12 +262,21 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 1, 10, 0, 0, 0).unwrap();
         let berlin = chrono_tz::Europe::Berlin;
         let got = modified_after(&params("lastmodifiedtime=2026-01-05+10:00:00"), berlin, now);
-        assert_eq!(got, Ok(Some(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())));
+        assert_eq!(
+            got,
+            Ok(Some(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()))
+        );
         let both = params("lastmodifiedtime=2026-01-05+10:00:00&noOfDays=2");
-        assert_eq!(modified_after(&both, berlin, now), Ok(Some(now - TimeDelta::days(2))));
+        assert_eq!(
+            modified_after(&both, berlin, now),
+            Ok(Some(now - TimeDelta::days(2)))
+        );
         let bad = modified_after(&params("lastmodifiedtime=2026-01-05"), berlin, now);
         assert_eq!(bad, Err(BadParam("lastmodifiedtime")));
-        assert_eq!(modified_after(&params("noofdays=0"), berlin, now), Err(BadParam("noOfDays")));
+        assert_eq!(
+            modified_after(&params("noofdays=0"), berlin, now),
+            Err(BadParam("noOfDays"))
+        );
     }
 
     #[test]
@@ -242,6 +285,9 @@ mod tests {
         assert_eq!(record_id(&params("id=4x")), Err(BadParam("id")));
         assert_eq!(record_id(&params("")), Err(BadParam("id")));
         assert_eq!(my_records(&params("myrecords=TRUE")), Ok(true));
-        assert_eq!(my_records(&params("myrecords=maybe")), Err(BadParam("myrecords")));
+        assert_eq!(
+            my_records(&params("myrecords=maybe")),
+            Err(BadParam("myrecords"))
+        );
     }
 }

@@ -62,7 +62,11 @@ impl Quota {
         let usage = *lock(&self.usage);
         QuotaStatus {
             day: today,
-            used: if usage.day == Some(today) { usage.used } else { 0 },
+            used: if usage.day == Some(today) {
+                usage.used
+            } else {
+                0
+            },
             limit: self.limit,
             resets_at: self.rule.next_reset(now),
         }

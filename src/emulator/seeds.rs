@@ -16,7 +16,9 @@ pub fn mix(x: u64) -> u64 {
 
 /// Mixes several parts, in order, into one key.
 pub fn mix_all(parts: &[u64]) -> u64 {
-    parts.iter().fold(0x243F_6A88_85A3_08D3, |acc, &p| mix(acc ^ mix(p)))
+    parts
+        .iter()
+        .fold(0x243F_6A88_85A3_08D3, |acc, &p| mix(acc ^ mix(p)))
 }
 
 /// A key for a piece of text (FNV-1a, then mixed).
@@ -39,7 +41,12 @@ pub fn demo_token() -> String {
 
 /// The `attempt`-th candidate for the `issued`-th token the auth endpoint hands out.
 pub fn issued_token(seed: u64, email: &str, issued: u64, attempt: u64) -> String {
-    token_hex(mix_all(&[seed, text_key(&email.to_lowercase()), issued, attempt]))
+    token_hex(mix_all(&[
+        seed,
+        text_key(&email.to_lowercase()),
+        issued,
+        attempt,
+    ]))
 }
 
 /// The seed of the stores of the `ordinal`-th (portal, department) pair. The store gives

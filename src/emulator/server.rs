@@ -29,7 +29,7 @@ use super::params::Params;
 use super::render::{to_json, to_xml, Element};
 use super::state::{lock, read, write, Emulator};
 use super::{admin, EmulatorError};
-use crate::zoho::module::Format;
+use crate::zoho::module::{Format, Method, Module};
 use crate::zoho::secret::Secret;
 
 /// Large enough for 100 rows of `xml`, small enough to refuse nonsense.
@@ -40,11 +40,28 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The routes of the emulator over its state.
 pub fn router(emulator: Arc<Emulator>) -> Router {
     Router::new()
-        .route("/api/{format}/{module}/{method}", get(record_api).post(record_api))
+        .route(
+            "/api/{format}/{module}/{method}",
+            get(record_api).post(record_api),
+        )
         .route("/apiauthtoken/nb/create", get(auth_token).post(auth_token))
         .nest("/_emulator", admin::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response_with_state(
+            Arc::clone(&emulator),
+            stamp_date,
+        ))
         .with_state(emulator)
+}
+
+/// Dates every answer by the emulated clock, as a real server dates answers by its own:
+/// clients (the sync's incremental watermarks) read the server's time from this header.
+async fn stamp_date(State(emulator): State<Arc<Emulator>>, mut response: Response) -> Response {
+    let now = emulator.clock.now().format("%a, %d %b %Y %H:%M:%S GMT");
+    if let Ok(value) = HeaderValue::from_str(&now.to_string()) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
 }
 
 /// A served emulator; dropping it stops the server.
@@ -58,11 +75,17 @@ pub struct RunningEmulator {
 
 /// Validates `config`, binds `listen` (port 0 picks a free port), generates the data and
 /// serves it in the background.
-pub async fn spawn(config: EmulatorConfig, listen: SocketAddr) -> Result<RunningEmulator, EmulatorError> {
+pub async fn spawn(
+    config: EmulatorConfig,
+    listen: SocketAddr,
+) -> Result<RunningEmulator, EmulatorError> {
     config.validate()?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|source| EmulatorError::Bind { addr: listen, source })?;
+        .map_err(|source| EmulatorError::Bind {
+            addr: listen,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(EmulatorError::Serve)?;
     let token = config.demo_token().cloned();
     let emulator = tokio::task::spawn_blocking(move || Emulator::build(&config))
@@ -120,7 +143,10 @@ impl RunningEmulator {
     }
 
     /// Serves until `signal` completes (then shuts down) or the server fails.
-    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<(), EmulatorError> {
+    pub async fn run_until(
+        mut self,
+        signal: impl Future<Output = ()>,
+    ) -> Result<(), EmulatorError> {
         let Some(task) = self.task.as_mut() else {
             return Ok(());
         };
@@ -134,7 +160,9 @@ impl RunningEmulator {
     }
 }
 
-fn finished(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), EmulatorError> {
+fn finished(
+    joined: Result<std::io::Result<()>, tokio::task::JoinError>,
+) -> Result<(), EmulatorError> {
     match joined {
         Ok(served) => served.map_err(EmulatorError::Serve),
         Err(e) if e.is_cancelled() => Ok(()),
@@ -203,10 +231,14 @@ async fn handle(emulator: Arc<Emulator>, request: ApiRequest) -> Response {
     })
     .await;
     let Ok((outcome, body, org, request)) = served else {
-        return answer(format, to_body(format, &Failure::internal().reply("").answer));
+        return answer(
+            format,
+            to_body(format, &Failure::internal().reply("").answer),
+        );
     };
     tracing::Span::current().record("outcome", tracing::field::display(outcome));
     record(&emulator, &request, outcome, org.as_deref());
+    tracing::debug!(bytes = body.len(), "record request served");
     match (fault, body) {
         (Some(kind), _) if kind.replaces_processing() && kind != FaultKind::Api4500 => {
             faults::gateway_answer(kind)
@@ -287,8 +319,15 @@ fn record(emulator: &Emulator, request: &ApiRequest, outcome: Outcome, org: Opti
         seq: 0,
         at: emulator.clock.now(),
         format: request.format_text.to_lowercase(),
-        method: request.method.to_lowercase(),
-        module: request.module.to_lowercase(),
+        // Aliases count under the wire name (`searchrecords` as `getrecordsbysearch`).
+        method: Method::parse(&request.method).map_or_else(
+            || request.method.to_lowercase(),
+            |m| m.wire_name().to_string(),
+        ),
+        module: Module::parse(&request.module).map_or_else(
+            || request.module.to_lowercase(),
+            |m| m.url_name().to_string(),
+        ),
         portal: param("portal"),
         department: param("department"),
         fromindex: param("fromindex"),
@@ -354,8 +393,12 @@ mod tests {
     async fn a_reset_fault_closes_the_connection_without_a_status_line() {
         let config = EmulatorConfig::default().with_records(2);
         let running = spawn(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let token = running.token().map(|t| t.expose().to_string()).unwrap_or_default();
-        let target = format!("/api/json/tasks/getrecords?authtoken={token}&portal=demo&department=Support");
+        let token = running
+            .token()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
+        let target =
+            format!("/api/json/tasks/getrecords?authtoken={token}&portal=demo&department=Support");
         let plain = raw_get(running.addr(), &target).await;
         assert!(plain.starts_with(b"HTTP/1.1 200 OK"));
         let admin = reqwest::Client::new()

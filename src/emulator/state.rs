@@ -151,7 +151,11 @@ impl Department {
                     portal: portal.name.clone(),
                     department: name.to_string(),
                     zone: portal.zone,
-                    custom_fields: portal.custom_fields.get(&module).cloned().unwrap_or_default(),
+                    custom_fields: portal
+                        .custom_fields
+                        .get(&module)
+                        .cloned()
+                        .unwrap_or_default(),
                 };
                 let store = ModuleStore::generate(spec, portal.record_count(module), now);
                 StoreSlot {

@@ -53,7 +53,10 @@ async fn a_generated_token_reads_records_at_once() {
     .await
     .unwrap();
     assert_eq!(token.expose().len(), 32);
-    assert!(token.expose().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(token
+        .expose()
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     let mut settings = emulator.settings(Format::Json);
     settings.authtoken = token;
     let page = Client::new(settings)
@@ -79,14 +82,32 @@ async fn a_two_factor_user_needs_an_application_specific_password() {
         .unwrap();
 }
 
+/// An e-mail, its password, the error expected and words its message must hold.
+type Case = (
+    &'static str,
+    &'static str,
+    fn(&AuthError) -> bool,
+    &'static str,
+);
+
 #[tokio::test]
 async fn every_cause_is_its_own_clear_error() {
     let emulator = emulator_with_users().await;
     let url = emulator.base_url();
     let timeout = Duration::from_secs(5);
-    let cases: [(&str, &str, fn(&AuthError) -> bool, &str); 5] = [
-        ("nobody@demo.example", "x", |e| matches!(e, AuthError::NoSuchUser), "NO_SUCH_USER"),
-        ("admin@demo.example", "wrong", |e| matches!(e, AuthError::InvalidPassword), "INVALID_PASSWORD"),
+    let cases: [Case; 5] = [
+        (
+            "nobody@demo.example",
+            "x",
+            |e| matches!(e, AuthError::NoSuchUser),
+            "NO_SUCH_USER",
+        ),
+        (
+            "admin@demo.example",
+            "wrong",
+            |e| matches!(e, AuthError::InvalidPassword),
+            "INVALID_PASSWORD",
+        ),
         (
             "new@demo.example",
             "pw-new",
@@ -99,7 +120,12 @@ async fn every_cause_is_its_own_clear_error() {
             |e| matches!(e, AuthError::TooManyTokens),
             "Active Authtokens",
         ),
-        ("broken@demo.example", "pw-broken", |e| matches!(e, AuthError::Unspecified), "CAUSE=null"),
+        (
+            "broken@demo.example",
+            "pw-broken",
+            |e| matches!(e, AuthError::Unspecified),
+            "CAUSE=null",
+        ),
     ];
     for (email, password, is_expected, words) in cases {
         let err = generate_token(&url, timeout, &request(email, password))
@@ -108,6 +134,9 @@ async fn every_cause_is_its_own_clear_error() {
         assert!(is_expected(&err), "{email}: {err:?}");
         let text = err.to_string();
         assert!(text.contains(words), "{email}: {text}");
-        assert!(!text.contains(password) || password == "x", "{email}: password in `{text}`");
+        assert!(
+            !text.contains(password) || password == "x",
+            "{email}: password in `{text}`"
+        );
     }
 }

@@ -31,7 +31,10 @@ async fn an_invalid_token_is_an_auth_error_that_costs_no_quota() {
     let emulator = TestEmulator::with_records(5).await;
     for format in FORMATS {
         let client = client_with_token(&emulator, format, "0123456789abcdef0123456789abcdef");
-        let err = client.get_records(Module::Requests, &first_page()).await.unwrap_err();
+        let err = client
+            .get_records(Module::Requests, &first_page())
+            .await
+            .unwrap_err();
         assert_eq!(err.api_code(), Some(ApiCode::InvalidTicket), "{err}");
         assert_eq!(err.class(), ErrorClass::Auth);
         assert!(!err.to_string().contains("0123456789abcdef"), "{err}");
@@ -43,12 +46,17 @@ async fn an_invalid_token_is_an_auth_error_that_costs_no_quota() {
 async fn a_non_admin_token_is_a_permission_error() {
     let mut config = EmulatorConfig::default().with_records(5);
     let mut agent = UserConfig::new("agent@demo.example", "agent-password");
-    agent.tokens.push(Secret::new("feedfacefeedfacefeedfacefeedface"));
+    agent
+        .tokens
+        .push(Secret::new("feedfacefeedfacefeedfacefeedface"));
     config.portals[0].users.push(agent);
     let emulator = TestEmulator::start(config).await;
     for format in FORMATS {
         let client = client_with_token(&emulator, format, "feedfacefeedfacefeedfacefeedface");
-        let err = client.get_records(Module::Requests, &first_page()).await.unwrap_err();
+        let err = client
+            .get_records(Module::Requests, &first_page())
+            .await
+            .unwrap_err();
         assert_eq!(err.api_code(), Some(ApiCode::NoPermission), "{err}");
         assert_eq!(err.class(), ErrorClass::Permission);
     }
@@ -67,8 +75,14 @@ async fn wrong_requests_are_bad_request_errors_naming_the_problem() {
         let err = client.search(Module::Requests, &search).await.unwrap_err();
         assert_eq!(err.class(), ErrorClass::BadRequest, "{err}");
 
-        let rows = vec![vec![("Description".to_string(), Some("no subject".to_string()))]];
-        let err = client.add_records(Module::Requests, &rows).await.unwrap_err();
+        let rows = vec![vec![(
+            "Description".to_string(),
+            Some("no subject".to_string()),
+        )]];
+        let err = client
+            .add_records(Module::Requests, &rows)
+            .await
+            .unwrap_err();
         assert_eq!(err.api_code(), Some(ApiCode::MandatoryMissing), "{err}");
         assert_eq!(err.class(), ErrorClass::BadRequest);
 
@@ -96,7 +110,10 @@ async fn updating_or_deleting_a_missing_record_is_no_data() {
             .unwrap_err();
         assert_eq!(err.api_code(), Some(ApiCode::NoSuchRecord), "{err}");
         assert_eq!(err.class(), ErrorClass::NoData);
-        let err = client.delete_record(Module::Requests, RecordId(1)).await.unwrap_err();
+        let err = client
+            .delete_record(Module::Requests, RecordId(1))
+            .await
+            .unwrap_err();
         assert_eq!(err.class(), ErrorClass::NoData, "{err}");
     }
 }
@@ -113,8 +130,14 @@ async fn an_answer_over_the_size_cap_is_refused_as_a_server_error() {
         select: SelectFields::All,
         ..GetRecords::default()
     };
-    let err = client.get_records(Module::Requests, &request).await.unwrap_err();
-    assert!(matches!(err, ZohoError::Transport(TransportError::TooLarge { .. })), "{err}");
+    let err = client
+        .get_records(Module::Requests, &request)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ZohoError::Transport(TransportError::TooLarge { .. })),
+        "{err}"
+    );
     assert_eq!(err.class(), ErrorClass::Server);
 }
 
@@ -129,27 +152,44 @@ async fn an_unreachable_server_is_a_transient_connect_error() {
         .get_records(Module::Requests, &first_page())
         .await
         .unwrap_err();
-    assert!(matches!(err, ZohoError::Transport(TransportError::Connect { .. })), "{err}");
+    assert!(
+        matches!(err, ZohoError::Transport(TransportError::Connect { .. })),
+        "{err}"
+    );
     assert!(err.is_retryable());
 }
 
 /// Every fault kind, what it must turn into without retries.
 fn expect_fault(kind: &str, err: &ZohoError) {
     let ok = match kind {
-        "http500" => matches!(err, ZohoError::Transport(TransportError::HttpStatus { status: 500 })),
-        "http502" => matches!(err, ZohoError::Transport(TransportError::HttpStatus { status: 502 })),
-        "http503" => matches!(err, ZohoError::Transport(TransportError::HttpStatus { status: 503 })),
+        "http500" => matches!(
+            err,
+            ZohoError::Transport(TransportError::HttpStatus { status: 500 })
+        ),
+        "http502" => matches!(
+            err,
+            ZohoError::Transport(TransportError::HttpStatus { status: 502 })
+        ),
+        "http503" => matches!(
+            err,
+            ZohoError::Transport(TransportError::HttpStatus { status: 503 })
+        ),
         "delay" => matches!(err, ZohoError::Transport(TransportError::Timeout { .. })),
         "truncated" => matches!(err, ZohoError::Decode(DecodeError::Truncated { .. })),
         "malformed" => matches!(err, ZohoError::Decode(DecodeError::Malformed { .. })),
         "html" => matches!(err, ZohoError::Transport(TransportError::HtmlPage { .. })),
         "wrong-content-type" => {
-            matches!(err, ZohoError::Transport(TransportError::UnexpectedContentType { .. }))
+            matches!(
+                err,
+                ZohoError::Transport(TransportError::UnexpectedContentType { .. })
+            )
         }
         "api4500" => err.api_code() == Some(ApiCode::Internal),
         "reset" => matches!(
             err,
-            ZohoError::Transport(TransportError::ConnectionLost { .. } | TransportError::Connect { .. })
+            ZohoError::Transport(
+                TransportError::ConnectionLost { .. } | TransportError::Connect { .. }
+            )
         ),
         other => panic!("unknown fault {other}"),
     };
@@ -185,7 +225,10 @@ async fn every_fault_gives_its_typed_transient_error_and_succeeds_after_a_retry(
         let retrying = Client::new(settings).unwrap();
         for kind in FAULTS {
             emulator.fault_next(kind, 1).await;
-            let err = once.get_records(Module::Requests, &first_page()).await.unwrap_err();
+            let err = once
+                .get_records(Module::Requests, &first_page())
+                .await
+                .unwrap_err();
             expect_fault(kind, &err);
 
             emulator.fault_next(kind, 1).await;

@@ -47,13 +47,21 @@ async fn paging_through_every_module_in_both_formats_returns_the_source_exactly_
             let mut seen = BTreeMap::new();
             let mut from = 1;
             loop {
-                let page = records(client.get_records(module, &window(from, from + 199)).await.unwrap());
+                let page = records(
+                    client
+                        .get_records(module, &window(from, from + 199))
+                        .await
+                        .unwrap(),
+                );
                 if page.is_empty() {
                     break;
                 }
                 for record in &page {
                     let id = record.id.expect("every row carries its id").0;
-                    assert!(seen.insert(id, as_map(record)).is_none(), "{module} {id} twice");
+                    assert!(
+                        seen.insert(id, as_map(record)).is_none(),
+                        "{module} {id} twice"
+                    );
                 }
                 from += page.len() as u32;
             }
@@ -66,13 +74,22 @@ async fn paging_through_every_module_in_both_formats_returns_the_source_exactly_
 async fn rows_come_in_ascending_id_order_and_the_window_is_honoured() {
     let emulator = TestEmulator::with_records(50).await;
     let client = emulator.client(Format::Json);
-    let page = records(client.get_records(Module::Requests, &window(11, 30)).await.unwrap());
+    let page = records(
+        client
+            .get_records(Module::Requests, &window(11, 30))
+            .await
+            .unwrap(),
+    );
     assert_eq!(page.len(), 20);
     let ids: Vec<u64> = page.iter().map(|r| r.id.unwrap().0).collect();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     assert_eq!(ids, sorted);
-    let all: Vec<u64> = emulator.snapshot(Module::Requests).await.into_keys().collect();
+    let all: Vec<u64> = emulator
+        .snapshot(Module::Requests)
+        .await
+        .into_keys()
+        .collect();
     assert_eq!(ids, all[10..30]);
 }
 
@@ -126,7 +143,11 @@ async fn a_missing_id_is_none_and_a_search_without_match_is_empty() {
             to_index: None,
             no_of_days: None,
         };
-        assert!(client.search(Module::Requests, &search).await.unwrap().is_empty());
+        assert!(client
+            .search(Module::Requests, &search)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 
@@ -139,7 +160,12 @@ async fn selectfields_returns_the_id_and_the_named_fields_only() {
             select: SelectFields::Labels(vec!["subject".into(), "Status".into()]),
             ..window(1, 5)
         };
-        let page = records(client.get_records(Module::Requests, &request).await.unwrap());
+        let page = records(
+            client
+                .get_records(Module::Requests, &request)
+                .await
+                .unwrap(),
+        );
         assert_eq!(page.len(), 5);
         for record in page {
             let labels: Vec<&str> = record.fields.iter().map(|f| f.label.as_str()).collect();
@@ -171,7 +197,9 @@ async fn lastmodifiedtime_returns_only_records_modified_strictly_after_it() {
         };
         let page = records(client.get_records(Module::Tasks, &request).await.unwrap());
         assert_eq!(page.len(), expected, "{format}");
-        assert!(page.iter().all(|r| r.get("Modified Time").unwrap() > since.as_str()));
+        assert!(page
+            .iter()
+            .all(|r| r.get("Modified Time").unwrap() > since.as_str()));
     }
 }
 
@@ -204,21 +232,38 @@ async fn add_update_and_delete_work_for_every_module_in_both_formats() {
             assert_eq!(added.ids.len(), 2, "{module} {format}");
             let id = added.ids[1];
 
-            let fetched = client.get_record_by_id(module, id, &SelectFields::All).await.unwrap();
-            let Some(RowOutcome::Ok(record)) = fetched else { panic!("added record missing") };
-            assert_eq!(record.get(&label), Some("8 <&> ]]> \"é\""), "{module} {format}");
+            let fetched = client
+                .get_record_by_id(module, id, &SelectFields::All)
+                .await
+                .unwrap();
+            let Some(RowOutcome::Ok(record)) = fetched else {
+                panic!("added record missing")
+            };
+            assert_eq!(
+                record.get(&label),
+                Some("8 <&> ]]> \"é\""),
+                "{module} {format}"
+            );
 
             let updated = client
                 .update_record(module, id, &[(label.clone(), Some("9".to_string()))])
                 .await
                 .unwrap();
             assert!(updated.message.unwrap_or_default().contains("updated"));
-            let fetched = client.get_record_by_id(module, id, &SelectFields::All).await.unwrap();
-            let Some(RowOutcome::Ok(record)) = fetched else { panic!("updated record missing") };
+            let fetched = client
+                .get_record_by_id(module, id, &SelectFields::All)
+                .await
+                .unwrap();
+            let Some(RowOutcome::Ok(record)) = fetched else {
+                panic!("updated record missing")
+            };
             assert_eq!(record.get(&label), Some("9"));
 
             client.delete_record(module, id).await.unwrap();
-            let gone = client.get_record_by_id(module, id, &SelectFields::All).await.unwrap();
+            let gone = client
+                .get_record_by_id(module, id, &SelectFields::All)
+                .await
+                .unwrap();
             assert_eq!(gone, None, "{module} {format}");
         }
     }

@@ -31,8 +31,15 @@ impl Emu {
     pub async fn with_config(config: EmulatorConfig) -> Emu {
         let listen: SocketAddr = "127.0.0.1:0".parse().expect("an address");
         let running = spawn(config, listen).await.expect("the emulator starts");
-        let token = running.token().map(|t| t.expose().to_string()).unwrap_or_default();
-        Emu { running, http: reqwest::Client::new(), token }
+        let token = running
+            .token()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
+        Emu {
+            running,
+            http: reqwest::Client::new(),
+            token,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -42,20 +49,42 @@ impl Emu {
     /// GET `path?{query}` as is.
     pub async fn get_raw(&self, path: &str, query: &str) -> Answer {
         let url = format!("{}?{query}", self.url(path));
-        answer(self.http.get(url).send().await.expect("the emulator answers")).await
+        answer(
+            self.http
+                .get(url)
+                .send()
+                .await
+                .expect("the emulator answers"),
+        )
+        .await
     }
 
     /// GET with the demo token, portal and department prepended to `query`.
     pub async fn get(&self, path: &str, query: &str) -> Answer {
-        let query = format!("authtoken={}&portal=demo&department=Support&{query}", self.token);
+        let query = format!(
+            "authtoken={}&portal=demo&department=Support&{query}",
+            self.token
+        );
         self.get_raw(path, &query).await
     }
 
     /// A form POST with the demo token, portal and department plus `form`.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let mut all = vec![("authtoken", self.token.as_str()), ("portal", "demo"), ("department", "Support")];
+        let mut all = vec![
+            ("authtoken", self.token.as_str()),
+            ("portal", "demo"),
+            ("department", "Support"),
+        ];
         all.extend_from_slice(form);
-        answer(self.http.post(self.url(path)).form(&all).send().await.expect("the emulator answers")).await
+        answer(
+            self.http
+                .post(self.url(path))
+                .form(&all)
+                .send()
+                .await
+                .expect("the emulator answers"),
+        )
+        .await
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
@@ -63,18 +92,24 @@ impl Emu {
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Value {
-        let request = self.http.post(self.url(path)).header(CONTENT_TYPE, "application/json");
+        let request = self
+            .http
+            .post(self.url(path))
+            .header(CONTENT_TYPE, "application/json");
         admin_json(request.body(body.to_string()).send().await).await
     }
 
     pub async fn set_clock(&self, rfc3339: &str) {
-        self.admin_post("/_emulator/clock", serde_json::json!({ "set": rfc3339 })).await;
+        self.admin_post("/_emulator/clock", serde_json::json!({ "set": rfc3339 }))
+            .await;
     }
 
     /// How many requests the demo portal has been charged today.
     pub async fn quota_used(&self) -> u64 {
         let counters = self.admin_get("/_emulator/counters").await;
-        counters["quota"]["demo"]["used"].as_u64().expect("a quota count")
+        counters["quota"]["demo"]["used"]
+            .as_u64()
+            .expect("a quota count")
     }
 }
 
@@ -93,7 +128,11 @@ async fn answer(response: reqwest::Response) -> Answer {
         .unwrap_or_default()
         .to_string();
     let body = response.text().await.expect("a body");
-    Answer { status, content_type, body }
+    Answer {
+        status,
+        content_type,
+        body,
+    }
 }
 
 /// The 4600 error body (JSON) naming `param`.

@@ -21,7 +21,11 @@ async fn emu_with_limit(limit: Option<u32>) -> Emu {
 async fn spend(emu: &Emu, requests: u32) {
     for n in 0..requests {
         let answer = emu.get(URI, "").await;
-        assert!(answer.body.contains("\"result\""), "request {n}: {}", answer.body);
+        assert!(
+            answer.body.contains("\"result\""),
+            "request {n}: {}",
+            answer.body
+        );
     }
 }
 
@@ -32,7 +36,10 @@ async fn the_free_edition_allows_250_requests_then_answers_4421_until_pacific_mi
     emu.set_clock("2026-01-15T07:58:00Z").await;
     spend(&emu, 250).await;
     let answer = emu.get(URI, "").await;
-    assert_eq!((answer.status, answer.body.as_str()), (200, exceeded().as_str()));
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, exceeded().as_str())
+    );
     // Refused requests are still counted.
     assert_eq!(emu.quota_used().await, 251);
     emu.set_clock("2026-01-15T08:00:01Z").await;
@@ -75,7 +82,14 @@ async fn advancing_the_clock_by_seconds_crosses_midnight_too() {
     emu.set_clock("2026-07-01T06:59:58Z").await;
     spend(&emu, 1).await;
     assert_eq!(emu.get(URI, "").await.body, exceeded());
-    let clock = emu.admin_post("/_emulator/clock", serde_json::json!({ "advance_secs": 5 })).await;
-    assert!(clock["now"].as_str().is_some_and(|t| t.starts_with("2026-07-01T07:00:0")), "{clock}");
+    let clock = emu
+        .admin_post("/_emulator/clock", serde_json::json!({ "advance_secs": 5 }))
+        .await;
+    assert!(
+        clock["now"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2026-07-01T07:00:0")),
+        "{clock}"
+    );
     spend(&emu, 1).await;
 }

@@ -23,9 +23,15 @@ async fn the_free_quota_of_250_is_spent_then_refused_with_4421() {
     emulator.set_clock("2026-06-10T18:00:00Z").await;
     let client = emulator.client_without_retry(Format::Json);
     for _ in 0..250 {
-        client.get_records(Module::Requests, &one_row()).await.unwrap();
+        client
+            .get_records(Module::Requests, &one_row())
+            .await
+            .unwrap();
     }
-    let err = client.get_records(Module::Requests, &one_row()).await.unwrap_err();
+    let err = client
+        .get_records(Module::Requests, &one_row())
+        .await
+        .unwrap_err();
     assert_eq!(err.api_code(), Some(ApiCode::QuotaExceeded), "{err}");
     assert_eq!(err.class(), ErrorClass::QuotaExhausted);
     // Every request with a valid token counts (contract section 0), the refused one too.
@@ -44,18 +50,37 @@ async fn the_quota_resets_at_pacific_midnight_including_both_dst_switch_days() {
         let day = NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();
         let start = rule.start_of(day);
         let next = rule.start_of(day.succ_opt().unwrap());
-        emulator.set_clock(&(start + Duration::minutes(1)).to_rfc3339()).await;
+        emulator
+            .set_clock(&(start + Duration::minutes(1)).to_rfc3339())
+            .await;
         for _ in 0..3 {
-            client.get_records(Module::Requests, &one_row()).await.unwrap();
+            client
+                .get_records(Module::Requests, &one_row())
+                .await
+                .unwrap();
         }
-        let err = client.get_records(Module::Requests, &one_row()).await.unwrap_err();
+        let err = client
+            .get_records(Module::Requests, &one_row())
+            .await
+            .unwrap_err();
         assert_eq!(err.class(), ErrorClass::QuotaExhausted, "{day}");
 
-        emulator.set_clock(&(next - Duration::seconds(2)).to_rfc3339()).await;
-        let err = client.get_records(Module::Requests, &one_row()).await.unwrap_err();
-        assert_eq!(err.class(), ErrorClass::QuotaExhausted, "{day}: still the same day");
+        emulator
+            .set_clock(&(next - Duration::seconds(2)).to_rfc3339())
+            .await;
+        let err = client
+            .get_records(Module::Requests, &one_row())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.class(),
+            ErrorClass::QuotaExhausted,
+            "{day}: still the same day"
+        );
 
-        emulator.set_clock(&(next + Duration::seconds(1)).to_rfc3339()).await;
+        emulator
+            .set_clock(&(next + Duration::seconds(1)).to_rfc3339())
+            .await;
         client
             .get_records(Module::Requests, &one_row())
             .await

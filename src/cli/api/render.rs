@@ -153,7 +153,7 @@ fn push_line(out: &mut String, cells: &[String], widths: &[usize]) {
     for (cell, width) in cells.iter().zip(widths) {
         line.push_str(cell);
         let pad = width.saturating_sub(cell.chars().count());
-        line.extend(std::iter::repeat(' ').take(pad));
+        line.extend(std::iter::repeat_n(' ', pad));
         line.push_str(GAP);
     }
     out.push_str(line.trim_end());

@@ -30,13 +30,17 @@ struct ClockOrder {
     advance_secs: Option<i64>,
 }
 
-pub(super) async fn set_clock(State(emulator): Shared, bytes: Bytes) -> Result<Json<Value>, AdminError> {
+pub(super) async fn set_clock(
+    State(emulator): Shared,
+    bytes: Bytes,
+) -> Result<Json<Value>, AdminError> {
     let order: ClockOrder = body(&bytes)?;
     if let Some(at) = order.set {
         emulator.clock.set(at);
     }
     if let Some(secs) = order.advance_secs {
-        let by = TimeDelta::try_seconds(secs).ok_or_else(|| AdminError::bad("advance_secs out of range"))?;
+        let by = TimeDelta::try_seconds(secs)
+            .ok_or_else(|| AdminError::bad("advance_secs out of range"))?;
         emulator.clock.advance(by);
     }
     Ok(Json(json!({ "now": emulator.clock.now() })))
@@ -66,11 +70,17 @@ struct ChurnOrder {
 
 /// Churns (or sets the rate of) every store the order's names select; absent names select
 /// all.
-pub(super) async fn churn(State(emulator): Shared, bytes: Bytes) -> Result<Json<Value>, AdminError> {
+pub(super) async fn churn(
+    State(emulator): Shared,
+    bytes: Bytes,
+) -> Result<Json<Value>, AdminError> {
     let order: ChurnOrder = body(&bytes)?;
     let module = match &order.module {
         None => None,
-        Some(name) => Some(Module::parse(name).ok_or_else(|| AdminError::not_found(format!("no module `{name}`")))?),
+        Some(name) => Some(
+            Module::parse(name)
+                .ok_or_else(|| AdminError::not_found(format!("no module `{name}`")))?,
+        ),
     };
     let counts = ChurnCounts {
         creates: order.creates,
@@ -82,7 +92,7 @@ pub(super) async fn churn(State(emulator): Shared, bytes: Bytes) -> Result<Json<
     for (portal, department, m, slot) in emulator.slots() {
         let wanted = selects(order.portal.as_deref(), &portal.name)
             && selects(order.department.as_deref(), &department.name)
-            && module.map_or(true, |w| w == m);
+            && module.is_none_or(|w| w == m);
         if !wanted {
             continue;
         }
@@ -104,7 +114,7 @@ pub(super) async fn churn(State(emulator): Shared, bytes: Bytes) -> Result<Json<
 
 /// An absent name selects everything; a given one selects its namesake, ignoring case.
 fn selects(wanted: Option<&str>, name: &str) -> bool {
-    wanted.map_or(true, |w| same_name(name, w))
+    wanted.is_none_or(|w| same_name(name, w))
 }
 
 pub(super) async fn faults(State(emulator): Shared) -> Json<FaultsView> {
@@ -125,11 +135,17 @@ struct FaultOrder {
     delay_secs: Option<f64>,
 }
 
-pub(super) async fn set_faults(State(emulator): Shared, bytes: Bytes) -> Result<Json<FaultsView>, AdminError> {
+pub(super) async fn set_faults(
+    State(emulator): Shared,
+    bytes: Bytes,
+) -> Result<Json<FaultsView>, AdminError> {
     let order: FaultOrder = body(&bytes)?;
     let delay = match order.delay_secs {
         None => None,
-        Some(secs) => Some(Duration::try_from_secs_f64(secs).map_err(|_| AdminError::bad("delay_secs must be a non-negative number"))?),
+        Some(secs) => Some(
+            Duration::try_from_secs_f64(secs)
+                .map_err(|_| AdminError::bad("delay_secs must be a non-negative number"))?,
+        ),
     };
     if order.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
         return Err(AdminError::bad("probability must lie between 0 and 1"));
@@ -145,7 +161,11 @@ pub(super) async fn set_faults(State(emulator): Shared, bytes: Bytes) -> Result<
         (Some(kind), Some(n), None) => plan.schedule(kind, n),
         (Some(kind), None, Some(p)) => plan.set_odds(kind, p),
         (None, None, None) => {}
-        _ => return Err(AdminError::bad("give `kind` with exactly one of `next` or `probability`")),
+        _ => {
+            return Err(AdminError::bad(
+                "give `kind` with exactly one of `next` or `probability`",
+            ))
+        }
     }
     Ok(Json(plan.view()))
 }
@@ -160,7 +180,10 @@ struct LatencyOrder {
     millis: u64,
 }
 
-pub(super) async fn set_latency(State(emulator): Shared, bytes: Bytes) -> Result<Json<Value>, AdminError> {
+pub(super) async fn set_latency(
+    State(emulator): Shared,
+    bytes: Bytes,
+) -> Result<Json<Value>, AdminError> {
     let order: LatencyOrder = body(&bytes)?;
     *lock(&emulator.latency) = Duration::from_millis(order.millis);
     Ok(Json(latency_view(&emulator)))
@@ -181,7 +204,10 @@ struct FieldOrder {
 }
 
 /// Adds a custom field to one store; answers with the store's labels.
-pub(super) async fn add_custom_field(State(emulator): Shared, bytes: Bytes) -> Result<Json<Value>, AdminError> {
+pub(super) async fn add_custom_field(
+    State(emulator): Shared,
+    bytes: Bytes,
+) -> Result<Json<Value>, AdminError> {
     let order: FieldOrder = body(&bytes)?;
     let module = Module::parse(&order.module)
         .ok_or_else(|| AdminError::not_found(format!("no module `{}`", order.module)))?;

@@ -17,7 +17,7 @@ pub(super) fn get_records(target: &Target<'_>) -> Result<Reply, Failure> {
 pub(super) fn search(target: &Target<'_>) -> Result<Reply, Failure> {
     let p = target.call.params;
     let field = p.required("searchfield")?.trim().to_string();
-    let value = p.get("searchvalue").ok_or(BadParam("searchvalue"))?.to_string();
+    let value = p.required("searchvalue")?.to_string();
     let query = Query {
         search: Some((field, value)),
         ..base_query(target)?
@@ -84,14 +84,23 @@ fn resolve(store: &ModuleStore, selection: &Selection) -> Result<Option<Vec<Stri
         .map(Some)
 }
 
-fn answer(target: &Target<'_>, rows: Vec<Row>, keep: Option<&[String]>, options: &ReadOptions) -> Reply {
+fn answer(
+    target: &Target<'_>,
+    rows: Vec<Row>,
+    keep: Option<&[String]>,
+    options: &ReadOptions,
+) -> Reply {
     let id_field = target.module.id_field();
+    let whole = keep.is_none() && !options.omit_empty;
     let rows = rows.into_iter().map(|row| {
+        if whole {
+            return row.fields;
+        }
         row.fields
             .into_iter()
             .filter(|(label, value)| {
                 let is_id = label == id_field;
-                let kept = keep.map_or(true, |k| k.contains(label));
+                let kept = keep.is_none_or(|k| k.contains(label));
                 is_id || (kept && !(options.omit_empty && value.is_none()))
             })
             .collect::<Vec<_>>()

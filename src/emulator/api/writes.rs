@@ -30,7 +30,12 @@ pub(super) fn add(target: &Target<'_>) -> Result<Reply, Failure> {
             .map(|row| store.add(row, target.now).map_err(store_failure))
             .collect::<Result<Vec<u64>, Failure>>()?
     };
-    Ok(written(target, Some(2001), "Record(s) added successfully", &ids))
+    Ok(written(
+        target,
+        Some(2001),
+        "Record(s) added successfully",
+        &ids,
+    ))
 }
 
 pub(super) fn update(target: &Target<'_>) -> Result<Reply, Failure> {
@@ -43,13 +48,25 @@ pub(super) fn update(target: &Target<'_>) -> Result<Reply, Failure> {
     write(&target.slot.store)
         .update(id, row, target.now)
         .map_err(store_failure)?;
-    Ok(written(target, None, "Record(s) updated successfully", &[id]))
+    Ok(written(
+        target,
+        None,
+        "Record(s) updated successfully",
+        &[id],
+    ))
 }
 
 pub(super) fn delete(target: &Target<'_>) -> Result<Reply, Failure> {
     let id = params::record_id(target.call.params)?;
-    write(&target.slot.store).delete(id).map_err(store_failure)?;
-    Ok(written(target, None, "Record(s) deleted successfully", &[id]))
+    write(&target.slot.store)
+        .delete(id)
+        .map_err(store_failure)?;
+    Ok(written(
+        target,
+        None,
+        "Record(s) deleted successfully",
+        &[id],
+    ))
 }
 
 /// The decoded rows of the `xml` parameter; at least one.

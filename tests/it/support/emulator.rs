@@ -79,13 +79,23 @@ impl TestEmulator {
     pub async fn admin_get(&self, path: &str) -> Value {
         let url = format!("{}/_emulator/{path}", self.running.base_url());
         let response = self.http.get(url).send().await.expect("admin GET");
-        assert!(response.status().is_success(), "admin GET {path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "admin GET {path}: {}",
+            response.status()
+        );
         response.json().await.expect("admin JSON")
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Value {
         let url = format!("{}/_emulator/{path}", self.running.base_url());
-        let response = self.http.post(url).json(&body).send().await.expect("admin POST");
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("admin POST");
         let status = response.status();
         let value: Value = response.json().await.expect("admin JSON");
         assert!(status.is_success(), "admin POST {path}: {status} {value}");
@@ -98,19 +108,28 @@ impl TestEmulator {
 
     /// Faults the next `n` record-API requests with `kind`.
     pub async fn fault_next(&self, kind: &str, n: u32) {
-        self.admin_post("faults", json!({ "kind": kind, "next": n })).await;
+        self.admin_post("faults", json!({ "kind": kind, "next": n }))
+            .await;
     }
 
     /// Requests charged to the demo portal today.
     pub async fn quota_used(&self) -> u64 {
         let counters = self.admin_get("counters").await;
-        counters["quota"][PORTAL]["used"].as_u64().expect("quota used")
+        counters["quota"][PORTAL]["used"]
+            .as_u64()
+            .expect("quota used")
     }
 
     /// The source's records of one module: id → label → value.
-    pub async fn snapshot(&self, module: Module) -> BTreeMap<u64, BTreeMap<String, Option<String>>> {
+    pub async fn snapshot(
+        &self,
+        module: Module,
+    ) -> BTreeMap<u64, BTreeMap<String, Option<String>>> {
         let rows = self
-            .admin_get(&format!("records/{PORTAL}/{DEPARTMENT}/{}", module.url_name()))
+            .admin_get(&format!(
+                "records/{PORTAL}/{DEPARTMENT}/{}",
+                module.url_name()
+            ))
             .await;
         rows.as_array()
             .expect("an array of records")

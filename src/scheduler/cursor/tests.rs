@@ -1,0 +1,144 @@
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// Serves `window` of the sorted set, as the API would.
+fn serve(set: &[u64], window: Window) -> Vec<RecordId> {
+    let from = (window.from - 1) as usize;
+    set.iter()
+        .skip(from)
+        .take(window.len() as usize)
+        .map(|&id| RecordId(id))
+        .collect()
+}
+
+/// Runs a whole pass; `between` may change the set before each request. Returns the ids
+/// read as new and the number of requests.
+fn run_pass(
+    set: &mut Vec<u64>,
+    mut between: impl FnMut(&mut Vec<u64>, u32),
+) -> (BTreeSet<u64>, u32) {
+    let mut cursor = Cursor::START;
+    let mut seen = BTreeSet::new();
+    let mut requests = 0;
+    loop {
+        between(set, requests);
+        let window = cursor.window();
+        let ids = serve(set, window);
+        requests += 1;
+        assert!(requests < 100_000, "the pass does not end");
+        match cursor.step(window, &ids) {
+            Step::Advance { cursor: next, done } => {
+                seen.extend(ids.iter().filter(|id| cursor.is_new(**id)).map(|id| id.0));
+                cursor = next;
+                if done {
+                    return (seen, requests);
+                }
+            }
+            Step::StepBack { cursor: back } => cursor = back,
+        }
+    }
+}
+
+fn min_requests(n: u32) -> u32 {
+    n / PAGE_ROWS + 1
+}
+
+#[test]
+fn a_still_set_is_read_once_in_one_request_per_199_rows_and_within_one_percent_from_19800_rows() {
+    for n in [
+        0u32, 1, 199, 200, 201, 398, 399, 400, 10_000, 19_800, 39_999, 100_000, 199_999,
+    ] {
+        let mut set: Vec<u64> = (1..=u64::from(n)).map(|i| i * 10).collect();
+        let (seen, requests) = run_pass(&mut set, |_, _| {});
+        assert_eq!(seen.len() as u32, n);
+        let minimum = min_requests(n);
+        // Each page brings 199 new rows (one is the anchor).
+        assert!(
+            requests <= n / (PAGE_ROWS - 1) + 1,
+            "{n} rows took {requests} requests"
+        );
+        if n >= 19_800 {
+            let bound = (f64::from(minimum) * 1.01).floor() as u32;
+            assert!(
+                requests <= bound,
+                "{n} rows took {requests}, minimum {minimum}"
+            );
+        }
+    }
+}
+
+#[test]
+fn up_to_39800_rows_cost_exactly_the_minimum() {
+    for n in [1u32, 200, 5_000, 39_800] {
+        let mut set: Vec<u64> = (1..=u64::from(n)).collect();
+        let (_, requests) = run_pass(&mut set, |_, _| {});
+        assert_eq!(requests, min_requests(n), "{n}");
+    }
+}
+
+#[test]
+fn deleting_rows_behind_the_cursor_steps_back_instead_of_skipping() {
+    let mut set: Vec<u64> = (1..=1_000).collect();
+    let (seen, _) = run_pass(&mut set, |set, request| {
+        if request == 3 {
+            // Rows far behind the cursor vanish: every later window slides forward.
+            set.drain(0..150);
+        }
+    });
+    let survivors: BTreeSet<u64> = set.iter().copied().collect();
+    assert!(survivors.is_subset(&seen));
+}
+
+#[test]
+fn the_first_window_never_needs_an_anchor() {
+    assert_eq!(Cursor::START.window(), Window { from: 1, to: 200 });
+    let after = Cursor {
+        next: 201,
+        last_id: Some(RecordId(7)),
+    };
+    assert_eq!(after.window(), Window { from: 200, to: 399 });
+    assert_eq!(after.window().next(), Window { from: 399, to: 598 });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Whatever is created, modified into the set or deleted between two requests, every
+    /// row present for the whole pass is read.
+    #[test]
+    fn every_row_present_throughout_the_pass_is_read(
+        start in 0usize..1_500,
+        changes in proptest::collection::vec((0u8..3, 0u64..1_000_000, 0usize..2_000), 0..60),
+    ) {
+        let mut set: Vec<u64> = (0..start as u64).map(|i| i * 1_000 + 500).collect();
+        let original: BTreeSet<u64> = set.iter().copied().collect();
+        let mut deleted = BTreeSet::new();
+        let mut changes = changes.into_iter();
+        let (seen, _) = run_pass(&mut set, |set, _| {
+            if let Some((kind, id, at)) = changes.next() {
+                match kind {
+                    0 if !set.is_empty() => {
+                        let gone = set.remove(at % set.len());
+                        deleted.insert(gone);
+                    }
+                    1 => {
+                        // A row entering the set anywhere (an incremental pass's filter).
+                        if let Err(pos) = set.binary_search(&id) {
+                            set.insert(pos, id);
+                        }
+                    }
+                    _ => {
+                        let next = set.last().copied().unwrap_or(0) + 1 + id % 7;
+                        set.push(next);
+                    }
+                }
+            }
+        });
+        for id in original.difference(&deleted) {
+            prop_assert!(seen.contains(id), "row {} was never read", id);
+        }
+    }
+}
