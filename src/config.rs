@@ -62,7 +62,11 @@ pub struct ApiConfig {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Streams (portal, department, module) worked at once; each has one page in flight.
     pub concurrency: usize,
+    /// Pages fetched ahead within one stream (hides latency; each pass may then spend up
+    /// to this many requests on windows past its end).
+    pub read_ahead: usize,
     pub retry: RetryPolicy,
 }
 

@@ -5,6 +5,9 @@
 pub mod cli;
 pub mod config;
 pub mod emulator;
+pub mod fetcher;
+pub mod loader;
+pub mod pipeline;
 pub mod quota;
 pub mod scheduler;
 pub mod telemetry;

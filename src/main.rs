@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use zoho_sync::cli::{self, AuthCommand, Command, EXIT_FAILURE, EXIT_USAGE};
 use zoho_sync::config::{Config, ConfigError};
+use zoho_sync::loader::RunKind;
+use zoho_sync::scheduler::Goal;
 use zoho_sync::{emulator, telemetry};
 
 /// A failure and the exit code it maps to.
@@ -20,6 +22,13 @@ impl From<ConfigError> for Failure {
             code: EXIT_USAGE,
             error: e.into(),
         }
+    }
+}
+
+fn sync_failure(e: cli::sync::SyncCommandError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        error: e.into(),
     }
 }
 
@@ -57,6 +66,37 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
             cli::auth::run_token(args, config.api.accounts_url.clone(), config.api.timeout)
                 .await
                 .map_err(runtime)
+        }
+        Command::Backfill(args) => {
+            let config = Config::load(&cli.config)?;
+            let goal = Goal::Backfill {
+                modules: args.modules.clone(),
+            };
+            cli::sync::run(&config, RunKind::Backfill, goal)
+                .await
+                .map_err(sync_failure)
+        }
+        Command::Sync => {
+            let config = Config::load(&cli.config)?;
+            cli::sync::run(&config, RunKind::Sync, Goal::Sync)
+                .await
+                .map_err(sync_failure)
+        }
+        Command::Migrate => {
+            let config = Config::load(&cli.config)?;
+            cli::sync::open_database(&config).await.map_err(runtime)?;
+            println!("migrations applied to schema `{}`", config.database.schema);
+            Ok(())
+        }
+        Command::Status(args) => {
+            let config = Config::load(&cli.config)?;
+            cli::report::status(&config, args.json)
+                .await
+                .map_err(runtime)
+        }
+        Command::Plan => {
+            let config = Config::load(&cli.config)?;
+            cli::report::plan(&config).await.map_err(runtime)
         }
         Command::Api(args) => {
             let config = Config::load(&cli.config)?;

@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod report;
+pub mod sync;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +63,30 @@ pub enum Command {
     Auth(AuthCommand),
     /// Run one API method against the configured portal and print the answer.
     Api(ApiArgs),
+    /// Read modules' whole history into the mirror (one-shot; stops cleanly at the quota).
+    Backfill(BackfillArgs),
+    /// One incremental pass of every module (and the first backfill of any never synced).
+    Sync,
+    /// Dry run: what the backfills and a day of incremental passes cost, in requests and days.
+    Plan,
+    /// Per module: rows mirrored, checkpoints, last run, and today's quota.
+    Status(StatusArgs),
+    /// Apply the database migrations (they are also applied by every command that needs them).
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Only these modules (repeatable); all configured modules by default.
+    #[arg(long = "module", value_name = "MODULE")]
+    pub modules: Vec<Module>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -64,6 +64,7 @@ struct Api {
     connect_timeout_secs: u64,
     max_body_mib: u64,
     concurrency: usize,
+    read_ahead: usize,
     retry: Retry,
 }
 
@@ -76,6 +77,7 @@ impl Default for Api {
             connect_timeout_secs: 10,
             max_body_mib: 32,
             concurrency: 4,
+            read_ahead: 0,
             retry: Retry::default(),
         }
     }
@@ -235,6 +237,7 @@ impl Api {
             max_body_bytes: (positive("api.max_body_mib", self.max_body_mib)? as usize)
                 .saturating_mul(1 << 20),
             concurrency: positive("api.concurrency", self.concurrency as u64)? as usize,
+            read_ahead: self.read_ahead,
             retry: RetryPolicy {
                 max_retries: self.retry.max_retries,
                 initial_delay: Duration::from_millis(self.retry.initial_delay_ms),

@@ -26,6 +26,13 @@ use crate::zoho::record::RecordId;
 use crate::zoho::retry::RetryPolicy;
 use crate::zoho::secret::{redact_url, Secret};
 
+/// One request's answer and the server's time when it answered.
+#[derive(Debug)]
+pub struct Exchange {
+    pub server_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub outcome: Result<Answer, ZohoError>,
+}
+
 /// Everything a `Client` needs to talk to one portal and department.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
@@ -179,12 +186,36 @@ impl Client {
         module: Module,
         params: &[(&'static str, String)],
     ) -> Result<Answer, ZohoError> {
+        self.exchange(method, module, params).await.outcome
+    }
+
+    /// `send_once`, keeping the server's clock reading of the answer (when one arrived).
+    pub async fn exchange(
+        &self,
+        method: Method,
+        module: Module,
+        params: &[(&'static str, String)],
+    ) -> Exchange {
         let format = self.settings.format;
-        let raw = self.raw(method, module, params).await?;
-        transport::check_answer(format, &raw)?;
-        match codec::decode(format, module, &raw.bytes)? {
-            Answer::Error(e) => Err(ZohoError::Api(e)),
-            answer => Ok(answer),
+        let raw = match self.raw(method, module, params).await {
+            Ok(raw) => raw,
+            Err(e) => {
+                return Exchange {
+                    server_time: None,
+                    outcome: Err(e),
+                }
+            }
+        };
+        let outcome = transport::check_answer(format, &raw)
+            .map_err(ZohoError::from)
+            .and_then(|()| Ok(codec::decode(format, module, &raw.bytes)?))
+            .and_then(|answer| match answer {
+                Answer::Error(e) => Err(ZohoError::Api(e)),
+                answer => Ok(answer),
+            });
+        Exchange {
+            server_time: raw.server_time,
+            outcome,
         }
     }
 

@@ -3,6 +3,7 @@
 //! chunk and never buffered past the cap. Error text is built from reqwest errors stripped
 //! of their URL and passed through `redact_url`, so no secret can reach a message.
 
+use chrono::{DateTime, Utc};
 use std::error::Error as _;
 use std::time::Duration;
 
@@ -18,6 +19,8 @@ use crate::zoho::secret::redact_url;
 pub struct RawBody {
     pub status: u16,
     pub content_type: Option<String>,
+    /// The server's clock, from the `Date` header (the quota day is the server's day).
+    pub server_time: Option<DateTime<Utc>>,
     pub bytes: Bytes,
 }
 
@@ -46,6 +49,12 @@ pub(crate) async fn post_form(
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let server_time = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+        .map(|t| t.with_timezone(&Utc));
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(TransportError::TooLarge { cap_bytes: cap });
     }
@@ -59,6 +68,7 @@ pub(crate) async fn post_form(
     Ok(RawBody {
         status,
         content_type,
+        server_time,
         bytes: Bytes::from(body),
     })
 }
@@ -207,6 +217,7 @@ mod tests {
         RawBody {
             status,
             content_type: content_type.map(str::to_string),
+            server_time: None,
             bytes: Bytes::from(body.to_string()),
         }
     }

@@ -59,10 +59,9 @@ fn decode_document(module: Module, body: &[u8]) -> Result<Answer, Fault> {
             return shape(format!("unexpected <{}> in <response>", child.name()));
         });
     }
-    let answer = answer.map_or_else(
-        || shape("<response> holds neither a result nor an error".into()),
-        Ok,
-    )?;
+    let Some(answer) = answer else {
+        return shape("<response> holds neither a result nor an error".into());
+    };
     if let Some(extra) = cur.top_level()? {
         return shape(format!("unexpected <{}> after </response>", extra.name()));
     }
@@ -229,14 +228,11 @@ fn read_ack_field(
 }
 
 fn parse_id(text: &str) -> Result<RecordId, Fault> {
-    RecordId::parse(text).map_or_else(
-        || {
-            shape(format!(
-                "`{text}` in the acknowledgement is not a record id"
-            ))
-        },
-        Ok,
-    )
+    RecordId::parse(text).ok_or_else(|| {
+        Fault::Shape(format!(
+            "`{text}` in the acknowledgement is not a record id"
+        ))
+    })
 }
 
 fn read_code(cur: &mut Cursor<'_>, elem: &Elem<'_>) -> Result<u32, Fault> {

@@ -3,3 +3,4 @@
 
 pub mod database;
 pub mod emulator;
+pub mod sync;

@@ -1,0 +1,203 @@
+//! The read-only commands: `status` (per stream: rows mirrored, checkpoints, last run,
+//! and each organisation's quota today) and `plan` (what the remaining backfills and a day
+//! of incremental passes cost, and how many days the budget needs for them). Neither
+//! sends a request to the API.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::json;
+
+use super::sync::{describe_reset, open_database};
+use crate::config::{Config, OrganisationConfig};
+use crate::loader::{Checkpoint, Loader, LoaderError, StreamKey, StreamStatus};
+use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
+
+/// How far back `plan` looks to measure how many records change per day.
+const CHANGE_WINDOW_DAYS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot use the database: {0}")]
+    Database(#[from] LoaderError),
+    #[error("cannot write the report: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Today's quota of one organisation, by the ledger.
+struct QuotaToday {
+    used: u32,
+    left: u32,
+    resets_at: DateTime<Utc>,
+}
+
+async fn quota_today(loader: &Loader, org: &OrganisationConfig) -> Result<QuotaToday, LoaderError> {
+    let now = Utc::now();
+    let day = org.day_rule.day_of(now);
+    let ledger = loader.ledger_day(&org.name, day).await?;
+    let budget = org.daily_limit - org.reserve;
+    Ok(QuotaToday {
+        used: ledger.used,
+        left: if ledger.spent {
+            0
+        } else {
+            budget.saturating_sub(ledger.used)
+        },
+        resets_at: org.day_rule.next_reset(now),
+    })
+}
+
+fn backfill_state(cp: Option<&Checkpoint>) -> String {
+    match cp {
+        Some(cp) if cp.in_progress => format!("at row {}", cp.cursor.next),
+        Some(cp) if cp.completed_at.is_some() => "complete".into(),
+        _ => "not started".into(),
+    }
+}
+
+fn watermark(cp: Option<&Checkpoint>) -> String {
+    cp.and_then(|c| c.watermark).map_or_else(
+        || "-".into(),
+        |w| w.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+fn last_run(status: &StreamStatus) -> String {
+    status.last_run.as_ref().map_or_else(
+        || "-".into(),
+        |r| {
+            let outcome = r.outcome.map_or("running or died", |o| o.as_str());
+            format!("#{} {} {}", r.id, r.kind.as_str(), outcome)
+        },
+    )
+}
+
+/// `zoho-sync status [--json]`.
+pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
+    let loader = open_database(config).await?;
+    let streams = loader.status().await?;
+    let mut quotas = Vec::new();
+    for org in &config.organisations {
+        quotas.push((org, quota_today(&loader, org).await?));
+    }
+    if as_json {
+        let streams: Vec<_> = streams
+            .iter()
+            .map(|s| {
+                json!({
+                    "portal": s.stream.portal, "department": s.stream.department,
+                    "module": s.stream.module.url_name(), "rows": s.rows,
+                    "dead_letters": s.dead_letters,
+                    "backfill": backfill_state(s.backfill.as_ref()),
+                    "watermark": s.incremental.as_ref().and_then(|c| c.watermark),
+                    "last_run": s.last_run.as_ref().map(|r| json!({
+                        "id": r.id, "kind": r.kind.as_str(),
+                        "outcome": r.outcome.map(|o| o.as_str()), "error": r.error,
+                        "started_at": r.started_at, "ended_at": r.ended_at,
+                        "pages": r.pages, "records": r.records, "requests": r.requests,
+                    })),
+                })
+            })
+            .collect();
+        let quotas: Vec<_> = quotas
+            .iter()
+            .map(|(org, q)| {
+                json!({
+                    "organisation": org.name, "used_today": q.used, "left_today": q.left,
+                    "resets_at": q.resets_at,
+                })
+            })
+            .collect();
+        println!("{}", json!({ "streams": streams, "quota": quotas }));
+        return Ok(());
+    }
+    println!(
+        "{:<32} {:>9} {:>6} {:<16} {:<24} LAST RUN",
+        "STREAM", "ROWS", "DEAD", "BACKFILL", "INCREMENTAL SINCE"
+    );
+    for s in &streams {
+        println!(
+            "{:<32} {:>9} {:>6} {:<16} {:<24} {}",
+            s.stream.to_string(),
+            s.rows,
+            s.dead_letters,
+            backfill_state(s.backfill.as_ref()),
+            watermark(s.incremental.as_ref()),
+            last_run(s)
+        );
+    }
+    for (org, q) in &quotas {
+        println!(
+            "{}: {} requests used today, {} left; the quota resets {}",
+            org.name,
+            q.used,
+            q.left,
+            describe_reset(q.resets_at)
+        );
+    }
+    Ok(())
+}
+
+/// `zoho-sync plan`: a dry run from what the mirror knows.
+pub async fn plan(config: &Config) -> Result<(), ReportError> {
+    let loader = open_database(config).await?;
+    let statuses = loader.status().await?;
+    let since = Utc::now() - TimeDelta::days(CHANGE_WINDOW_DAYS);
+    for org in &config.organisations {
+        let budget = u64::from(org.daily_limit - org.reserve);
+        println!("{}: {} requests a day for zoho-sync", org.name, budget);
+        println!(
+            "  {:<32} {:>9} {:<14} {:>17} {:>19}",
+            "STREAM", "ROWS", "BACKFILL", "BACKFILL REQUESTS", "INCREMENTAL PER DAY"
+        );
+        let (mut backfill_total, mut daily_total, mut unknown) = (0u64, 0u64, false);
+        for department in &org.departments {
+            for &(module, _) in &org.modules {
+                let key = StreamKey {
+                    portal: org.portal.clone(),
+                    department: department.clone(),
+                    module,
+                };
+                let status = statuses.iter().find(|s| s.stream == key);
+                let backfill = status.and_then(|s| s.backfill.as_ref());
+                let rows = status.map_or(0, |s| s.rows);
+                let done = backfill.is_some_and(|c| c.completed_at.is_some() && !c.in_progress);
+                let changes = u64::try_from(loader.modified_since(&key, since).await?).unwrap_or(0);
+                let daily =
+                    incremental_requests_per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1);
+                daily_total += daily;
+                let remaining = if done {
+                    backfill_total += 0;
+                    "0".to_string()
+                } else {
+                    unknown = true;
+                    // The source's size is unknown until the backfill reaches its end;
+                    // what is mirrored already is a lower bound of what it cost.
+                    format!("> {}", pass_requests(u64::try_from(rows).unwrap_or(0)) - 1)
+                };
+                println!(
+                    "  {:<32} {:>9} {:<14} {:>17} {:>19}",
+                    key.to_string(),
+                    rows,
+                    backfill_state(backfill),
+                    remaining,
+                    daily
+                );
+            }
+        }
+        let free = budget.saturating_sub(daily_total);
+        match days_needed(backfill_total, free) {
+            _ if unknown => println!(
+                "  incremental passes need ~{daily_total} requests a day, leaving {free} a day \
+                 (≈ {} records) for backfills of unknown size",
+                free * 199
+            ),
+            Some(days) => println!(
+                "  incremental passes need ~{daily_total} requests a day; backfills are done ({days} days left)"
+            ),
+            None => println!(
+                "  incremental passes alone need {daily_total} of {budget} requests a day: \
+                 nothing is left for backfills"
+            ),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The one-shot sync commands, `backfill` and `sync`: open the database, run the pipeline
+//! under a progress display, and print a summary. Ctrl-C (or SIGTERM) stops between
+//! pages: what is committed stays, the page in flight is fetched again next time. A spent
+//! budget ends the command with exit code 0 and the moment it can resume.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Local, Utc};
+use chrono_tz::America::Los_Angeles;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::loader::{Loader, LoaderError, RunKind};
+use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
+use crate::pipeline::Progress;
+use crate::scheduler::cursor::PAGE_ROWS;
+use crate::scheduler::Goal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncCommandError {
+    #[error("cannot use the database: {0}")]
+    Database(#[from] LoaderError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl SyncCommandError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SyncCommandError::Run(RunError::Config(_)) => super::EXIT_USAGE,
+            _ => super::EXIT_FAILURE,
+        }
+    }
+}
+
+/// Connects to the configured database and applies the migrations.
+pub async fn open_database(config: &Config) -> Result<Loader, LoaderError> {
+    let connections = u32::try_from(config.api.concurrency)
+        .unwrap_or(8)
+        .saturating_add(2);
+    Loader::connect(&config.database.url, &config.database.schema, connections).await
+}
+
+/// `backfill` or `sync`: runs the goal and prints the summary.
+pub async fn run(config: &Config, kind: RunKind, goal: Goal) -> Result<(), SyncCommandError> {
+    let loader = open_database(config).await?;
+    let cancel = CancellationToken::new();
+    stop_on_signal(cancel.clone());
+    let progress = Arc::new(Progress::default());
+    let display = Display::start(config, &progress);
+    let outcome = run::run(config, &loader, kind, &goal, &cancel, &progress).await;
+    display.finish();
+    let summaries = outcome?;
+    print_summary(&summaries, &progress);
+    let failures: Vec<String> = summaries
+        .iter()
+        .filter_map(|s| match &s.outcome {
+            OrgOutcome::Failed(e) => Some(format!("{}: {e}", s.organisation)),
+            _ => None,
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(SyncCommandError::Failed(failures.join("; ")))
+    }
+}
+
+/// First Ctrl-C or SIGTERM: stop between pages. A second: leave at once (nothing
+/// committed is lost; the page in flight is read again next time).
+pub fn stop_on_signal(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::warn!("stopping after the page in flight (signal again to quit at once)");
+        cancel.cancel();
+        wait_for_signal().await;
+        std::process::exit(130);
+    });
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The progress bar on stderr (only on a terminal) while passes run.
+struct Display {
+    bar: ProgressBar,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+impl Display {
+    fn start(config: &Config, progress: &Arc<Progress>) -> Display {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        let per_day: u64 = config
+            .organisations
+            .iter()
+            .map(|o| u64::from(o.daily_limit - o.reserve))
+            .sum();
+        let progress = Arc::clone(progress);
+        let ticking = bar.clone();
+        let started = Instant::now();
+        let ticker = tokio::spawn(async move {
+            loop {
+                ticking.set_message(progress_line(&progress, started.elapsed(), per_day));
+                ticking.tick();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Display { bar, ticker }
+    }
+
+    fn finish(self) {
+        self.ticker.abort();
+        self.bar.finish_and_clear();
+    }
+}
+
+fn progress_line(progress: &Progress, elapsed: Duration, per_day: u64) -> String {
+    let records = progress.records.load(Ordering::Relaxed);
+    let pages = progress.pages.load(Ordering::Relaxed);
+    let requests = progress.requests.load(Ordering::Relaxed);
+    let rate = records as f64 / elapsed.as_secs_f64().max(0.001);
+    let records_per_day = per_day * u64::from(PAGE_ROWS - 1);
+    format!(
+        "{records} records, {pages} pages, {requests} requests this run \
+         ({per_day}/day budget ≈ {records_per_day} records/day), {rate:.0} records/s"
+    )
+}
+
+fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
+    let records = progress.records.load(Ordering::Relaxed);
+    let pages = progress.pages.load(Ordering::Relaxed);
+    let dead = progress.dead_letters.load(Ordering::Relaxed);
+    for summary in summaries {
+        let outcome = match &summary.outcome {
+            OrgOutcome::Completed => "complete".to_string(),
+            OrgOutcome::Cancelled => "stopped; the next run continues from the checkpoints".into(),
+            OrgOutcome::Failed(e) => format!("failed: {e}"),
+            OrgOutcome::QuotaSpent { resets_at } => format!(
+                "today's request budget is spent; run again after {} to continue",
+                describe_reset(*resets_at)
+            ),
+        };
+        println!(
+            "{}: {outcome} (run {}, {} requests)",
+            summary.organisation, summary.run_id, summary.requests
+        );
+    }
+    println!("{records} records in {pages} pages loaded; {dead} rows set aside as dead letters");
+}
+
+/// A reset moment in local and Pacific time.
+pub fn describe_reset(at: DateTime<Utc>) -> String {
+    format!(
+        "{} local ({} Pacific)",
+        at.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z"),
+        at.with_timezone(&Los_Angeles).format("%Y-%m-%d %H:%M %Z")
+    )
+}

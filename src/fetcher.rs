@@ -1,0 +1,249 @@
+//! The fetcher: pulls one page from the API for a pass, inside the budget. Every request,
+//! retries included, is first reserved in the PostgreSQL quota ledger (one atomic
+//! statement), so that any number of processes together never send more than the
+//! organisation's budget; a request the ledger refuses is never sent. The quota day is the
+//! server's: the fetcher reads the server's clock from each answer's `Date` header, and a
+//! reservation made on the wrong day (the first of a run, or one racing midnight) is moved
+//! to the day the server counted it on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
+
+use crate::loader::{Loader, LoaderError};
+use crate::pipeline::Progress;
+use crate::quota::DayRule;
+use crate::scheduler::cursor::Window;
+use crate::zoho::client::{Client, GetRecords, SelectFields, TIME_FORMAT};
+use crate::zoho::codec::{Answer, RowOutcome};
+use crate::zoho::error::ErrorClass;
+use crate::zoho::module::{Method, Module};
+use crate::zoho::retry::RetryPolicy;
+use crate::zoho::ZohoError;
+
+/// An organisation's share of the day: requests we may send, by the server's day.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub organisation: String,
+    /// The daily limit less the reserve kept for the organisation's other integrations.
+    pub per_day: u32,
+    pub rule: DayRule,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("today's request budget is spent; it resets at {resets_at}")]
+    BudgetSpent { resets_at: DateTime<Utc> },
+    #[error("stopped")]
+    Cancelled,
+    #[error(transparent)]
+    Zoho(#[from] ZohoError),
+    #[error(transparent)]
+    Loader(#[from] LoaderError),
+}
+
+/// One page as served.
+#[derive(Debug)]
+pub struct Page {
+    pub window: Window,
+    pub rows: Vec<RowOutcome>,
+    /// The server's clock when it answered (our own, shifted, if it sent no `Date`).
+    pub server_time: DateTime<Utc>,
+}
+
+/// What a pass reads: the whole module, or rows modified after a moment.
+#[derive(Clone, Copy, Debug)]
+pub struct Filter {
+    pub modified_after: Option<DateTime<Utc>>,
+    /// The portal's data time zone, in which `lastmodifiedtime` is written.
+    pub zone: Tz,
+}
+
+pub struct Fetcher {
+    client: Client,
+    loader: Loader,
+    budget: Budget,
+    retry: RetryPolicy,
+    cancel: CancellationToken,
+    /// Our estimate of server time minus our time.
+    offset: Mutex<TimeDelta>,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    progress: Arc<Progress>,
+}
+
+impl Fetcher {
+    pub fn new(
+        client: Client,
+        loader: Loader,
+        budget: Budget,
+        cancel: CancellationToken,
+        progress: Arc<Progress>,
+    ) -> Fetcher {
+        let retry = client.settings().retry;
+        Fetcher {
+            client,
+            loader,
+            budget,
+            retry,
+            cancel,
+            offset: Mutex::new(TimeDelta::zero()),
+            requests: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            progress,
+        }
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// Requests sent so far (each one reserved in the ledger first).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Our best reading of the server's clock.
+    pub fn server_now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The server's quota day now, and when it ends.
+    pub fn quota_day(&self) -> (NaiveDate, DateTime<Utc>) {
+        let now = self.server_now();
+        (
+            self.budget.rule.day_of(now),
+            self.budget.rule.next_reset(now),
+        )
+    }
+
+    /// `getrecords` of one window, retried on transient failures, every attempt reserved.
+    /// A window past the end is an empty page.
+    pub async fn get_page(
+        &self,
+        module: Module,
+        window: Window,
+        filter: Filter,
+    ) -> Result<Page, FetchError> {
+        let request = GetRecords {
+            from_index: Some(window.from),
+            to_index: Some(window.to),
+            select: SelectFields::All,
+            last_modified_time: filter
+                .modified_after
+                .map(|t| t.with_timezone(&filter.zone).naive_local()),
+            ..GetRecords::default()
+        };
+        let params = request.params(module)?;
+        let mut attempt = 0;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(FetchError::Cancelled);
+            }
+            let day = self.reserve().await?;
+            let exchange = self
+                .client
+                .exchange(Method::GetRecords, module, &params)
+                .await;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.progress.requests.fetch_add(1, Ordering::Relaxed);
+            let server_time = self.observe(day, exchange.server_time).await?;
+            let error = match exchange.outcome {
+                Ok(Answer::Records(rows)) => {
+                    return Ok(Page {
+                        window,
+                        rows,
+                        server_time,
+                    })
+                }
+                Ok(_) => {
+                    ZohoError::Invalid("getrecords answered with a write acknowledgement".into())
+                }
+                Err(e) => e,
+            };
+            match error.class() {
+                ErrorClass::NoData => {
+                    return Ok(Page {
+                        window,
+                        rows: Vec::new(),
+                        server_time,
+                    })
+                }
+                ErrorClass::QuotaExhausted => {
+                    let day = self.budget.rule.day_of(server_time);
+                    self.loader
+                        .mark_day_spent(&self.budget.organisation, day)
+                        .await?;
+                    return Err(FetchError::BudgetSpent {
+                        resets_at: self.budget.rule.next_reset(server_time),
+                    });
+                }
+                class if class.is_retryable() && attempt < self.retry.max_retries => {
+                    attempt += 1;
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    let delay = self.retry.delay(attempt, &mut rand::thread_rng());
+                    tracing::warn!(
+                        %module, from = window.from, attempt, class = %class, error = %error,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        "page request failed; retrying"
+                    );
+                    self.pause(delay).await?;
+                }
+                _ => return Err(FetchError::Zoho(error)),
+            }
+        }
+    }
+
+    /// Reserves one request on the server's current day, or reports the budget spent.
+    async fn reserve(&self) -> Result<NaiveDate, FetchError> {
+        let (day, resets_at) = self.quota_day();
+        let reserved = self
+            .loader
+            .reserve_request(&self.budget.organisation, day, self.budget.per_day)
+            .await?;
+        match reserved {
+            Some(_) => Ok(day),
+            None => Err(FetchError::BudgetSpent { resets_at }),
+        }
+    }
+
+    /// Learns the server's clock from an answer, and moves the reservation if the server
+    /// counted the request on another day than we reserved it on.
+    async fn observe(
+        &self,
+        reserved_on: NaiveDate,
+        server_time: Option<DateTime<Utc>>,
+    ) -> Result<DateTime<Utc>, FetchError> {
+        let Some(server_time) = server_time else {
+            return Ok(self.server_now());
+        };
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = server_time - Utc::now();
+        let counted_on = self.budget.rule.day_of(server_time);
+        if counted_on != reserved_on {
+            tracing::debug!(%reserved_on, %counted_on, "moving a reservation to the server's day");
+            self.loader
+                .move_reservation(&self.budget.organisation, reserved_on, counted_on)
+                .await?;
+        }
+        Ok(server_time)
+    }
+
+    async fn pause(&self, delay: std::time::Duration) -> Result<(), FetchError> {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => Ok(()),
+            () = self.cancel.cancelled() => Err(FetchError::Cancelled),
+        }
+    }
+}
+
+/// The `lastmodifiedtime` text for an instant, in the portal's zone (for logs and tests).
+pub fn wire_time(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format(TIME_FORMAT).to_string()
+}

@@ -1,0 +1,113 @@
+//! Checkpoints: one row per (stream, pass kind) saying where its pass stands. The row is
+//! written in the transaction of the page it describes (`save`), so a stored checkpoint
+//! never points past rows that are not stored. `last_id` is `numeric(20,0)`: a record id
+//! is any unsigned 64-bit number and must never fail the save that records it.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::{Checkpoint, Loader, LoaderError, PassKind, StreamKey};
+use crate::scheduler::cursor::Cursor;
+use crate::zoho::record::RecordId;
+
+/// The columns `from_row` reads, for every query that loads checkpoints.
+pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, in_progress, watermark, \
+     pass_started_at, completed_at, passes";
+
+const UPSERT: &str = "\
+INSERT INTO checkpoints (portal, department, module, kind, next_index, last_id, in_progress,
+    watermark, pass_started_at, completed_at, passes, last_run_id, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, now())
+ON CONFLICT (portal, department, module, kind) DO UPDATE SET
+    next_index = EXCLUDED.next_index,
+    last_id = EXCLUDED.last_id,
+    in_progress = EXCLUDED.in_progress,
+    watermark = EXCLUDED.watermark,
+    pass_started_at = EXCLUDED.pass_started_at,
+    completed_at = EXCLUDED.completed_at,
+    passes = EXCLUDED.passes,
+    last_run_id = COALESCE(EXCLUDED.last_run_id, checkpoints.last_run_id),
+    updated_at = now()";
+
+impl Loader {
+    /// The saved checkpoint, or the default (no pass ever run) when there is none.
+    pub async fn checkpoint(
+        &self,
+        stream: &StreamKey,
+        kind: PassKind,
+    ) -> Result<Checkpoint, LoaderError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM checkpoints \
+             WHERE portal = $1 AND department = $2 AND module = $3 AND kind = $4"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&stream.portal)
+            .bind(&stream.department)
+            .bind(stream.module.url_name())
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or_else(|| Ok(Checkpoint::default()), |row| from_row(&row))
+    }
+
+    /// Saves a checkpoint outside any page (e.g. a pass that completed on an empty page
+    /// already committed, or a reset).
+    pub async fn save_checkpoint(
+        &self,
+        stream: &StreamKey,
+        kind: PassKind,
+        cp: &Checkpoint,
+    ) -> Result<(), LoaderError> {
+        let mut conn = self.pool.acquire().await?;
+        save(&mut conn, stream, kind, cp, None).await
+    }
+}
+
+/// Upserts the checkpoint on `conn` (a page's transaction); `run_id` names the run that
+/// last moved it, kept when `None`.
+pub(super) async fn save(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    kind: PassKind,
+    cp: &Checkpoint,
+    run_id: Option<i64>,
+) -> Result<(), LoaderError> {
+    sqlx::query(UPSERT)
+        .bind(super::values::clean_text(&stream.portal))
+        .bind(super::values::clean_text(&stream.department))
+        .bind(stream.module.url_name())
+        .bind(kind.as_str())
+        .bind(i64::from(cp.cursor.next))
+        .bind(cp.cursor.last_id.map(|id| id.0.to_string()))
+        .bind(cp.in_progress)
+        .bind(cp.watermark)
+        .bind(cp.pass_started_at)
+        .bind(cp.completed_at)
+        .bind(cp.passes)
+        .bind(run_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A checkpoint from a row selected with `COLUMNS`.
+pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, LoaderError> {
+    let next: i64 = row.try_get("next_index")?;
+    let next = u32::try_from(next)
+        .map_err(|_| LoaderError::corrupt("checkpoint next_index", next.to_string()))?;
+    let last_id = match row.try_get::<Option<String>, _>("last_id")? {
+        None => None,
+        Some(text) => Some(
+            RecordId::parse(&text)
+                .ok_or_else(|| LoaderError::corrupt("checkpoint last_id", text))?,
+        ),
+    };
+    Ok(Checkpoint {
+        cursor: Cursor { next, last_id },
+        in_progress: row.try_get("in_progress")?,
+        watermark: row.try_get("watermark")?,
+        pass_started_at: row.try_get("pass_started_at")?,
+        completed_at: row.try_get("completed_at")?,
+        passes: row.try_get("passes")?,
+    })
+}

@@ -1,0 +1,113 @@
+//! Opening the database: one direct connection first (so a refused connection or a bad
+//! password fails at once with its real cause instead of a pool timeout), the target
+//! schema created under an advisory lock, then the pool whose every connection has its
+//! `search_path` set to that schema, and the migrations. Tables are created and used
+//! unqualified, so everything of zoho-sync lives in the configured schema.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+
+use super::{Loader, LoaderError};
+use crate::zoho::secret::Secret;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a statement waits for a free connection before failing (retryably).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Serialises `CREATE SCHEMA IF NOT EXISTS` across processes: run concurrently, it can
+/// fail on the catalog's unique index.
+const SCHEMA_LOCK_KEY: i64 = 0x7a6f_686f_5f73_6368; // "zoho_sch"
+
+impl Loader {
+    /// Connects (pool), creates the target schema if missing, sets `search_path` to it on
+    /// every connection and runs the migrations. Concurrent processes are safe: both the
+    /// schema creation and sqlx's migrator take advisory locks.
+    pub async fn connect(
+        url: &Secret,
+        schema: &str,
+        max_connections: u32,
+    ) -> Result<Loader, LoaderError> {
+        let quoted = quote_ident(schema)?;
+        let options =
+            PgConnectOptions::from_str(url.expose()).map_err(|e| LoaderError::connect(&e, url))?;
+        let mut first = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| LoaderError::connect(&e, url))?;
+        create_schema(&mut first, &quoted).await?;
+        // A failed close only loses a connection we are done with.
+        let _ = first.close().await;
+
+        let set_path = format!("SET search_path TO {quoted}");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _meta| {
+                let set_path = set_path.clone();
+                Box::pin(async move {
+                    conn.execute(set_path.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        let loader = Loader {
+            pool,
+            schema: schema.to_string(),
+        };
+        loader.migrate().await?;
+        tracing::info!(schema, max_connections, "database ready");
+        Ok(loader)
+    }
+
+    /// Applies the migrations not yet applied in the schema; a no-op when all are.
+    pub async fn migrate(&self) -> Result<(), LoaderError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The schema every table lives in.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
+async fn create_schema(conn: &mut PgConnection, quoted: &str) -> Result<(), LoaderError> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SCHEMA_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {quoted}").as_str())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The schema name as a quoted SQL identifier (case kept, `"` doubled).
+fn quote_ident(name: &str) -> Result<String, LoaderError> {
+    if name.is_empty() || name.len() > 63 || name.contains('\0') {
+        return Err(LoaderError::SchemaName(name.to_string()));
+    }
+    Ok(format!("\"{}\"", name.replace('"', "\"\"")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_quoted_and_checked() {
+        assert_eq!(quote_ident("zoho").unwrap(), "\"zoho\"");
+        assert_eq!(quote_ident("a\"b").unwrap(), "\"a\"\"b\"");
+        assert!(quote_ident("").is_err());
+        assert!(quote_ident(&"x".repeat(64)).is_err());
+    }
+}

@@ -1,0 +1,315 @@
+//! The mirror tables: one bulk upsert per page, built from the static schema. A page is
+//! sent as one array per column and unnested server-side, so 200 rows cost one round trip,
+//! never one statement per row. A row is rewritten only when its `fields` jsonb differs
+//! from what is stored, so committing the same page twice changes nothing (not even
+//! `_synced_at`, which is the time the row's content was last written). Rows are sent in
+//! ascending id order, so concurrent upserts lock rows in the same order and cannot
+//! deadlock on each other.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value as Json};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
+
+use super::schema::{mirror_table, ColumnType, MirrorTable};
+use super::values::{clean_text, convert, Value};
+use super::{Loader, LoaderError, StreamKey};
+use crate::zoho::record::{Record, RecordId};
+
+/// One mirrored row: its id and every field as received (label → value, `None` for the
+/// wire's empty), for comparisons with the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MirrorRow {
+    pub id: RecordId,
+    pub fields: BTreeMap<String, Option<String>>,
+}
+
+/// What one upsert did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Upserted {
+    pub inserted: u64,
+    pub updated: u64,
+    /// Distinct ids sent.
+    pub sent: u64,
+}
+
+/// A page split into the rows to upsert (one per id, the last occurrence wins, ascending
+/// id) and the records that cannot be mirrored.
+pub(super) struct Prepared<'a> {
+    rows: BTreeMap<i64, &'a Record>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A record that cannot be mirrored: its fields as JSON text and why.
+pub(super) struct Rejected {
+    pub raw: String,
+    pub error: &'static str,
+}
+
+/// Sorts a page's records into rows and dead letters. The bigint `id` column holds ids
+/// up to `i64::MAX`; a record without an id, or with a larger one, is a dead letter.
+pub(super) fn prepare(records: &[Record]) -> Prepared<'_> {
+    let mut prepared = Prepared {
+        rows: BTreeMap::new(),
+        rejected: Vec::new(),
+    };
+    for record in records {
+        let reason = match record.id.map(|id| i64::try_from(id.0)) {
+            Some(Ok(id)) => {
+                prepared.rows.insert(id, record);
+                continue;
+            }
+            Some(Err(_)) => "record id does not fit a bigint",
+            None => "record has no id",
+        };
+        prepared.rejected.push(Rejected {
+            raw: fields_json(record).to_string(),
+            error: reason,
+        });
+    }
+    prepared
+}
+
+/// The typed values of one column, in row order.
+enum ColumnValues {
+    BigInt(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Boolean(Vec<Option<bool>>),
+    Date(Vec<Option<NaiveDate>>),
+    TimestampTz(Vec<Option<DateTime<Utc>>>),
+}
+
+impl ColumnValues {
+    fn with_capacity(ty: ColumnType, n: usize) -> ColumnValues {
+        match ty {
+            ColumnType::BigInt => ColumnValues::BigInt(Vec::with_capacity(n)),
+            ColumnType::Numeric | ColumnType::Text => ColumnValues::Text(Vec::with_capacity(n)),
+            ColumnType::Boolean => ColumnValues::Boolean(Vec::with_capacity(n)),
+            ColumnType::Date => ColumnValues::Date(Vec::with_capacity(n)),
+            ColumnType::TimestampTz => ColumnValues::TimestampTz(Vec::with_capacity(n)),
+        }
+    }
+
+    /// Appends a value; `convert` returns the variant matching the column's type.
+    fn push(&mut self, value: Value) {
+        match (self, value) {
+            (ColumnValues::BigInt(v), Value::BigInt(x)) => v.push(x),
+            (ColumnValues::Text(v), Value::Text(x) | Value::Numeric(x)) => v.push(x),
+            (ColumnValues::Boolean(v), Value::Boolean(x)) => v.push(x),
+            (ColumnValues::Date(v), Value::Date(x)) => v.push(x),
+            (ColumnValues::TimestampTz(v), Value::TimestampTz(x)) => v.push(x),
+            (ColumnValues::BigInt(v), _) => v.push(None),
+            (ColumnValues::Text(v), _) => v.push(None),
+            (ColumnValues::Boolean(v), _) => v.push(None),
+            (ColumnValues::Date(v), _) => v.push(None),
+            (ColumnValues::TimestampTz(v), _) => v.push(None),
+        }
+    }
+
+    fn bind<'q>(self, query: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+        match self {
+            ColumnValues::BigInt(v) => query.bind(v),
+            ColumnValues::Text(v) => query.bind(v),
+            ColumnValues::Boolean(v) => query.bind(v),
+            ColumnValues::Date(v) => query.bind(v),
+            ColumnValues::TimestampTz(v) => query.bind(v),
+        }
+    }
+}
+
+/// Every field as received, label → string or null; NULs replaced (jsonb refuses them).
+pub(super) fn fields_json(record: &Record) -> Json {
+    let map: Map<String, Json> = record
+        .fields
+        .iter()
+        .map(|f| {
+            let value = f
+                .value
+                .as_deref()
+                .map_or(Json::Null, |v| Json::String(clean_text(v)));
+            (clean_text(&f.label), value)
+        })
+        .collect();
+    Json::Object(map)
+}
+
+/// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
+/// `$5` fields, then one array per typed column. Returns (inserted, updated).
+fn upsert_sql(table: &MirrorTable) -> String {
+    let cols = table.columns;
+    let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+    let arrays: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 6, c.ty.bind_array()))
+        .collect();
+    let selected: Vec<String> = cols
+        .iter()
+        .map(|c| match c.ty {
+            ColumnType::Numeric => format!("u.{}::numeric", c.name),
+            _ => format!("u.{}", c.name),
+        })
+        .collect();
+    let sets: Vec<String> = cols
+        .iter()
+        .map(|c| format!("{0} = EXCLUDED.{0}", c.name))
+        .collect();
+    format!(
+        "WITH upserted AS (\n\
+         INSERT INTO {table} AS m (portal, department, id, fields, _synced_at, {names})\n\
+         SELECT $1::text, $2::text, u.id, u.fields, $3::timestamptz, {selected}\n\
+         FROM UNNEST($4::bigint[], $5::jsonb[], {arrays}) AS u(id, fields, {names})\n\
+         ON CONFLICT (portal, department, id) DO UPDATE SET\n\
+         fields = EXCLUDED.fields, _synced_at = EXCLUDED._synced_at, {sets}\n\
+         WHERE m.fields IS DISTINCT FROM EXCLUDED.fields\n\
+         RETURNING (xmax = 0) AS inserted)\n\
+         SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
+         count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted",
+        table = table.name,
+        names = names.join(", "),
+        selected = selected.join(", "),
+        arrays = arrays.join(", "),
+        sets = sets.join(", "),
+    )
+}
+
+/// Upserts the prepared rows in one statement on `conn` (the page's transaction).
+pub(super) async fn upsert(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    prepared: &Prepared<'_>,
+    zone: chrono_tz::Tz,
+    synced_at: DateTime<Utc>,
+) -> Result<Upserted, LoaderError> {
+    let n = prepared.rows.len();
+    if n == 0 {
+        return Ok(Upserted::default());
+    }
+    let table = mirror_table(stream.module);
+    let ids: Vec<i64> = prepared.rows.keys().copied().collect();
+    let fields: Vec<Json> = prepared.rows.values().map(|r| fields_json(r)).collect();
+    let mut columns: Vec<ColumnValues> = table
+        .columns
+        .iter()
+        .map(|c| ColumnValues::with_capacity(c.ty, n))
+        .collect();
+    for record in prepared.rows.values() {
+        for (column, values) in table.columns.iter().zip(columns.iter_mut()) {
+            values.push(convert(column.ty, record.get(column.label), zone));
+        }
+    }
+    let sql = upsert_sql(table);
+    let mut query = sqlx::query(&sql)
+        .bind(clean_text(&stream.portal))
+        .bind(clean_text(&stream.department))
+        .bind(synced_at)
+        .bind(ids)
+        .bind(fields);
+    for values in columns {
+        query = values.bind(query);
+    }
+    let row = query.fetch_one(conn).await?;
+    let count = |name: &str| -> Result<u64, LoaderError> {
+        let n: i64 = row.try_get(name)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    Ok(Upserted {
+        inserted: count("inserted")?,
+        updated: count("updated")?,
+        sent: u64::try_from(n).unwrap_or(u64::MAX),
+    })
+}
+
+impl Loader {
+    /// The stream's mirrored rows in id order, fields as stored in the jsonb.
+    pub async fn mirror_rows(&self, stream: &StreamKey) -> Result<Vec<MirrorRow>, LoaderError> {
+        let table = mirror_table(stream.module).name;
+        let sql = format!(
+            "SELECT id, fields FROM {table} WHERE portal = $1 AND department = $2 ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&stream.portal)
+            .bind(&stream.department)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(mirror_row).collect()
+    }
+
+    /// How many rows the stream has in its mirror table.
+    pub async fn mirror_count(&self, stream: &StreamKey) -> Result<i64, LoaderError> {
+        let table = mirror_table(stream.module).name;
+        let sql = format!("SELECT count(*) FROM {table} WHERE portal = $1 AND department = $2");
+        let count = sqlx::query_scalar(&sql)
+            .bind(&stream.portal)
+            .bind(&stream.department)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
+    /// Rows of a stream whose Modified Time is after `since`: the change rate `plan` uses.
+    pub async fn modified_since(
+        &self,
+        stream: &StreamKey,
+        since: DateTime<Utc>,
+    ) -> Result<i64, LoaderError> {
+        let table = mirror_table(stream.module).name;
+        let sql = format!(
+            "SELECT count(*) FROM {table} \
+             WHERE portal = $1 AND department = $2 AND modified_time > $3"
+        );
+        let count = sqlx::query_scalar(&sql)
+            .bind(&stream.portal)
+            .bind(&stream.department)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
+    /// Rows per (portal, department) of every mirror table, for `status`.
+    pub(super) async fn mirror_counts(&self) -> Result<HashMap<StreamKey, i64>, LoaderError> {
+        let mut counts = HashMap::new();
+        for table in super::schema::mirror_tables() {
+            let sql = format!(
+                "SELECT portal, department, count(*) AS n FROM {} GROUP BY portal, department",
+                table.name
+            );
+            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+                let key = StreamKey {
+                    portal: row.try_get("portal")?,
+                    department: row.try_get("department")?,
+                    module: table.module,
+                };
+                counts.insert(key, row.try_get("n")?);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+fn mirror_row(row: &sqlx::postgres::PgRow) -> Result<MirrorRow, LoaderError> {
+    let id: i64 = row.try_get("id")?;
+    let id = u64::try_from(id)
+        .map(RecordId)
+        .map_err(|_| LoaderError::corrupt("mirror id", id.to_string()))?;
+    let fields: Json = row.try_get("fields")?;
+    let Json::Object(map) = fields else {
+        return Err(LoaderError::corrupt("mirror fields", fields.to_string()));
+    };
+    let fields = map
+        .into_iter()
+        .map(|(label, value)| {
+            let value = match value {
+                Json::Null => None,
+                Json::String(s) => Some(s),
+                other => Some(other.to_string()),
+            };
+            (label, value)
+        })
+        .collect();
+    Ok(MirrorRow { id, fields })
+}

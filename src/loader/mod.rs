@@ -1,0 +1,128 @@
+//! All SQL of zoho-sync lives under this module: the migrations, the mirror tables' bulk
+//! upserts, checkpoints, the quota ledger, runs and dead letters. A page's rows, its dead
+//! letters, its run's counters and its stream's checkpoint commit in one transaction, so
+//! a crash at any instant leaves either all of a page or none of it. Every statement
+//! names its tables unqualified: the pool's `search_path` is the configured schema.
+
+mod checkpoint;
+mod connect;
+mod dead_letters;
+mod error;
+mod ledger;
+mod mirror;
+mod page;
+mod runs;
+pub mod schema;
+mod status;
+mod values;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sqlx::PgPool;
+
+use crate::scheduler::cursor::Cursor;
+use crate::zoho::codec::BadRow;
+use crate::zoho::module::Module;
+use crate::zoho::record::Record;
+
+pub use dead_letters::DeadLetter;
+pub use error::LoaderError;
+pub use ledger::LedgerDay;
+pub use mirror::MirrorRow;
+pub use runs::{RunKind, RunOutcome, RunSummary};
+pub use status::StreamStatus;
+
+/// The database side of zoho-sync: a pool on the configured schema.
+#[derive(Clone)]
+pub struct Loader {
+    pool: PgPool,
+    schema: String,
+}
+
+impl std::fmt::Debug for Loader {
+    // The pool's options hold the password; only the schema is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loader")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One page to commit: its rows, the rows that could not be decoded, and the checkpoint
+/// the stream reaches once the page is stored.
+#[derive(Clone, Copy, Debug)]
+pub struct PageCommit<'a> {
+    pub stream: &'a StreamKey,
+    pub kind: PassKind,
+    pub run_id: i64,
+    pub records: &'a [Record],
+    pub bad_rows: &'a [BadRow],
+    pub checkpoint: &'a Checkpoint,
+    /// The portal's data time zone, which wire date-times are written in.
+    pub zone: Tz,
+    pub synced_at: DateTime<Utc>,
+}
+
+/// What a committed page did to the mirror. `unchanged` rows were already stored with
+/// exactly the same fields and were not touched (their `_synced_at` is kept: it is the
+/// time the row's content was last written). A record repeated within the page counts
+/// once; records without a usable id are dead letters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageStats {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub dead_letters: u64,
+}
+
+/// One stream: what one checkpoint tracks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamKey {
+    pub portal: String,
+    pub department: String,
+    pub module: Module,
+}
+
+/// The kind of pass a checkpoint belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PassKind {
+    /// Reads the module's whole history, no filter.
+    Backfill,
+    /// Reads rows modified strictly after the watermark.
+    Incremental,
+}
+
+impl PassKind {
+    /// The spelling in the `checkpoints.kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassKind::Backfill => "backfill",
+            PassKind::Incremental => "incremental",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PassKind> {
+        match text {
+            "backfill" => Some(PassKind::Backfill),
+            "incremental" => Some(PassKind::Incremental),
+            _ => None,
+        }
+    }
+}
+
+/// The saved state of one (stream, pass kind); the default is "never run".
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    /// Where the pass in progress stands (`Cursor::START` when none is).
+    pub cursor: Cursor,
+    /// Whether a pass is in progress (its cursor is meaningful).
+    pub in_progress: bool,
+    /// Incremental: rows modified strictly after this instant are read by the pass.
+    pub watermark: Option<DateTime<Utc>>,
+    /// The server's time at the first answer of the pass in progress.
+    pub pass_started_at: Option<DateTime<Utc>>,
+    /// When the last pass of this kind completed (our clock).
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Passes of this kind completed so far.
+    pub passes: i64,
+}

@@ -1,0 +1,79 @@
+//! Committing one page: the mirror upsert, the page's dead letters, the stream's
+//! checkpoint and the run's counters, all in one transaction, so the checkpoint never
+//! runs ahead of the rows (a crash re-reads the page) nor behind them by more than the
+//! page being written. The run's row is updated last: every page of a run updates it,
+//! and taking its lock last keeps concurrent page commits from queueing behind each
+//! other's upserts.
+
+use super::dead_letters::{self, Letter};
+use super::{checkpoint, mirror, runs, Loader, LoaderError, PageCommit, PageStats};
+
+/// SQLSTATE of a foreign key violation: here, only a `run_id` that names no run.
+const FOREIGN_KEY_VIOLATION: &str = "23503";
+
+impl Loader {
+    /// Stores one page and moves its stream's checkpoint, atomically.
+    pub async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, LoaderError> {
+        let prepared = mirror::prepare(page.records);
+        let letters: Vec<Letter<'_>> = page
+            .bad_rows
+            .iter()
+            .map(|b| Letter {
+                raw: &b.raw,
+                error: &b.error,
+            })
+            .chain(prepared.rejected.iter().map(|r| Letter {
+                raw: &r.raw,
+                error: r.error,
+            }))
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        let upserted =
+            mirror::upsert(&mut tx, page.stream, &prepared, page.zone, page.synced_at).await?;
+        let dead = dead_letters::store(&mut tx, page.stream, page.run_id, &letters)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
+        checkpoint::save(
+            &mut tx,
+            page.stream,
+            page.kind,
+            page.checkpoint,
+            Some(page.run_id),
+        )
+        .await
+        .map_err(|e| unknown_run(e, page.run_id))?;
+        let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
+        runs::count_page(&mut tx, page.run_id, received).await?;
+        tx.commit().await?;
+        let stats = PageStats {
+            inserted: upserted.inserted,
+            updated: upserted.updated,
+            unchanged: upserted
+                .sent
+                .saturating_sub(upserted.inserted + upserted.updated),
+            dead_letters: dead,
+        };
+        tracing::debug!(
+            stream = %page.stream.module,
+            portal = %page.stream.portal,
+            department = %page.stream.department,
+            inserted = stats.inserted,
+            updated = stats.updated,
+            unchanged = stats.unchanged,
+            dead_letters = stats.dead_letters,
+            "page committed"
+        );
+        Ok(stats)
+    }
+}
+
+fn unknown_run(error: LoaderError, run_id: i64) -> LoaderError {
+    match &error {
+        LoaderError::Database(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some(FOREIGN_KEY_VIOLATION) =>
+        {
+            LoaderError::UnknownRun(run_id)
+        }
+        _ => error,
+    }
+}

@@ -1,0 +1,120 @@
+//! What `zoho-sync status` shows, per stream: rows mirrored, dead letters, both
+//! checkpoints and the last run that committed a page of it. A stream is any (portal,
+//! department, module) with a checkpoint or mirrored rows. Read-only, a handful of
+//! statements whatever the number of streams.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{checkpoint, runs, Checkpoint, Loader, LoaderError, PassKind, RunSummary, StreamKey};
+use crate::zoho::module::Module;
+
+/// One stream's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamStatus {
+    pub stream: StreamKey,
+    /// Rows in the mirror table.
+    pub rows: i64,
+    pub dead_letters: i64,
+    pub backfill: Option<Checkpoint>,
+    pub incremental: Option<Checkpoint>,
+    /// When either checkpoint was last written.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The latest run that committed a page of this stream.
+    pub last_run: Option<RunSummary>,
+}
+
+impl StreamStatus {
+    fn empty(stream: StreamKey) -> StreamStatus {
+        StreamStatus {
+            stream,
+            rows: 0,
+            dead_letters: 0,
+            backfill: None,
+            incremental: None,
+            updated_at: None,
+            last_run: None,
+        }
+    }
+}
+
+impl Loader {
+    /// Every stream's state, ordered by portal, department and module.
+    pub async fn status(&self) -> Result<Vec<StreamStatus>, LoaderError> {
+        let mut streams: BTreeMap<StreamKey, StreamStatus> = BTreeMap::new();
+        let mut run_of: HashMap<StreamKey, i64> = HashMap::new();
+        let sql = format!(
+            "SELECT portal, department, module, kind, last_run_id, updated_at, {} \
+             FROM checkpoints",
+            checkpoint::COLUMNS
+        );
+        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            let key = stream_key(&row)?;
+            let kind: String = row.try_get("kind")?;
+            let cp = checkpoint::from_row(&row)?;
+            let updated_at: DateTime<Utc> = row.try_get("updated_at")?;
+            if let Some(run) = row.try_get::<Option<i64>, _>("last_run_id")? {
+                let latest = run_of.entry(key.clone()).or_insert(run);
+                *latest = (*latest).max(run);
+            }
+            let status = streams
+                .entry(key.clone())
+                .or_insert_with(|| StreamStatus::empty(key));
+            status.updated_at = status.updated_at.max(Some(updated_at));
+            match PassKind::parse(&kind) {
+                Some(PassKind::Backfill) => status.backfill = Some(cp),
+                Some(PassKind::Incremental) => status.incremental = Some(cp),
+                None => return Err(LoaderError::corrupt("checkpoint kind", kind)),
+            }
+        }
+        for (key, rows) in self.mirror_counts().await? {
+            streams
+                .entry(key.clone())
+                .or_insert_with(|| StreamStatus::empty(key))
+                .rows = rows;
+        }
+        for (key, n) in self.dead_letter_counts().await? {
+            if let Some(status) = streams.get_mut(&key) {
+                status.dead_letters = n;
+            }
+        }
+        let runs = self.runs_by_id(run_of.values().copied().collect()).await?;
+        for (key, run) in run_of {
+            if let Some(status) = streams.get_mut(&key) {
+                status.last_run = runs.get(&run).cloned();
+            }
+        }
+        Ok(streams.into_values().collect())
+    }
+
+    async fn dead_letter_counts(&self) -> Result<Vec<(StreamKey, i64)>, LoaderError> {
+        let rows = sqlx::query(
+            "SELECT portal, department, module, count(*) AS n FROM dead_letters \
+             GROUP BY portal, department, module",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((stream_key(r)?, r.try_get("n")?)))
+            .collect()
+    }
+
+    async fn runs_by_id(&self, ids: Vec<i64>) -> Result<HashMap<i64, RunSummary>, LoaderError> {
+        let sql = format!("SELECT {} FROM runs WHERE id = ANY($1)", runs::COLUMNS);
+        let rows = sqlx::query(&sql).bind(ids).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| runs::from_row(r).map(|run| (run.id, run)))
+            .collect()
+    }
+}
+
+fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, LoaderError> {
+    let module: String = row.try_get("module")?;
+    Ok(StreamKey {
+        portal: row.try_get("portal")?,
+        department: row.try_get("department")?,
+        module: Module::parse(&module).ok_or_else(|| LoaderError::corrupt("module", module))?,
+    })
+}

@@ -1,0 +1,274 @@
+//! The one code path every command shares: run a pass of a stream, page by page, each
+//! page committed (rows, dead letters and checkpoint in one transaction) strictly in
+//! order. By default a stream has one page in flight, so a pass never asks for a window
+//! past its end; with `read_ahead` windows are also fetched ahead on the assumption that
+//! the data set holds still (hiding latency at the price of up to `read_ahead` requests
+//! past the end of each pass). A page whose window no longer matches the cursor, because
+//! an earlier page showed the set moved, is dropped and asked for again. So a crash, a
+//! stop or a spent budget costs at most the pages in flight.
+
+pub mod run;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::fetcher::{FetchError, Fetcher, Filter, Page};
+use crate::loader::{Checkpoint, Loader, LoaderError, PageCommit, PassKind, StreamKey};
+use crate::scheduler::cursor::{Cursor, Step, Window};
+use crate::zoho::codec::{BadRow, RowOutcome};
+use crate::zoho::record::Record;
+
+/// How far before a pass's start the next incremental pass looks back, against clock
+/// skew between the server's machines and rows modified while a page was being served.
+pub const WATERMARK_OVERLAP: TimeDelta = TimeDelta::seconds(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Fetch(FetchError),
+    #[error(transparent)]
+    Loader(#[from] LoaderError),
+    #[error("the {stream} incremental pass has no watermark: its backfill has not completed")]
+    NoWatermark { stream: String },
+}
+
+/// How a pass ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassEnd {
+    Completed,
+    BudgetSpent { resets_at: DateTime<Utc> },
+    Cancelled,
+}
+
+/// Counters a progress display reads while passes run.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub requests: AtomicU64,
+    pub records: AtomicU64,
+    pub pages: AtomicU64,
+    pub dead_letters: AtomicU64,
+}
+
+/// One stream's pass and everything it needs.
+pub struct Pass<'a> {
+    pub stream: &'a StreamKey,
+    pub kind: PassKind,
+    pub zone: Tz,
+    pub run_id: i64,
+}
+
+pub struct Pipeline {
+    pub fetcher: Arc<Fetcher>,
+    pub loader: Loader,
+    /// Windows fetched ahead of the one the cursor needs (0: none).
+    pub read_ahead: usize,
+    pub cancel: CancellationToken,
+    pub progress: Arc<Progress>,
+}
+
+type InFlight = VecDeque<(Window, JoinHandle<Result<Page, FetchError>>)>;
+
+impl Pipeline {
+    /// Runs (or resumes) one pass to its end, the budget's end, or a stop.
+    pub async fn run_pass(&self, pass: &Pass<'_>) -> Result<PassEnd, PipelineError> {
+        let span = tracing::info_span!(
+            "pass", portal = %pass.stream.portal, department = %pass.stream.department,
+            module = %pass.stream.module, kind = ?pass.kind,
+        );
+        self.pages(pass).instrument(span).await
+    }
+
+    async fn pages(&self, pass: &Pass<'_>) -> Result<PassEnd, PipelineError> {
+        let mut checkpoint = self.start(pass).await?;
+        let filter = Filter {
+            modified_after: match pass.kind {
+                PassKind::Backfill => None,
+                PassKind::Incremental => checkpoint.watermark,
+            },
+            zone: pass.zone,
+        };
+        tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
+        let mut in_flight: InFlight = VecDeque::new();
+        let outcome = loop {
+            if self.cancel.is_cancelled() {
+                break Ok(PassEnd::Cancelled);
+            }
+            self.fill(&mut in_flight, pass, checkpoint.cursor, filter);
+            let Some((window, task)) = in_flight.pop_front() else {
+                break Ok(PassEnd::Completed);
+            };
+            let page = match task.await {
+                Ok(Ok(page)) => page,
+                Ok(Err(FetchError::BudgetSpent { resets_at })) => {
+                    break Ok(PassEnd::BudgetSpent { resets_at })
+                }
+                Ok(Err(FetchError::Cancelled)) => break Ok(PassEnd::Cancelled),
+                Ok(Err(e)) => break Err(PipelineError::Fetch(e)),
+                Err(join) => {
+                    break Err(PipelineError::Fetch(FetchError::Zoho(
+                        crate::zoho::ZohoError::Invalid(format!("page task failed: {join}")),
+                    )))
+                }
+            };
+            if window != checkpoint.cursor.window() {
+                continue; // fetched ahead for a cursor that did not come to be
+            }
+            match self.apply(pass, &mut checkpoint, page).await? {
+                Some(done) if done => break Ok(PassEnd::Completed),
+                Some(_) => {}
+                None => abort_all(&mut in_flight),
+            }
+        };
+        abort_all(&mut in_flight);
+        tracing::info!(outcome = ?outcome.as_ref().ok(), next = checkpoint.cursor.next, "pass ends");
+        outcome
+    }
+
+    /// The checkpoint the pass continues from, a fresh pass set up if none is in progress.
+    async fn start(&self, pass: &Pass<'_>) -> Result<Checkpoint, PipelineError> {
+        let mut checkpoint = self.loader.checkpoint(pass.stream, pass.kind).await?;
+        if checkpoint.in_progress {
+            return Ok(checkpoint);
+        }
+        checkpoint.cursor = Cursor::START;
+        checkpoint.pass_started_at = None;
+        if pass.kind == PassKind::Incremental {
+            checkpoint.watermark = match checkpoint.watermark {
+                Some(w) => Some(w),
+                None => {
+                    let backfill = self
+                        .loader
+                        .checkpoint(pass.stream, PassKind::Backfill)
+                        .await?;
+                    let started = backfill
+                        .pass_started_at
+                        .filter(|_| backfill.completed_at.is_some() && !backfill.in_progress);
+                    Some(
+                        started.ok_or_else(|| PipelineError::NoWatermark {
+                            stream: pass.stream.to_string(),
+                        })? - WATERMARK_OVERLAP,
+                    )
+                }
+            };
+        }
+        Ok(checkpoint)
+    }
+
+    /// Keeps `concurrency` windows in flight, continuing from the last one (or the cursor).
+    fn fill(&self, in_flight: &mut InFlight, pass: &Pass<'_>, cursor: Cursor, filter: Filter) {
+        while in_flight.len() <= self.read_ahead {
+            let window = match in_flight.back() {
+                Some((last, _)) => last.next(),
+                None => cursor.window(),
+            };
+            let fetcher = Arc::clone(&self.fetcher);
+            let module = pass.stream.module;
+            let task = tokio::spawn(async move { fetcher.get_page(module, window, filter).await });
+            in_flight.push_back((window, task));
+        }
+    }
+
+    /// Commits one page in order. `Some(done)` when the cursor advanced, `None` when the
+    /// set moved and the pass steps back (everything in flight is then stale).
+    async fn apply(
+        &self,
+        pass: &Pass<'_>,
+        checkpoint: &mut Checkpoint,
+        page: Page,
+    ) -> Result<Option<bool>, PipelineError> {
+        let (records, bad_rows) = split(page.rows);
+        let ids: Vec<_> = records.iter().filter_map(|r| r.id).collect();
+        let cursor = checkpoint.cursor;
+        let (next, done) = match cursor.step(page.window, &ids) {
+            Step::Advance { cursor, done } => (cursor, done),
+            Step::StepBack { cursor: back } => {
+                tracing::info!(
+                    from = page.window.from,
+                    back_to = back.next,
+                    "the data set moved; stepping back"
+                );
+                checkpoint.cursor = back;
+                return Ok(None);
+            }
+        };
+        let fresh: Vec<Record> = records
+            .into_iter()
+            .filter(|r| r.id.is_some_and(|id| cursor.is_new(id)))
+            .collect();
+        checkpoint.cursor = next;
+        checkpoint.in_progress = !done;
+        checkpoint.pass_started_at = checkpoint.pass_started_at.or(Some(page.server_time));
+        if done {
+            checkpoint.completed_at = Some(Utc::now());
+            checkpoint.passes += 1;
+            if pass.kind == PassKind::Incremental {
+                checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
+            }
+        }
+        let stats = self
+            .loader
+            .commit_page(&PageCommit {
+                stream: pass.stream,
+                kind: pass.kind,
+                run_id: pass.run_id,
+                records: &fresh,
+                bad_rows: &bad_rows,
+                checkpoint,
+                zone: pass.zone,
+                synced_at: Utc::now(),
+            })
+            .await?;
+        self.progress.pages.fetch_add(1, Ordering::Relaxed);
+        self.progress
+            .records
+            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        self.progress
+            .dead_letters
+            .fetch_add(stats.dead_letters, Ordering::Relaxed);
+        tracing::debug!(
+            from = page.window.from,
+            rows = fresh.len(),
+            inserted = stats.inserted,
+            updated = stats.updated,
+            dead_letters = stats.dead_letters,
+            done,
+            "page committed"
+        );
+        Ok(Some(done))
+    }
+}
+
+fn split(rows: Vec<RowOutcome>) -> (Vec<Record>, Vec<BadRow>) {
+    let mut records = Vec::with_capacity(rows.len());
+    let mut bad = Vec::new();
+    for row in rows {
+        match row {
+            RowOutcome::Ok(record) if record.id.is_some() => records.push(record),
+            RowOutcome::Ok(record) => bad.push(BadRow {
+                raw: format!("{:?}", record.fields),
+                error: "the row carries no record id".into(),
+            }),
+            RowOutcome::Bad(row) => bad.push(row),
+        }
+    }
+    (records, bad)
+}
+
+fn abort_all(in_flight: &mut InFlight) {
+    for (_, task) in in_flight.drain(..) {
+        task.abort();
+    }
+}
+
+impl std::fmt::Display for StreamKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.portal, self.department, self.module)
+    }
+}

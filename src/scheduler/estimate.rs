@@ -1,0 +1,54 @@
+//! What work costs in requests, for `zoho-sync plan` and the progress display's ETA: pure
+//! arithmetic over record counts and the day's budget, using the same page arithmetic as
+//! the cursor (200 rows per request, one of them the anchor after the first page).
+
+use super::cursor::PAGE_ROWS;
+
+/// Requests a pass over `rows` rows costs when the data holds still.
+pub fn pass_requests(rows: u64) -> u64 {
+    rows / u64::from(PAGE_ROWS - 1) + 1
+}
+
+/// Requests a day of incremental passes costs: `passes` passes sharing `changes` changes.
+pub fn incremental_requests_per_day(changes: u64, passes: u64) -> u64 {
+    if passes == 0 {
+        return 0;
+    }
+    let per_pass = changes.div_ceil(passes);
+    passes * pass_requests(per_pass)
+}
+
+/// Pacific days to spend `requests` when `per_day` requests are free each day (after the
+/// incremental passes); `None` when no request is ever free for it.
+pub fn days_needed(requests: u64, per_day: u64) -> Option<u64> {
+    if requests == 0 {
+        return Some(0);
+    }
+    (per_day > 0).then(|| requests.div_ceil(per_day))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_costs_one_request_per_199_rows_plus_the_last() {
+        assert_eq!(pass_requests(0), 1);
+        assert_eq!(pass_requests(199), 2);
+        assert_eq!(pass_requests(10_000), 51);
+    }
+
+    #[test]
+    fn a_day_of_incremental_passes_sums_its_passes() {
+        assert_eq!(incremental_requests_per_day(0, 24), 24);
+        assert_eq!(incremental_requests_per_day(1_000, 1), 6);
+        assert_eq!(incremental_requests_per_day(5, 0), 0);
+    }
+
+    #[test]
+    fn days_needed_rounds_up_and_knows_when_it_never_ends() {
+        assert_eq!(days_needed(501, 250), Some(3));
+        assert_eq!(days_needed(0, 0), Some(0));
+        assert_eq!(days_needed(10, 0), None);
+    }
+}

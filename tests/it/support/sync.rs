@@ -1,0 +1,205 @@
+//! Running the real `zoho-sync` binary against a test's emulator and database: a config
+//! file written for the pair (the token in a file, never in the environment that tests
+//! share), and helpers to run a command to its end or to start it and kill it.
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+
+use tokio::process::{Child, Command};
+
+use super::database::TestDatabase;
+use super::emulator::{TestEmulator, DEPARTMENT, PORTAL};
+
+/// Knobs of the generated `sync.toml`.
+#[derive(Clone, Debug)]
+pub struct SyncSettings {
+    pub modules: Vec<&'static str>,
+    pub daily_limit: u32,
+    pub reserve: u32,
+    pub format: &'static str,
+    pub concurrency: usize,
+    pub read_ahead: usize,
+    pub max_retries: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            modules: vec!["requests"],
+            daily_limit: 15_000,
+            reserve: 0,
+            format: "json",
+            concurrency: 2,
+            read_ahead: 0,
+            max_retries: 3,
+        }
+    }
+}
+
+pub struct SyncSetup {
+    pub config_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SyncSetup {
+    pub fn new(
+        emulator: &TestEmulator,
+        database: &TestDatabase,
+        settings: &SyncSettings,
+    ) -> SyncSetup {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let token_path = dir.path().join("token");
+        std::fs::write(&token_path, emulator.token().expose()).expect("token file");
+        let modules: String = settings
+            .modules
+            .iter()
+            .map(|m| format!("{m} = {{ priority = 1 }}\n"))
+            .collect();
+        let text = format!(
+            r#"
+[database]
+url = "{db}"
+schema = "zoho"
+
+[api]
+base_url = "{base}"
+accounts_url = "{base}"
+timeout_secs = 10
+concurrency = {concurrency}
+read_ahead = {read_ahead}
+
+[api.retry]
+max_retries = {retries}
+initial_delay_ms = 10
+max_delay_ms = 50
+
+[[organisations]]
+name = "demo"
+portal = "{PORTAL}"
+departments = ["{DEPARTMENT}"]
+edition = "enterprise"
+daily_limit = {limit}
+reserve = {reserve}
+authtoken_env = "ZOHO_SYNC_TEST_TOKEN_UNSET"
+authtoken_file = "{token}"
+format = "{format}"
+
+[organisations.modules]
+{modules}"#,
+            db = database.url,
+            base = emulator.running.base_url(),
+            concurrency = settings.concurrency,
+            read_ahead = settings.read_ahead,
+            retries = settings.max_retries,
+            limit = settings.daily_limit,
+            reserve = settings.reserve,
+            token = token_path.display(),
+            format = settings.format,
+        );
+        let config_path = dir.path().join("sync.toml");
+        std::fs::write(&config_path, text).expect("config file");
+        SyncSetup {
+            config_path,
+            _dir: dir,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zoho-sync"));
+        command
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("ZOHO_AUTHTOKEN")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Runs a command to its end.
+    pub async fn run(&self, args: &[&str]) -> Outcome {
+        let output = self.command(args).output().await.expect("run zoho-sync");
+        Outcome::from(output)
+    }
+
+    /// Starts a command in the background.
+    pub fn start(&self, args: &[&str]) -> Child {
+        self.command(args).spawn().expect("start zoho-sync")
+    }
+}
+
+/// How a command ended, with its output as text.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Outcome {
+    fn from(output: Output) -> Self {
+        Outcome {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Outcome {
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Opens the test database the way the binary does, to read the mirror.
+pub async fn loader(database: &TestDatabase) -> zoho_sync::loader::Loader {
+    zoho_sync::loader::Loader::connect(
+        &zoho_sync::zoho::Secret::new(database.url.clone()),
+        "zoho",
+        4,
+    )
+    .await
+    .expect("open the mirror")
+}
+
+pub fn stream(module: zoho_sync::zoho::Module) -> zoho_sync::loader::StreamKey {
+    zoho_sync::loader::StreamKey {
+        portal: PORTAL.into(),
+        department: DEPARTMENT.into(),
+        module,
+    }
+}
+
+/// The mirror of one module as id → fields.
+pub async fn mirror(
+    loader: &zoho_sync::loader::Loader,
+    module: zoho_sync::zoho::Module,
+) -> std::collections::BTreeMap<u64, std::collections::BTreeMap<String, Option<String>>> {
+    loader
+        .mirror_rows(&stream(module))
+        .await
+        .expect("mirror rows")
+        .into_iter()
+        .map(|row| (row.id.0, row.fields))
+        .collect()
+}
+
+/// Requests the emulator served for `getrecords` (every outcome counts).
+pub async fn getrecords_served(emulator: &TestEmulator) -> u64 {
+    let counters = emulator.admin_get("counters").await;
+    counters["requests"]["by_method"]["getrecords"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no getrecords counter in {counters}"))
+}
