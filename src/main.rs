@@ -67,6 +67,7 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 .await
                 .map_err(runtime)
         }
+        Command::Demo => cli::demo::run().await.map_err(runtime),
         Command::Backfill(args) => {
             let config = Config::load(&cli.config)?;
             let goal = Goal::Backfill {

@@ -19,8 +19,9 @@ pub fn default_level(verbose: u8, quiet: u8) -> &'static str {
 
 /// Installs the global subscriber; a second call (as in tests) is a no-op.
 pub fn init(format: LogFormat, verbose: u8, quiet: u8) {
+    // sqlx reports PostgreSQL's notices ("schema already exists, skipping") at info.
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(default_level(verbose, quiet)));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{},sqlx=warn", default_level(verbose, quiet))));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

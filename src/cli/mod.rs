@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod demo;
 pub mod report;
 pub mod sync;
 
@@ -56,6 +57,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The first run: the built-in emulator, the local PostgreSQL and a backfill.
+    Demo,
     /// Serve the built-in emulator of the Zoho Support API.
     Emulator(EmulatorArgs),
     /// Zoho Accounts authtokens.

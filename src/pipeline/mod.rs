@@ -127,7 +127,7 @@ impl Pipeline {
             }
         };
         abort_all(&mut in_flight);
-        tracing::info!(outcome = ?outcome.as_ref().ok(), next = checkpoint.cursor.next, "pass ends");
+        tracing::debug!(outcome = ?outcome.as_ref().ok(), next = checkpoint.cursor.next, "pass ends");
         outcome
     }
 

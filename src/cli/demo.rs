@@ -1,0 +1,103 @@
+//! `zoho-sync demo`: the first run. Serves the built-in emulator in-process (the demo
+//! portal, its sample data and its Free quota), points the built-in configuration at it
+//! and at `DATABASE_URL` (default: the local PostgreSQL), and runs a backfill with the
+//! progress display, the same code path as `zoho-sync backfill`.
+
+use std::net::SocketAddr;
+
+use crate::cli::sync::{self, SyncCommandError};
+use crate::config::{Config, ConfigError, BUILT_IN};
+use crate::emulator::{spawn, EmulatorConfig, EmulatorError};
+use crate::loader::RunKind;
+use crate::scheduler::Goal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "no PostgreSQL at {0}: start one (e.g. `docker compose up -d postgres`, or \
+         `pg_ctlcluster 15 main start`) or set DATABASE_URL"
+    )]
+    NoDatabase(String),
+    #[error(transparent)]
+    Sync(#[from] SyncCommandError),
+    #[error("cannot write the demo's token file: {0}")]
+    TokenFile(#[from] std::io::Error),
+}
+
+/// Runs the demo to its end.
+pub async fn run() -> Result<(), DemoError> {
+    let emulator = spawn(
+        EmulatorConfig::default(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
+    let token_dir = tempfile_dir()?;
+    let token_path = token_dir.join("authtoken");
+    let token = emulator
+        .token()
+        .map(|t| t.expose().to_string())
+        .unwrap_or_default();
+    std::fs::write(&token_path, token)?;
+    let text = BUILT_IN
+        .replace("http://127.0.0.1:8089", &emulator.base_url())
+        .replace(
+            "authtoken_env = \"ZOHO_AUTHTOKEN\"",
+            &format!(
+                "authtoken_env = \"ZOHO_SYNC_DEMO_UNUSED\"\nauthtoken_file = {:?}",
+                token_path.display().to_string()
+            ),
+        );
+    let config = Config::from_toml(&text, std::env::vars())?;
+    println!(
+        "zoho-sync demo: emulator at {} (portal `demo`, Free edition: {} requests a day), mirror in schema `{}`",
+        emulator.base_url(),
+        config.organisations.first().map_or(0, |o| o.daily_limit),
+        config.database.schema
+    );
+    if let Err(e) = sync::open_database(&config).await {
+        tracing::debug!(error = %e, "demo database unreachable");
+        return Err(DemoError::NoDatabase(redacted_host(
+            config.database.url.expose(),
+        )));
+    }
+    sync::run(
+        &config,
+        RunKind::Backfill,
+        Goal::Backfill {
+            modules: Vec::new(),
+        },
+    )
+    .await?;
+    println!(
+        "\nTry the mirror (psql \"$DATABASE_URL\"):\n  \
+         SELECT status, count(*) FROM zoho.requests GROUP BY status;\n  \
+         SELECT subject, modified_time FROM zoho.requests ORDER BY modified_time DESC LIMIT 5;\n  \
+         SELECT fields->>'Email' FROM zoho.contacts LIMIT 5;\n\
+         Then `zoho-sync status` shows the checkpoints and today's quota."
+    );
+    let _ = std::fs::remove_dir_all(&token_dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("zoho-sync-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// `host:port/db` of a database URL, without user or password.
+fn redacted_host(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}{}",
+            u.host_str().unwrap_or("?"),
+            u.port().unwrap_or(5432),
+            u.path()
+        ),
+        Err(_) => "the configured database URL".into(),
+    }
+}
