@@ -53,6 +53,8 @@ pub struct DatabaseConfig {
     /// May hold a password, hence a `Secret`.
     pub url: Secret,
     pub schema: String,
+    /// How long a stream stays leased to a process that stopped renewing (crashed).
+    pub lease: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -36,6 +36,8 @@ struct Database {
     url: String,
     #[serde(default = "default_schema")]
     schema: String,
+    #[serde(default = "default_lease_secs")]
+    lease_secs: u64,
 }
 
 impl Default for Database {
@@ -43,6 +45,7 @@ impl Default for Database {
         Database {
             url: default_database_url(),
             schema: default_schema(),
+            lease_secs: default_lease_secs(),
         }
     }
 }
@@ -53,6 +56,10 @@ fn default_database_url() -> String {
 
 fn default_schema() -> String {
     "zoho".into()
+}
+
+fn default_lease_secs() -> u64 {
+    120
 }
 
 #[derive(Deserialize)]
@@ -171,9 +178,13 @@ impl File {
                 format!("`{schema}` is not a plain lower-case SQL identifier"),
             ));
         }
+        if self.database.lease_secs == 0 {
+            return Err(key_error("database.lease_secs", "must be greater than 0"));
+        }
         let database = DatabaseConfig {
             url: Secret::new(database_url.unwrap_or(self.database.url)),
             schema,
+            lease: Duration::from_secs(self.database.lease_secs),
         };
         let api = self.api.check()?;
         if self.organisations.is_empty() {

@@ -22,6 +22,9 @@ pub enum LoaderError {
     Database(#[from] sqlx::Error),
     #[error("run {0} does not exist")]
     UnknownRun(i64),
+    /// Another process took the stream over (this one stalled past its lease).
+    #[error("the lease on {stream} was lost to another process")]
+    LeaseLost { stream: String },
     /// A stored value no writer of ours can have produced.
     #[error("stored {what} is invalid: {detail}")]
     Corrupt { what: &'static str, detail: String },
@@ -38,6 +41,7 @@ impl LoaderError {
             LoaderError::Migrate(_)
             | LoaderError::SchemaName(_)
             | LoaderError::UnknownRun(_)
+            | LoaderError::LeaseLost { .. }
             | LoaderError::Corrupt { .. } => false,
         }
     }

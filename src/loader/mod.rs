@@ -8,6 +8,7 @@ mod checkpoint;
 mod connect;
 mod dead_letters;
 mod error;
+mod leases;
 mod ledger;
 mod mirror;
 mod page;
@@ -27,6 +28,7 @@ use crate::zoho::record::Record;
 
 pub use dead_letters::DeadLetter;
 pub use error::LoaderError;
+pub use leases::Lease;
 pub use ledger::LedgerDay;
 pub use mirror::MirrorRow;
 pub use runs::{RunKind, RunOutcome, RunSummary};
@@ -61,6 +63,9 @@ pub struct PageCommit<'a> {
     /// The portal's data time zone, which wire date-times are written in.
     pub zone: Tz,
     pub synced_at: DateTime<Utc>,
+    /// The lease the page is committed under: renewed in the page's transaction, and
+    /// the page refused if it was lost.
+    pub lease: Option<&'a Lease>,
 }
 
 /// What a committed page did to the mirror. `unchanged` rows were already stored with

@@ -6,7 +6,7 @@
 //! other's upserts.
 
 use super::dead_letters::{self, Letter};
-use super::{checkpoint, mirror, runs, Loader, LoaderError, PageCommit, PageStats};
+use super::{checkpoint, leases, mirror, runs, Loader, LoaderError, PageCommit, PageStats};
 
 /// SQLSTATE of a foreign key violation: here, only a `run_id` that names no run.
 const FOREIGN_KEY_VIOLATION: &str = "23503";
@@ -28,6 +28,9 @@ impl Loader {
             }))
             .collect();
         let mut tx = self.pool.begin().await?;
+        if let Some(lease) = page.lease {
+            leases::renew(&mut tx, lease).await?;
+        }
         let upserted =
             mirror::upsert(&mut tx, page.stream, &prepared, page.zone, page.synced_at).await?;
         let dead = dead_letters::store(&mut tx, page.stream, page.run_id, &letters)

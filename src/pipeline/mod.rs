@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::fetcher::{FetchError, Fetcher, Filter, Page};
-use crate::loader::{Checkpoint, Loader, LoaderError, PageCommit, PassKind, StreamKey};
+use crate::loader::{Checkpoint, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey};
 use crate::scheduler::cursor::{Cursor, Step, Window};
 use crate::zoho::codec::{BadRow, RowOutcome};
 use crate::zoho::record::Record;
@@ -43,7 +43,11 @@ pub enum PipelineError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PassEnd {
     Completed,
-    BudgetSpent { resets_at: DateTime<Utc> },
+    /// Another process holds the stream's lease.
+    Skipped,
+    BudgetSpent {
+        resets_at: DateTime<Utc>,
+    },
     Cancelled,
 }
 
@@ -62,6 +66,8 @@ pub struct Pass<'a> {
     pub kind: PassKind,
     pub zone: Tz,
     pub run_id: i64,
+    /// The lease this process holds on the stream; every page commit renews it.
+    pub lease: Option<&'a Lease>,
 }
 
 pub struct Pipeline {
@@ -223,6 +229,7 @@ impl Pipeline {
                 checkpoint,
                 zone: pass.zone,
                 synced_at: Utc::now(),
+                lease: pass.lease,
             })
             .await?;
         self.progress.pages.fetch_add(1, Ordering::Relaxed);

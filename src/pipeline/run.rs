@@ -15,7 +15,7 @@ use super::{Pass, PassEnd, Pipeline, PipelineError, Progress};
 use crate::config::{Config, ConfigError, OrganisationConfig};
 use crate::fetcher::{Budget, FetchError, Fetcher};
 use crate::loader::{Loader, PassKind, RunKind, RunOutcome, StreamKey};
-use crate::scheduler::{self, BackfillState, Goal, StreamState};
+use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
 use crate::zoho::client::Client;
 use crate::zoho::ErrorClass;
 
@@ -116,6 +116,7 @@ async fn run_organisation(
     });
     tracing::info!(organisation = %org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
 
+    let lease_ttl = config.database.lease;
     let mut passes = Vec::new();
     for phase in phases {
         let results: Vec<_> = stream::iter(phase)
@@ -123,13 +124,7 @@ async fn run_organisation(
                 let pipelines = &pipelines;
                 async move {
                     let pipeline = &pipelines[&planned.stream.department];
-                    let pass = Pass {
-                        stream: &planned.stream,
-                        kind: planned.kind,
-                        zone: org.data_time_zone,
-                        run_id,
-                    };
-                    let end = pipeline.run_pass(&pass).await;
+                    let end = leased_pass(pipeline, &planned, org, run_id, lease_ttl).await;
                     (planned.stream.clone(), planned.kind, end)
                 }
             })
@@ -172,6 +167,54 @@ async fn run_organisation(
             .into_iter()
             .map(|(s, k, end)| (s, k, end.map_err(|e| e.to_string())))
             .collect(),
+    })
+}
+
+/// Runs one pass under a lease on its stream; a stream another process holds is skipped.
+async fn leased_pass(
+    pipeline: &Pipeline,
+    planned: &PlannedPass,
+    org: &OrganisationConfig,
+    run_id: i64,
+    ttl: std::time::Duration,
+) -> Result<PassEnd, PipelineError> {
+    let holder = holder_id();
+    let Some(lease) = pipeline
+        .loader
+        .take_lease(&planned.stream, holder, ttl)
+        .await?
+    else {
+        tracing::info!(stream = %planned.stream, "another process holds this stream; skipping it");
+        return Ok(PassEnd::Skipped);
+    };
+    let pass = Pass {
+        stream: &planned.stream,
+        kind: planned.kind,
+        zone: org.data_time_zone,
+        run_id,
+        lease: Some(&lease),
+    };
+    let end = pipeline.run_pass(&pass).await;
+    if let Err(e) = pipeline.loader.release_lease(&lease).await {
+        // It expires by itself; another process waits at most the lease's length.
+        tracing::warn!(stream = %planned.stream, error = %e, "cannot release the stream's lease");
+    }
+    end
+}
+
+/// This process's name in the lease table: host, process id and a random tag (a pid can
+/// be reused after a crash).
+pub fn holder_id() -> &'static str {
+    static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOLDER.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "host".into());
+        format!(
+            "{host}:{}:{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        )
     })
 }
 

@@ -89,5 +89,6 @@ pub fn page<'a>(
         checkpoint,
         zone: chrono_tz::UTC,
         synced_at: at("2024-01-01T00:00:00Z"),
+        lease: None,
     }
 }

@@ -196,10 +196,107 @@ pub async fn mirror(
         .collect()
 }
 
-/// Requests the emulator served for `getrecords` (every outcome counts).
+/// Requests the emulator served for `getrecords` (every outcome counts; none yet is 0,
+/// as the counter appears with the first request).
 pub async fn getrecords_served(emulator: &TestEmulator) -> u64 {
     let counters = emulator.admin_get("counters").await;
-    counters["requests"]["by_method"]["getrecords"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no getrecords counter in {counters}"))
+    match &counters["requests"]["by_method"]["getrecords"] {
+        serde_json::Value::Null => 0,
+        served => served
+            .as_u64()
+            .unwrap_or_else(|| panic!("a bad getrecords counter in {counters}")),
+    }
+}
+
+impl SyncSetup {
+    /// Replaces the authtoken in the token file the config names.
+    pub fn set_token(&self, token: &str) {
+        let path = self.config_path.with_file_name("token");
+        std::fs::write(path, token).expect("token file");
+    }
+
+    /// Rewrites the generated config (for tests of bad settings).
+    pub fn edit_config(&self, edit: impl FnOnce(&str) -> String) {
+        let text = std::fs::read_to_string(&self.config_path).expect("config file");
+        std::fs::write(&self.config_path, edit(&text)).expect("config file");
+    }
+}
+
+/// An emulator whose demo portal holds these records and nothing else.
+pub async fn emulator_with(records: &[(zoho_sync::zoho::Module, u64)]) -> TestEmulator {
+    let mut config = zoho_sync::emulator::config::EmulatorConfig::default().with_records(0);
+    for &(module, n) in records {
+        config.portals[0].records.insert(module, n);
+    }
+    TestEmulator::start(config).await
+}
+
+/// Every module's mirror equals the source, field for field, with no row twice.
+pub async fn assert_mirror_equals_source(
+    emulator: &TestEmulator,
+    database: &TestDatabase,
+    modules: &[zoho_sync::zoho::Module],
+) {
+    let loader = loader(database).await;
+    for &module in modules {
+        let rows = loader
+            .mirror_rows(&stream(module))
+            .await
+            .expect("mirror rows");
+        let mirror = mirror(&loader, module).await;
+        assert_eq!(
+            rows.len(),
+            mirror.len(),
+            "{module}: a record is mirrored twice"
+        );
+        let source = emulator.snapshot(module).await;
+        assert_eq!(mirror.len(), source.len(), "{module}: row counts differ");
+        assert!(
+            mirror == source,
+            "{module}: the mirror differs from the source"
+        );
+    }
+}
+
+/// The emulator's whole request log, oldest first.
+pub async fn request_log(emulator: &TestEmulator) -> Vec<serde_json::Value> {
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = emulator
+            .admin_get(&format!("log?after={after}&limit=1000"))
+            .await;
+        let page = page.as_array().cloned().expect("a log array");
+        let Some(last) = page.last() else {
+            return entries;
+        };
+        after = last["seq"].as_u64().expect("a log sequence number");
+        entries.extend(page);
+    }
+}
+
+/// The emulator's clock now.
+pub async fn emulator_now(emulator: &TestEmulator) -> chrono::DateTime<chrono::Utc> {
+    let clock = emulator.admin_get("clock").await;
+    clock["now"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| panic!("no clock reading in {clock}"))
+}
+
+/// Polls `check` until it holds; fails the test with `what` after `limit`.
+pub async fn wait_for<F, Fut>(what: &str, limit: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
