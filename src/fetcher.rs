@@ -6,7 +6,7 @@
 //! reservation made on the wrong day (the first of a run, or one racing midnight) is moved
 //! to the day the server counted it on.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -39,6 +39,9 @@ pub enum FetchError {
     BudgetSpent { resets_at: DateTime<Utc> },
     #[error("stopped")]
     Cancelled,
+    /// The share of the budget this round may spend is spent (the daemon's pacing).
+    #[error("this round's share of the budget is spent")]
+    AllowanceSpent,
     #[error(transparent)]
     Zoho(#[from] ZohoError),
     #[error(transparent)]
@@ -73,6 +76,35 @@ pub struct Fetcher {
     requests: AtomicU64,
     retries: AtomicU64,
     progress: Arc<Progress>,
+    /// Requests this round may still send, shared by the organisation's fetchers.
+    allowance: Arc<Allowance>,
+}
+
+/// How many more requests a round may send (pacing); unlimited by default.
+#[derive(Debug)]
+pub struct Allowance(AtomicI64);
+
+impl Default for Allowance {
+    fn default() -> Self {
+        Allowance(AtomicI64::new(i64::MAX))
+    }
+}
+
+impl Allowance {
+    /// `None` lifts the limit.
+    pub fn set(&self, requests: Option<u32>) {
+        self.0
+            .store(requests.map_or(i64::MAX, i64::from), Ordering::SeqCst);
+    }
+
+    /// Takes one request from the allowance, if any is left.
+    fn take(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                (left > 0).then(|| if left == i64::MAX { left } else { left - 1 })
+            })
+            .is_ok()
+    }
 }
 
 impl Fetcher {
@@ -82,6 +114,7 @@ impl Fetcher {
         budget: Budget,
         cancel: CancellationToken,
         progress: Arc<Progress>,
+        allowance: Arc<Allowance>,
     ) -> Fetcher {
         let retry = client.settings().retry;
         Fetcher {
@@ -94,6 +127,7 @@ impl Fetcher {
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             progress,
+            allowance,
         }
     }
 
@@ -113,6 +147,14 @@ impl Fetcher {
     /// Our best reading of the server's clock.
     pub fn server_now(&self) -> DateTime<Utc> {
         Utc::now() + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the server's clock without spending a request of the quota (the `Date` of
+    /// an answer from outside the API); keeps the last estimate if the server is silent.
+    pub async fn probe_clock(&self) {
+        if let Some(server_time) = self.client.server_clock().await {
+            *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = server_time - Utc::now();
+        }
     }
 
     /// The server's quota day now, and when it ends.
@@ -203,6 +245,9 @@ impl Fetcher {
 
     /// Reserves one request on the server's current day, or reports the budget spent.
     async fn reserve(&self) -> Result<NaiveDate, FetchError> {
+        if !self.allowance.take() {
+            return Err(FetchError::AllowanceSpent);
+        }
         let (day, resets_at) = self.quota_day();
         let reserved = self
             .loader

@@ -60,7 +60,9 @@ pub async fn run(config: &Config, kind: RunKind, goal: Goal) -> Result<(), SyncC
     let failures: Vec<String> = summaries
         .iter()
         .filter_map(|s| match &s.outcome {
-            OrgOutcome::Failed(e) => Some(format!("{}: {e}", s.organisation)),
+            OrgOutcome::Failed(e) | OrgOutcome::AuthFailed(e) => {
+                Some(format!("{}: {e}", s.organisation))
+            }
             _ => None,
         })
         .collect();
@@ -155,7 +157,7 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
         let outcome = match &summary.outcome {
             OrgOutcome::Completed => "complete".to_string(),
             OrgOutcome::Cancelled => "stopped; the next run continues from the checkpoints".into(),
-            OrgOutcome::Failed(e) => format!("failed: {e}"),
+            OrgOutcome::Failed(e) | OrgOutcome::AuthFailed(e) => format!("failed: {e}"),
             OrgOutcome::QuotaSpent { resets_at } => format!(
                 "today's request budget is spent; run again after {} to continue",
                 describe_reset(*resets_at)

@@ -45,6 +45,8 @@ pub enum PassEnd {
     Completed,
     /// Another process holds the stream's lease.
     Skipped,
+    /// The round's share of the budget is spent; the pass continues next round.
+    Paused,
     BudgetSpent {
         resets_at: DateTime<Utc>,
     },
@@ -116,6 +118,7 @@ impl Pipeline {
                     break Ok(PassEnd::BudgetSpent { resets_at })
                 }
                 Ok(Err(FetchError::Cancelled)) => break Ok(PassEnd::Cancelled),
+                Ok(Err(FetchError::AllowanceSpent)) => break Ok(PassEnd::Paused),
                 Ok(Err(e)) => break Err(PipelineError::Fetch(e)),
                 Err(join) => {
                     break Err(PipelineError::Fetch(FetchError::Zoho(

@@ -1,11 +1,14 @@
-//! A run: the passes the scheduler plans for every configured organisation, worked by
-//! `api.concurrency` streams at a time, recorded in the runs table. Organisations are
-//! independent: one whose token is revoked fails alone. A spent budget is not a failure:
-//! the run ends cleanly with the moment the quota resets, and the next run continues from
-//! the checkpoints.
+//! A run: the passes the scheduler plans for one organisation, worked by
+//! `api.concurrency` streams at a time under leases, recorded in the runs table. An
+//! `OrgRunner` is built once per organisation (the daemon keeps it between rounds, so its
+//! reading of the server's clock survives) and runs rounds; `run` is the one-shot form.
+//! Organisations are independent: one whose token is revoked fails alone. A spent budget
+//! is not a failure: the round ends cleanly with the moment the quota resets, and the next
+//! round continues from the checkpoints.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -13,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Pass, PassEnd, Pipeline, PipelineError, Progress};
 use crate::config::{Config, ConfigError, OrganisationConfig};
-use crate::fetcher::{Budget, FetchError, Fetcher};
+use crate::fetcher::{Allowance, Budget, FetchError, Fetcher};
 use crate::loader::{Loader, PassKind, RunKind, RunOutcome, StreamKey};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
 use crate::zoho::client::Client;
@@ -29,12 +32,22 @@ pub enum RunError {
     Zoho(#[from] crate::zoho::ZohoError),
 }
 
-/// How one organisation's part of a run ended.
+impl From<crate::loader::LoaderError> for RunError {
+    fn from(e: crate::loader::LoaderError) -> Self {
+        RunError::Pipeline(PipelineError::Loader(e))
+    }
+}
+
+/// How one organisation's round ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OrgOutcome {
     Completed,
-    QuotaSpent { resets_at: DateTime<Utc> },
+    QuotaSpent {
+        resets_at: DateTime<Utc>,
+    },
     Cancelled,
+    /// The authtoken was refused: nothing will work until it is replaced.
+    AuthFailed(String),
     Failed(String),
 }
 
@@ -44,11 +57,24 @@ pub struct OrgSummary {
     pub run_id: i64,
     pub outcome: OrgOutcome,
     pub requests: u64,
+    /// Requests the incremental passes took (the daemon's estimate of a round's need).
+    pub incremental_requests: u64,
     /// Each pass that ran and how it ended (an error as text).
     pub passes: Vec<(StreamKey, PassKind, Result<PassEnd, String>)>,
 }
 
-/// Runs `goal` for every organisation, one after the other.
+/// One organisation's pipelines (one per department), kept between rounds.
+pub struct OrgRunner {
+    pub org: OrganisationConfig,
+    pub budget: Budget,
+    loader: Loader,
+    pipelines: BTreeMap<String, Pipeline>,
+    allowance: Arc<Allowance>,
+    concurrency: usize,
+    lease_ttl: Duration,
+}
+
+/// Runs `goal` once for every organisation, one after the other.
 pub async fn run(
     config: &Config,
     loader: &Loader,
@@ -62,144 +88,243 @@ pub async fn run(
         if cancel.is_cancelled() {
             break;
         }
-        summaries.push(run_organisation(config, org, loader, kind, goal, cancel, progress).await?);
+        let runner = OrgRunner::new(config, org, loader, cancel, progress)?;
+        summaries.push(runner.round(kind, goal, None).await?);
     }
     Ok(summaries)
 }
 
-async fn run_organisation(
-    config: &Config,
-    org: &OrganisationConfig,
-    loader: &Loader,
-    kind: RunKind,
-    goal: &Goal,
-    cancel: &CancellationToken,
-    progress: &Arc<Progress>,
-) -> Result<OrgSummary, RunError> {
-    let budget = Budget {
-        organisation: org.name.clone(),
-        per_day: org.daily_limit - org.reserve,
-        rule: org.day_rule,
-    };
-    let mut pipelines = HashMap::new();
-    for department in &org.departments {
-        let settings = config.client_settings(Some(&org.name), Some(department))?;
-        let fetcher = Fetcher::new(
-            Client::new(settings)?,
-            loader.clone(),
-            budget.clone(),
-            cancel.clone(),
-            Arc::clone(progress),
-        );
-        let pipeline = Pipeline {
-            fetcher: Arc::new(fetcher),
-            loader: loader.clone(),
-            read_ahead: config.api.read_ahead,
-            cancel: cancel.clone(),
-            progress: Arc::clone(progress),
+impl OrgRunner {
+    pub fn new(
+        config: &Config,
+        org: &OrganisationConfig,
+        loader: &Loader,
+        cancel: &CancellationToken,
+        progress: &Arc<Progress>,
+    ) -> Result<OrgRunner, RunError> {
+        let budget = Budget {
+            organisation: org.name.clone(),
+            per_day: org.daily_limit - org.reserve,
+            rule: org.day_rule,
         };
-        pipelines.insert(department.clone(), pipeline);
+        let allowance = Arc::new(Allowance::default());
+        let mut pipelines = BTreeMap::new();
+        for department in &org.departments {
+            let settings = config.client_settings(Some(&org.name), Some(department))?;
+            let fetcher = Fetcher::new(
+                Client::new(settings)?,
+                loader.clone(),
+                budget.clone(),
+                cancel.clone(),
+                Arc::clone(progress),
+                Arc::clone(&allowance),
+            );
+            let pipeline = Pipeline {
+                fetcher: Arc::new(fetcher),
+                loader: loader.clone(),
+                read_ahead: config.api.read_ahead,
+                cancel: cancel.clone(),
+                progress: Arc::clone(progress),
+            };
+            pipelines.insert(department.clone(), pipeline);
+        }
+        Ok(OrgRunner {
+            org: org.clone(),
+            budget,
+            loader: loader.clone(),
+            pipelines,
+            allowance,
+            concurrency: config.api.concurrency.max(1),
+            lease_ttl: config.database.lease,
+        })
     }
-    let streams = stream_states(org, loader).await?;
-    let run_id = loader
-        .start_run(kind, &org.name)
-        .await
-        .map_err(PipelineError::from)?;
-    let left = budget_left(loader, &budget, pipelines.values().next()).await?;
-    let phases = scheduler::plan(&streams, goal, left);
-    let spent_at_start = (left == 0).then(|| {
-        let now = pipelines
+
+    /// Our best reading of the server's clock.
+    pub fn server_now(&self) -> DateTime<Utc> {
+        self.pipelines
             .values()
             .next()
-            .map_or_else(Utc::now, |p| p.fetcher.server_now());
-        budget.rule.next_reset(now)
-    });
-    tracing::info!(organisation = %org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
+            .map_or_else(Utc::now, |p| p.fetcher.server_now())
+    }
 
-    let lease_ttl = config.database.lease;
-    let mut passes = Vec::new();
-    for phase in phases {
-        let results: Vec<_> = stream::iter(phase)
-            .map(|planned| {
-                let pipelines = &pipelines;
-                async move {
-                    let pipeline = &pipelines[&planned.stream.department];
-                    let end = leased_pass(pipeline, &planned, org, run_id, lease_ttl).await;
-                    (planned.stream.clone(), planned.kind, end)
-                }
-            })
-            .buffer_unordered(config.api.concurrency.max(1))
-            .collect()
-            .await;
-        let stop = results
-            .iter()
-            .any(|(_, _, end)| !matches!(end, Ok(PassEnd::Completed)));
-        passes.extend(results);
-        if stop {
-            break;
+    /// Refreshes the reading of the server's clock at no quota cost.
+    pub async fn probe_clock(&self) {
+        if let Some(pipeline) = self.pipelines.values().next() {
+            pipeline.fetcher.probe_clock().await;
         }
     }
-    let requests: u64 = pipelines.values().map(|p| p.fetcher.requests()).sum();
-    let outcome = match spent_at_start {
-        Some(resets_at) => OrgOutcome::QuotaSpent { resets_at },
-        None => outcome_of(&passes),
-    };
-    let (recorded, error) = match &outcome {
-        OrgOutcome::Completed => (RunOutcome::Completed, None),
-        OrgOutcome::QuotaSpent { .. } => (RunOutcome::QuotaSpent, None),
-        OrgOutcome::Cancelled => (RunOutcome::Interrupted, None),
-        OrgOutcome::Failed(e) => (RunOutcome::Failed, Some(e.as_str())),
-    };
-    loader
-        .add_run_requests(run_id, u32::try_from(requests).unwrap_or(u32::MAX))
-        .await
-        .map_err(PipelineError::from)?;
-    loader
-        .finish_run(run_id, recorded, error)
-        .await
-        .map_err(PipelineError::from)?;
-    Ok(OrgSummary {
-        organisation: org.name.clone(),
-        run_id,
-        outcome,
-        requests,
-        passes: passes
-            .into_iter()
-            .map(|(s, k, end)| (s, k, end.map_err(|e| e.to_string())))
-            .collect(),
-    })
-}
 
-/// Runs one pass under a lease on its stream; a stream another process holds is skipped.
-async fn leased_pass(
-    pipeline: &Pipeline,
-    planned: &PlannedPass,
-    org: &OrganisationConfig,
-    run_id: i64,
-    ttl: std::time::Duration,
-) -> Result<PassEnd, PipelineError> {
-    let holder = holder_id();
-    let Some(lease) = pipeline
-        .loader
-        .take_lease(&planned.stream, holder, ttl)
-        .await?
-    else {
-        tracing::info!(stream = %planned.stream, "another process holds this stream; skipping it");
-        return Ok(PassEnd::Skipped);
-    };
-    let pass = Pass {
-        stream: &planned.stream,
-        kind: planned.kind,
-        zone: org.data_time_zone,
-        run_id,
-        lease: Some(&lease),
-    };
-    let end = pipeline.run_pass(&pass).await;
-    if let Err(e) = pipeline.loader.release_lease(&lease).await {
-        // It expires by itself; another process waits at most the lease's length.
-        tracing::warn!(stream = %planned.stream, error = %e, "cannot release the stream's lease");
+    /// Requests used and left today by the ledger (the server's day, as we read it).
+    pub async fn quota_today(&self) -> Result<(u32, u32), RunError> {
+        let day = self.budget.rule.day_of(self.server_now());
+        let ledger = self
+            .loader
+            .ledger_day(&self.budget.organisation, day)
+            .await?;
+        let left = if ledger.spent {
+            0
+        } else {
+            self.budget.per_day.saturating_sub(ledger.used)
+        };
+        Ok((ledger.used, left))
     }
-    end
+
+    /// One round: the incremental passes, then the backfills, which may send at most
+    /// `backfill_allowance` requests (all the budget allows when `None`).
+    pub async fn round(
+        &self,
+        kind: RunKind,
+        goal: &Goal,
+        backfill_allowance: Option<u32>,
+    ) -> Result<OrgSummary, RunError> {
+        let streams = self.stream_states().await?;
+        let (_, left) = self.quota_today().await?;
+        let phases = scheduler::plan(&streams, goal, left);
+        let run_id = self.loader.start_run(kind, &self.org.name).await?;
+        tracing::info!(organisation = %self.org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
+        let before = self.requests();
+        let mut passes = Vec::new();
+        let mut incremental_requests = 0;
+        for (phase, planned) in phases.into_iter().enumerate() {
+            let allowance = if phase == 0 { None } else { backfill_allowance };
+            self.allowance.set(allowance);
+            let results = self.run_phase(planned, run_id).await;
+            if phase == 0 {
+                incremental_requests = self.requests() - before;
+            }
+            let stop = results.iter().any(|(_, _, end)| {
+                !matches!(
+                    end,
+                    Ok(PassEnd::Completed | PassEnd::Skipped | PassEnd::Paused)
+                )
+            });
+            passes.extend(results);
+            if stop {
+                break;
+            }
+        }
+        self.allowance.set(None);
+        let requests = self.requests() - before;
+        let outcome = if left == 0 {
+            OrgOutcome::QuotaSpent {
+                resets_at: self.budget.rule.next_reset(self.server_now()),
+            }
+        } else {
+            outcome_of(&passes)
+        };
+        self.record(run_id, &outcome, requests).await?;
+        Ok(OrgSummary {
+            organisation: self.org.name.clone(),
+            run_id,
+            outcome,
+            requests,
+            incremental_requests,
+            passes: passes
+                .into_iter()
+                .map(|(s, k, end)| (s, k, end.map_err(|e| e.to_string())))
+                .collect(),
+        })
+    }
+
+    fn requests(&self) -> u64 {
+        self.pipelines.values().map(|p| p.fetcher.requests()).sum()
+    }
+
+    async fn run_phase(
+        &self,
+        planned: Vec<PlannedPass>,
+        run_id: i64,
+    ) -> Vec<(StreamKey, PassKind, Result<PassEnd, PipelineError>)> {
+        stream::iter(planned)
+            .map(|planned| async move {
+                let end = self.leased_pass(&planned, run_id).await;
+                (planned.stream, planned.kind, end)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await
+    }
+
+    /// Runs one pass under a lease on its stream; a stream another process holds is
+    /// skipped.
+    async fn leased_pass(
+        &self,
+        planned: &PlannedPass,
+        run_id: i64,
+    ) -> Result<PassEnd, PipelineError> {
+        let Some(pipeline) = self.pipelines.get(&planned.stream.department) else {
+            return Ok(PassEnd::Skipped);
+        };
+        let lease = self
+            .loader
+            .take_lease(&planned.stream, holder_id(), self.lease_ttl)
+            .await?;
+        let Some(lease) = lease else {
+            tracing::info!(stream = %planned.stream, "another process holds this stream; skipping it");
+            return Ok(PassEnd::Skipped);
+        };
+        let pass = Pass {
+            stream: &planned.stream,
+            kind: planned.kind,
+            zone: self.org.data_time_zone,
+            run_id,
+            lease: Some(&lease),
+        };
+        let end = pipeline.run_pass(&pass).await;
+        if let Err(e) = self.loader.release_lease(&lease).await {
+            // It expires by itself; another process waits at most the lease's length.
+            tracing::warn!(stream = %planned.stream, error = %e, "cannot release the stream's lease");
+        }
+        end
+    }
+
+    async fn record(
+        &self,
+        run_id: i64,
+        outcome: &OrgOutcome,
+        requests: u64,
+    ) -> Result<(), RunError> {
+        let (recorded, error) = match outcome {
+            OrgOutcome::Completed => (RunOutcome::Completed, None),
+            OrgOutcome::QuotaSpent { .. } => (RunOutcome::QuotaSpent, None),
+            OrgOutcome::Cancelled => (RunOutcome::Interrupted, None),
+            OrgOutcome::AuthFailed(e) | OrgOutcome::Failed(e) => {
+                (RunOutcome::Failed, Some(e.as_str()))
+            }
+        };
+        self.loader
+            .add_run_requests(run_id, u32::try_from(requests).unwrap_or(u32::MAX))
+            .await?;
+        self.loader.finish_run(run_id, recorded, error).await?;
+        Ok(())
+    }
+
+    async fn stream_states(&self) -> Result<Vec<StreamState>, RunError> {
+        let mut states = Vec::new();
+        for department in &self.org.departments {
+            for &(module, priority) in &self.org.modules {
+                let key = StreamKey {
+                    portal: self.org.portal.clone(),
+                    department: department.clone(),
+                    module,
+                };
+                let backfill = self.loader.checkpoint(&key, PassKind::Backfill).await?;
+                let state = if backfill.in_progress {
+                    BackfillState::InProgress
+                } else if backfill.completed_at.is_some() {
+                    BackfillState::Done
+                } else {
+                    BackfillState::NotStarted
+                };
+                states.push(StreamState {
+                    key,
+                    priority,
+                    backfill: state,
+                });
+            }
+        }
+        Ok(states)
+    }
 }
 
 /// This process's name in the lease table: host, process id and a random tag (a pid can
@@ -223,15 +348,12 @@ fn outcome_of(passes: &[(StreamKey, PassKind, Result<PassEnd, PipelineError>)]) 
     let mut outcome = OrgOutcome::Completed;
     for (stream, kind, end) in passes {
         match end {
-            Err(e) => {
-                let text = match e {
-                    PipelineError::Fetch(FetchError::Zoho(z)) if z.class() == ErrorClass::Auth => {
-                        format!("the authtoken was refused ({z}); generate a new one with `zoho-sync auth token`")
-                    }
-                    e => format!("{stream} {kind:?} pass: {e}"),
-                };
-                return OrgOutcome::Failed(text);
+            Err(PipelineError::Fetch(FetchError::Zoho(z))) if z.class() == ErrorClass::Auth => {
+                return OrgOutcome::AuthFailed(format!(
+                    "the authtoken was refused ({z}); generate a new one with `zoho-sync auth token`"
+                ));
             }
+            Err(e) => return OrgOutcome::Failed(format!("{stream} {kind:?} pass: {e}")),
             Ok(PassEnd::Cancelled) => outcome = OrgOutcome::Cancelled,
             Ok(PassEnd::BudgetSpent { resets_at }) if outcome == OrgOutcome::Completed => {
                 outcome = OrgOutcome::QuotaSpent {
@@ -242,57 +364,4 @@ fn outcome_of(passes: &[(StreamKey, PassKind, Result<PassEnd, PipelineError>)]) 
         }
     }
     outcome
-}
-
-async fn stream_states(
-    org: &OrganisationConfig,
-    loader: &Loader,
-) -> Result<Vec<StreamState>, RunError> {
-    let mut states = Vec::new();
-    for department in &org.departments {
-        for &(module, priority) in &org.modules {
-            let key = StreamKey {
-                portal: org.portal.clone(),
-                department: department.clone(),
-                module,
-            };
-            let backfill = loader
-                .checkpoint(&key, PassKind::Backfill)
-                .await
-                .map_err(PipelineError::from)?;
-            let state = if backfill.in_progress {
-                BackfillState::InProgress
-            } else if backfill.completed_at.is_some() {
-                BackfillState::Done
-            } else {
-                BackfillState::NotStarted
-            };
-            states.push(StreamState {
-                key,
-                priority,
-                backfill: state,
-            });
-        }
-    }
-    Ok(states)
-}
-
-/// Requests left today by the ledger (the day as our clock reads the server's).
-async fn budget_left(
-    loader: &Loader,
-    budget: &Budget,
-    pipeline: Option<&Pipeline>,
-) -> Result<u32, RunError> {
-    let day = match pipeline {
-        Some(p) => p.fetcher.quota_day().0,
-        None => budget.rule.day_of(Utc::now()),
-    };
-    let used = loader
-        .ledger_day(&budget.organisation, day)
-        .await
-        .map_err(PipelineError::from)?;
-    if used.spent {
-        return Ok(0);
-    }
-    Ok(budget.per_day.saturating_sub(used.used))
 }

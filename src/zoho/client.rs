@@ -252,6 +252,27 @@ impl Client {
         Ok(outcome?)
     }
 
+    /// The server's clock, from the `Date` header of a `HEAD` of the base URL: outside the
+    /// API, so it costs no request of the quota. `None` if the server cannot be reached
+    /// or sends no date.
+    pub async fn server_clock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let response = self
+            .http
+            .head(self.settings.base_url.clone())
+            .timeout(self.settings.connect_timeout)
+            .send()
+            .await
+            .ok()?;
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)?
+            .to_str()
+            .ok()?;
+        chrono::DateTime::parse_from_rfc2822(date)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
     /// `{base}/api/{format}/{module}/{method}`, keeping any path prefix of the base.
     pub fn url(&self, method: Method, module: Module) -> Url {
         let mut url = self.settings.base_url.clone();
