@@ -45,7 +45,19 @@ fn key_error(key: impl Into<String>, detail: impl Into<String>) -> ConfigError {
 pub struct Config {
     pub database: DatabaseConfig,
     pub api: ApiConfig,
+    pub daemon: DaemonConfig,
     pub organisations: Vec<OrganisationConfig>,
+}
+
+/// The long-running service's settings.
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    /// When rounds run, unless an organisation or module names its own schedule.
+    pub schedule: cron::Schedule,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served.
+    pub listen: std::net::SocketAddr,
+    /// Spread each day's budget over the quota day.
+    pub pace: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +108,10 @@ pub struct OrganisationConfig {
     pub day_rule: DayRule,
     /// Modules to sync, highest priority (lowest number) first.
     pub modules: Vec<(Module, u32)>,
+    /// The daemon's schedule for this organisation (the daemon's default if `None`).
+    pub schedule: Option<cron::Schedule>,
+    /// Modules with a schedule of their own.
+    pub module_schedules: Vec<(Module, cron::Schedule)>,
 }
 
 impl Config {

@@ -197,6 +197,12 @@ impl Fetcher {
             self.requests.fetch_add(1, Ordering::Relaxed);
             self.progress.requests.fetch_add(1, Ordering::Relaxed);
             let server_time = self.observe(day, exchange.server_time).await?;
+            let outcome = match &exchange.outcome {
+                Ok(_) => "ok",
+                Err(e) => e.class().as_str(),
+            };
+            self.progress
+                .count_outcome(Method::GetRecords.wire_name(), outcome);
             let error = match exchange.outcome {
                 Ok(Answer::Records(rows)) => {
                     return Ok(Page {
@@ -230,6 +236,7 @@ impl Fetcher {
                 class if class.is_retryable() && attempt < self.retry.max_retries => {
                     attempt += 1;
                     self.retries.fetch_add(1, Ordering::Relaxed);
+                    self.progress.retries.fetch_add(1, Ordering::Relaxed);
                     let delay = self.retry.delay(attempt, &mut rand::thread_rng());
                     tracing::warn!(
                         %module, from = window.from, attempt, class = %class, error = %error,

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod emulator;
 pub mod fetcher;
 pub mod loader;

@@ -8,7 +8,7 @@ use zoho_sync::cli::{self, AuthCommand, Command, EXIT_FAILURE, EXIT_USAGE};
 use zoho_sync::config::{Config, ConfigError};
 use zoho_sync::loader::RunKind;
 use zoho_sync::scheduler::Goal;
-use zoho_sync::{emulator, telemetry};
+use zoho_sync::{daemon, emulator, telemetry};
 
 /// A failure and the exit code it maps to.
 struct Failure {
@@ -79,9 +79,23 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
         }
         Command::Sync => {
             let config = Config::load(&cli.config)?;
-            cli::sync::run(&config, RunKind::Sync, Goal::Sync)
-                .await
-                .map_err(sync_failure)
+            cli::sync::run(
+                &config,
+                RunKind::Sync,
+                Goal::Sync {
+                    modules: Vec::new(),
+                },
+            )
+            .await
+            .map_err(sync_failure)
+        }
+        Command::Daemon => {
+            let config = Config::load(&cli.config)?;
+            // A missing token is a configuration error: say so before starting anything.
+            for org in &config.organisations {
+                config.client_settings(Some(&org.name), None)?;
+            }
+            daemon::run(config).await.map_err(runtime)
         }
         Command::Migrate => {
             let config = Config::load(&cli.config)?;

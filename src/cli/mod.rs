@@ -74,6 +74,9 @@ pub enum Command {
     Plan,
     /// Per module: rows mirrored, checkpoints, last run, and today's quota.
     Status(StatusArgs),
+    /// Run as a service: rounds on the configured schedules, paced over the day, with
+    /// health and metrics over HTTP.
+    Daemon,
     /// Apply the database migrations (they are also applied by every command that needs them).
     Migrate,
 }

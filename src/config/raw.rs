@@ -11,7 +11,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{
-    key_error, ApiConfig, Config, ConfigError, DatabaseConfig, OrganisationConfig, TokenSource,
+    key_error, ApiConfig, Config, ConfigError, DaemonConfig, DatabaseConfig, OrganisationConfig,
+    TokenSource,
 };
 use crate::quota::{DayRule, Edition};
 use crate::zoho::module::{Format, Module};
@@ -26,7 +27,36 @@ pub(super) struct File {
     #[serde(default)]
     api: Api,
     #[serde(default)]
+    daemon: Daemon,
+    #[serde(default)]
     organisations: Vec<Organisation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Daemon {
+    schedule: String,
+    listen: String,
+    pace: bool,
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        Daemon {
+            schedule: "0 */15 * * * *".into(),
+            listen: "127.0.0.1:9187".into(),
+            pace: true,
+        }
+    }
+}
+
+fn schedule(key: &str, text: &str) -> Result<cron::Schedule, ConfigError> {
+    text.parse().map_err(|e| {
+        key_error(
+            key,
+            format!("`{text}` is not a cron schedule (sec min hour day month weekday): {e}"),
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -132,6 +162,7 @@ struct Organisation {
     day_rule: DayRule,
     #[serde(default)]
     modules: BTreeMap<String, ModuleSettings>,
+    schedule: Option<String>,
 }
 
 fn one() -> u32 {
@@ -161,6 +192,7 @@ enum Reserve {
 struct ModuleSettings {
     #[serde(default = "one")]
     priority: u32,
+    schedule: Option<String>,
 }
 
 impl File {
@@ -187,6 +219,19 @@ impl File {
             lease: Duration::from_secs(self.database.lease_secs),
         };
         let api = self.api.check()?;
+        let daemon = DaemonConfig {
+            schedule: schedule("daemon.schedule", &self.daemon.schedule)?,
+            listen: self.daemon.listen.parse().map_err(|_| {
+                key_error(
+                    "daemon.listen",
+                    format!(
+                        "`{}` is not an address like 127.0.0.1:9187",
+                        self.daemon.listen
+                    ),
+                )
+            })?,
+            pace: self.daemon.pace,
+        };
         if self.organisations.is_empty() {
             return Err(key_error(
                 "organisations",
@@ -210,6 +255,7 @@ impl File {
         Ok(Config {
             database,
             api,
+            daemon,
             organisations,
         })
     }
@@ -296,6 +342,7 @@ impl Organisation {
             )
         })?;
         let mut modules = Vec::new();
+        let mut module_schedules = Vec::new();
         for (name, settings) in self.modules {
             let module = Module::parse(&name).ok_or_else(|| {
                 key_error(
@@ -310,6 +357,12 @@ impl Organisation {
                 ));
             }
             modules.push((module, settings.priority));
+            if let Some(text) = &settings.schedule {
+                module_schedules.push((
+                    module,
+                    schedule(&format!("{at}.modules.{name}.schedule"), text)?,
+                ));
+            }
         }
         if modules.is_empty() {
             modules = Module::ALL.iter().map(|m| (*m, 1)).collect();
@@ -331,6 +384,12 @@ impl Organisation {
             data_time_zone,
             day_rule: self.day_rule,
             modules,
+            schedule: self
+                .schedule
+                .as_deref()
+                .map(|text| schedule(&format!("{at}.schedule"), text))
+                .transpose()?,
+            module_schedules,
         })
     }
 }

@@ -118,3 +118,37 @@ fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, LoaderError> {
         module: Module::parse(&module).ok_or_else(|| LoaderError::corrupt("module", module))?,
     })
 }
+
+impl Loader {
+    /// The newest mirrored Modified Time of every stream (the daemon's lag gauge).
+    pub async fn newest_modified(&self) -> Result<Vec<(StreamKey, DateTime<Utc>)>, LoaderError> {
+        let mut newest = Vec::new();
+        for table in super::schema::mirror_tables() {
+            let sql = format!(
+                "SELECT portal, department, max(modified_time) AS newest FROM {} \
+                 GROUP BY portal, department",
+                table.name
+            );
+            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+                let newest_at: Option<DateTime<Utc>> = row.try_get("newest")?;
+                if let Some(at) = newest_at {
+                    newest.push((
+                        StreamKey {
+                            portal: row.try_get("portal")?,
+                            department: row.try_get("department")?,
+                            module: table.module,
+                        },
+                        at,
+                    ));
+                }
+            }
+        }
+        Ok(newest)
+    }
+
+    /// Whether the database answers (the daemon's readiness).
+    pub async fn ping(&self) -> Result<(), LoaderError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -60,6 +60,16 @@ pub struct Progress {
     pub records: AtomicU64,
     pub pages: AtomicU64,
     pub dead_letters: AtomicU64,
+    pub retries: AtomicU64,
+    /// Requests by method and outcome (`ok`, `no-data`, or the error class).
+    pub outcomes: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl Progress {
+    pub fn count_outcome(&self, method: &'static str, outcome: &'static str) {
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        *outcomes.entry((method, outcome)).or_default() += 1;
+    }
 }
 
 /// One stream's pass and everything it needs.

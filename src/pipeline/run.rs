@@ -89,6 +89,8 @@ pub async fn run(
             break;
         }
         let runner = OrgRunner::new(config, org, loader, cancel, progress)?;
+        // The budget left is the server's day's: plan by its clock, not ours.
+        runner.probe_clock().await;
         summaries.push(runner.round(kind, goal, None).await?);
     }
     Ok(summaries)

@@ -6,6 +6,7 @@
 
 pub mod cursor;
 pub mod estimate;
+pub mod pacing;
 
 use crate::loader::{PassKind, StreamKey};
 use crate::zoho::module::Module;
@@ -33,9 +34,9 @@ pub enum Goal {
     /// `backfill [--module M]...`: the selected modules' history (all when empty), after the
     /// incremental passes of every complete stream.
     Backfill { modules: Vec<Module> },
-    /// `sync`: an incremental pass of every complete stream, and the backfill of any
-    /// stream never synced before (its first sync).
-    Sync,
+    /// `sync` and the daemon's rounds: an incremental pass of every complete stream of
+    /// the modules (all when empty), and the backfill of any stream not yet complete.
+    Sync { modules: Vec<Module> },
 }
 
 /// One pass to run.
@@ -54,9 +55,13 @@ pub fn plan(streams: &[StreamState], goal: &Goal, budget_left: u32) -> [Vec<Plan
     }
     let mut ordered: Vec<&StreamState> = streams.iter().collect();
     ordered.sort_by(|a, b| (a.priority, &a.key).cmp(&(b.priority, &b.key)));
+    let due = |m: Module| match goal {
+        Goal::Backfill { .. } => true,
+        Goal::Sync { modules } => modules.is_empty() || modules.contains(&m),
+    };
     let incremental = ordered
         .iter()
-        .filter(|s| s.backfill == BackfillState::Done)
+        .filter(|s| s.backfill == BackfillState::Done && due(s.key.module))
         .map(|s| PlannedPass {
             stream: s.key.clone(),
             kind: PassKind::Incremental,
@@ -64,7 +69,7 @@ pub fn plan(streams: &[StreamState], goal: &Goal, budget_left: u32) -> [Vec<Plan
         .collect();
     let wanted = |m: Module| match goal {
         Goal::Backfill { modules } => modules.is_empty() || modules.contains(&m),
-        Goal::Sync => true,
+        Goal::Sync { modules } => modules.is_empty() || modules.contains(&m),
     };
     let backfills = ordered
         .iter()
@@ -105,7 +110,7 @@ mod tests {
             stream(Module::Requests, 1, BackfillState::InProgress),
             stream(Module::Accounts, 1, BackfillState::Done),
         ];
-        let [first, second] = plan(&streams, &Goal::Sync, 10);
+        let [first, second] = plan(&streams, &Goal::Sync { modules: vec![] }, 10);
         assert_eq!(
             kinds(&first),
             [
@@ -139,7 +144,7 @@ mod tests {
     #[test]
     fn nothing_is_planned_without_budget() {
         let streams = [stream(Module::Tasks, 1, BackfillState::Done)];
-        let [first, second] = plan(&streams, &Goal::Sync, 0);
+        let [first, second] = plan(&streams, &Goal::Sync { modules: vec![] }, 0);
         assert!(first.is_empty() && second.is_empty());
     }
 }

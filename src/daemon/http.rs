@@ -1,0 +1,54 @@
+//! The daemon's HTTP endpoint (127.0.0.1 by default): `/healthz` answers while the
+//! process lives, `/readyz` once the database answers with the migrations applied, and
+//! `/metrics` in the Prometheus text format. It serves until the daemon stops.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::metrics::Telemetry;
+
+pub async fn serve(listener: TcpListener, telemetry: Arc<Telemetry>, cancel: CancellationToken) {
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(telemetry);
+    let stopped = async move { cancel.cancelled().await };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stopped)
+        .await
+    {
+        tracing::error!(error = %e, "the metrics endpoint failed");
+    }
+}
+
+async fn ready(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {
+    // The loader exists only once connected and migrated.
+    match telemetry.loader() {
+        Some(loader) => match loader.ping().await {
+            Ok(()) => (StatusCode::OK, "ready\n".to_string()),
+            Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
+        },
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database not connected yet\n".into(),
+        ),
+    }
+}
+
+async fn metrics(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        telemetry.render().await,
+    )
+}

@@ -1,0 +1,255 @@
+//! What the daemon reports: counters kept by its organisations' pipelines, gauges it
+//! sets after each round, and lag read from the mirror at scrape time, rendered in the
+//! Prometheus text exposition format. Label values are escaped; no secret is a label.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::loader::Loader;
+use crate::pipeline::Progress;
+
+/// Per organisation.
+#[derive(Default)]
+struct OrgState {
+    progress: Arc<Progress>,
+    auth_failures: u64,
+    rounds: u64,
+    round_seconds: f64,
+    quota: Option<(u32, u32)>,
+}
+
+pub struct Telemetry {
+    orgs: Mutex<BTreeMap<String, OrgState>>,
+    loader: OnceLock<Loader>,
+}
+
+impl Telemetry {
+    pub fn new(config: &Config) -> Telemetry {
+        let orgs = config
+            .organisations
+            .iter()
+            .map(|o| (o.name.clone(), OrgState::default()))
+            .collect();
+        Telemetry {
+            orgs: Mutex::new(orgs),
+            loader: OnceLock::new(),
+        }
+    }
+
+    fn orgs(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, OrgState>> {
+        self.orgs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_loader(&self, loader: Loader) {
+        let _ = self.loader.set(loader);
+    }
+
+    pub fn loader(&self) -> Option<&Loader> {
+        self.loader.get()
+    }
+
+    /// The counters an organisation's pipelines update.
+    pub fn progress(&self, org: &str) -> Arc<Progress> {
+        Arc::clone(&self.orgs().entry(org.to_string()).or_default().progress)
+    }
+
+    pub fn round_finished(&self, org: &str, took: Duration) {
+        let mut orgs = self.orgs();
+        let state = orgs.entry(org.to_string()).or_default();
+        state.rounds += 1;
+        state.round_seconds += took.as_secs_f64();
+    }
+
+    pub fn auth_failed(&self, org: &str) {
+        self.orgs()
+            .entry(org.to_string())
+            .or_default()
+            .auth_failures += 1;
+    }
+
+    pub fn set_quota(&self, org: &str, used: u32, left: u32) {
+        self.orgs().entry(org.to_string()).or_default().quota = Some((used, left));
+    }
+
+    /// The Prometheus text of everything known now.
+    pub async fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_counters(&mut out);
+        if let Some(loader) = self.loader() {
+            match loader.newest_modified().await {
+                Ok(newest) => {
+                    header(
+                        &mut out,
+                        "zoho_sync_lag_seconds",
+                        "gauge",
+                        "Age of the newest mirrored Modified Time per stream.",
+                    );
+                    let now = Utc::now();
+                    for (stream, at) in newest {
+                        let lag = (now - at).num_milliseconds() as f64 / 1000.0;
+                        let _ = writeln!(
+                            out,
+                            "zoho_sync_lag_seconds{{portal=\"{}\",department=\"{}\",module=\"{}\"}} {lag}",
+                            escape(&stream.portal),
+                            escape(&stream.department),
+                            stream.module
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the mirror's lag for metrics"),
+            }
+        }
+        out
+    }
+
+    fn render_counters(&self, out: &mut String) {
+        let orgs = self.orgs();
+        header(
+            out,
+            "zoho_sync_requests_total",
+            "counter",
+            "API requests sent, by method and outcome.",
+        );
+        for (org, state) in orgs.iter() {
+            let outcomes = state
+                .progress
+                .outcomes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for ((method, outcome), n) in outcomes.iter() {
+                let _ = writeln!(
+                    out,
+                    "zoho_sync_requests_total{{organisation=\"{}\",method=\"{method}\",outcome=\"{outcome}\"}} {n}",
+                    escape(org)
+                );
+            }
+        }
+        let counters: [Counter; 4] = [
+            (
+                "zoho_sync_records_loaded_total",
+                "Records committed to the mirror.",
+                |p| p.records.load(Ordering::Relaxed),
+            ),
+            ("zoho_sync_pages_total", "Pages committed.", |p| {
+                p.pages.load(Ordering::Relaxed)
+            }),
+            (
+                "zoho_sync_dead_letters_total",
+                "Rows set aside as dead letters.",
+                |p| p.dead_letters.load(Ordering::Relaxed),
+            ),
+            (
+                "zoho_sync_retries_total",
+                "Requests retried after a transient failure.",
+                |p| p.retries.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, read) in counters {
+            header(out, name, "counter", help);
+            for (org, state) in orgs.iter() {
+                let _ = writeln!(
+                    out,
+                    "{name}{{organisation=\"{}\"}} {}",
+                    escape(org),
+                    read(&state.progress)
+                );
+            }
+        }
+        header(
+            out,
+            "zoho_sync_auth_failures_total",
+            "counter",
+            "Rounds stopped by a refused authtoken.",
+        );
+        for (org, state) in orgs.iter() {
+            let _ = writeln!(
+                out,
+                "zoho_sync_auth_failures_total{{organisation=\"{}\"}} {}",
+                escape(org),
+                state.auth_failures
+            );
+        }
+        header(
+            out,
+            "zoho_sync_round_duration_seconds",
+            "summary",
+            "Duration of the daemon's rounds.",
+        );
+        for (org, state) in orgs.iter() {
+            let org = escape(org);
+            let _ = writeln!(
+                out,
+                "zoho_sync_round_duration_seconds_sum{{organisation=\"{org}\"}} {}",
+                state.round_seconds
+            );
+            let _ = writeln!(
+                out,
+                "zoho_sync_round_duration_seconds_count{{organisation=\"{org}\"}} {}",
+                state.rounds
+            );
+        }
+        header(
+            out,
+            "zoho_sync_quota_used",
+            "gauge",
+            "Requests the ledger counts today.",
+        );
+        header_only_values(out, &orgs, "zoho_sync_quota_used", |q| q.0);
+        header(
+            out,
+            "zoho_sync_quota_left",
+            "gauge",
+            "Requests left of today's budget.",
+        );
+        header_only_values(out, &orgs, "zoho_sync_quota_left", |q| q.1);
+    }
+}
+
+/// A counter's name, help text, and how to read it from an organisation's progress.
+type Counter = (&'static str, &'static str, fn(&Progress) -> u64);
+
+fn header_only_values(
+    out: &mut String,
+    orgs: &BTreeMap<String, OrgState>,
+    name: &str,
+    pick: fn((u32, u32)) -> u32,
+) {
+    for (org, state) in orgs {
+        if let Some(quota) = state.quota {
+            let _ = writeln!(
+                out,
+                "{name}{{organisation=\"{}\"}} {}",
+                escape(org),
+                pick(quota)
+            );
+        }
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A label value as the exposition format wants it.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

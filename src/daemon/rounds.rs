@@ -1,0 +1,187 @@
+//! One organisation's loop: wait for the next fire of its schedules (in the server's
+//! clock, re-read at no quota cost while waiting, so a server whose clock jumps is
+//! followed), pace the round, run it, and record what happened. A refused token ends
+//! the loop; anything else is waited out until the next fire.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::metrics::Telemetry;
+use crate::config::{Config, OrganisationConfig};
+use crate::loader::{Loader, RunKind};
+use crate::pipeline::run::{OrgOutcome, OrgRunner};
+use crate::scheduler::pacing::{pace, rounds_between, PaceInput};
+use crate::scheduler::Goal;
+use crate::zoho::module::Module;
+
+/// The longest the loop sleeps before reading the server's clock again.
+const CLOCK_CHECK: Duration = Duration::from_secs(2);
+/// Rounds counted ahead when pacing (a schedule firing every second has 86,400 a day).
+const ROUNDS_CAP: u32 = 100_000;
+
+/// Runs rounds until stopped; returns why it stopped for good, if it did.
+pub async fn organisation_loop(
+    config: Config,
+    org: OrganisationConfig,
+    loader: Loader,
+    telemetry: Arc<Telemetry>,
+    cancel: CancellationToken,
+) -> Option<String> {
+    let progress = telemetry.progress(&org.name);
+    let runner = match OrgRunner::new(&config, &org, &loader, &cancel, &progress) {
+        Ok(runner) => runner,
+        Err(e) => {
+            tracing::error!(organisation = %org.name, error = %e, "cannot start this organisation");
+            return Some(format!("{}: {e}", org.name));
+        }
+    };
+    let schedule = org
+        .schedule
+        .clone()
+        .unwrap_or_else(|| config.daemon.schedule.clone());
+    runner.probe_clock().await;
+    let mut last = runner.server_now();
+    // Until a round has measured it, assume one request per stream.
+    let mut per_round =
+        u32::try_from(org.modules.len() * org.departments.len()).unwrap_or(u32::MAX);
+    while !cancel.is_cancelled() {
+        let Some(now) = wait_for_fire(&runner, &org, &schedule, last, &cancel).await else {
+            break;
+        };
+        let due = due_modules(&org, &schedule, last, now);
+        last = now;
+        let started = Instant::now();
+        let allowance = match paced(&runner, &schedule, now, per_round, config.daemon.pace).await {
+            Ok(Some(allowance)) => allowance,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(organisation = %org.name, error = %e, "cannot read the ledger; waiting for the next round");
+                continue;
+            }
+        };
+        let goal = Goal::Sync { modules: due };
+        match runner.round(RunKind::Daemon, &goal, allowance).await {
+            Ok(summary) => {
+                per_round = u32::try_from(summary.incremental_requests).unwrap_or(u32::MAX);
+                telemetry.round_finished(&org.name, started.elapsed());
+                match summary.outcome {
+                    OrgOutcome::AuthFailed(e) => {
+                        telemetry.auth_failed(&org.name);
+                        tracing::error!(organisation = %org.name, error = %e, "token refused; this organisation stops");
+                        return Some(format!("{}: {e}", org.name));
+                    }
+                    OrgOutcome::Failed(e) => {
+                        tracing::warn!(organisation = %org.name, error = %e, "round failed; the next round retries");
+                    }
+                    OrgOutcome::QuotaSpent { resets_at } => {
+                        tracing::info!(organisation = %org.name, %resets_at, "budget spent; rounds resume after the reset");
+                    }
+                    OrgOutcome::Completed | OrgOutcome::Cancelled => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(organisation = %org.name, error = %e, "round failed; the next round retries");
+            }
+        }
+        if let Ok((used, left)) = runner.quota_today().await {
+            telemetry.set_quota(&org.name, used, left);
+        }
+    }
+    None
+}
+
+/// Sleeps until the schedule's next fire after `last`, in the server's clock; `None` if
+/// stopped first.
+async fn wait_for_fire(
+    runner: &OrgRunner,
+    org: &OrganisationConfig,
+    schedule: &cron::Schedule,
+    last: DateTime<Utc>,
+    cancel: &CancellationToken,
+) -> Option<DateTime<Utc>> {
+    loop {
+        let now = runner.server_now();
+        let next = org
+            .module_schedules
+            .iter()
+            .map(|(_, s)| s)
+            .chain(std::iter::once(schedule))
+            .filter_map(|s| s.after(&last).next())
+            .min()?;
+        if next <= now {
+            return Some(now);
+        }
+        let wait = (next - now)
+            .to_std()
+            .unwrap_or(CLOCK_CHECK)
+            .min(CLOCK_CHECK);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = cancel.cancelled() => return None,
+        }
+        runner.probe_clock().await;
+    }
+}
+
+/// Modules whose schedule fired in `(last, now]`: their own, or the organisation's.
+fn due_modules(
+    org: &OrganisationConfig,
+    schedule: &cron::Schedule,
+    last: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Module> {
+    let fired = |s: &cron::Schedule| s.after(&last).next().is_some_and(|t| t <= now);
+    org.modules
+        .iter()
+        .map(|(m, _)| *m)
+        .filter(
+            |m| match org.module_schedules.iter().find(|(sm, _)| sm == m) {
+                Some((_, own)) => fired(own),
+                None => fired(schedule),
+            },
+        )
+        .collect()
+}
+
+/// The round's backfill allowance under pacing (`Some(None)`: no limit), or `None` when
+/// the round should not run at all.
+async fn paced(
+    runner: &OrgRunner,
+    schedule: &cron::Schedule,
+    now: DateTime<Utc>,
+    per_round: u32,
+    pacing: bool,
+) -> Result<Option<Option<u32>>, crate::pipeline::run::RunError> {
+    if !pacing {
+        return Ok(Some(None));
+    }
+    let (used, _) = runner.quota_today().await?;
+    let rule = runner.budget.rule;
+    let day = rule.day_of(now);
+    let day_start = rule.start_of(day);
+    let day_end = rule.next_reset(now);
+    let input = PaceInput {
+        budget: runner.budget.per_day,
+        used,
+        day_start,
+        day_end,
+        now,
+        rounds_left: rounds_between(schedule, now, day_end, ROUNDS_CAP),
+        per_round,
+    };
+    let decision = pace(&input);
+    tracing::debug!(
+        used,
+        per_round,
+        allowance = decision.backfill_allowance,
+        incremental = decision.incremental,
+        "paced round"
+    );
+    if !decision.incremental {
+        return Ok(None);
+    }
+    Ok(Some(Some(decision.backfill_allowance)))
+}
