@@ -1,7 +1,9 @@
 //! `zoho-sync demo`: the first run. Serves the built-in emulator in-process (the demo
-//! portal, its sample data and its Free quota), points the built-in configuration at it
-//! and at `DATABASE_URL` (default: the local PostgreSQL), and runs a backfill with the
-//! progress display, the same code path as `zoho-sync backfill`.
+//! portal and its sample data, under a small daily quota), points the built-in
+//! configuration at it and at `DATABASE_URL` (default: the local PostgreSQL), and runs
+//! the backfill (the same code path as `zoho-sync backfill`). When the day's quota runs
+//! out it moves the emulator's clock past Pacific midnight, as the real day would, and
+//! goes on until the mirror is complete.
 
 use std::net::SocketAddr;
 
@@ -45,6 +47,10 @@ pub async fn run() -> Result<(), DemoError> {
     let text = BUILT_IN
         .replace("http://127.0.0.1:8089", &emulator.base_url())
         .replace(
+            "# daily_limit = 250",
+            &format!("daily_limit = {DEMO_DAILY_LIMIT}"),
+        )
+        .replace(
             "authtoken_env = \"ZOHO_AUTHTOKEN\"",
             &format!(
                 "authtoken_env = \"ZOHO_SYNC_DEMO_UNUSED\"\nauthtoken_file = {:?}",
@@ -53,7 +59,7 @@ pub async fn run() -> Result<(), DemoError> {
         );
     let config = Config::from_toml(&text, std::env::vars())?;
     println!(
-        "zoho-sync demo: emulator at {} (portal `demo`, Free edition: {} requests a day), mirror in schema `{}`",
+        "zoho-sync demo: emulator at {} (portal `demo`, {} requests a day), mirror in schema `{}`",
         emulator.base_url(),
         config.organisations.first().map_or(0, |o| o.daily_limit),
         config.database.schema
@@ -64,14 +70,22 @@ pub async fn run() -> Result<(), DemoError> {
             config.database.url.expose(),
         )));
     }
-    sync::run(
-        &config,
-        RunKind::Backfill,
-        Goal::Backfill {
-            modules: Vec::new(),
-        },
-    )
-    .await?;
+    let goal = Goal::Backfill {
+        modules: Vec::new(),
+    };
+    for day in 1..=MAX_DAYS {
+        println!("\n== day {day}");
+        match sync::run_once(&config, RunKind::Backfill, &goal).await? {
+            Some(resets_at) => {
+                println!(
+                    "The quota ran out: the demo moves the emulator's clock to the reset ({}).",
+                    sync::describe_reset(resets_at)
+                );
+                advance_clock(&emulator.base_url(), resets_at).await;
+            }
+            None => break,
+        }
+    }
     println!(
         "\nTry the mirror (psql \"$DATABASE_URL\"):\n  \
          SELECT status, count(*) FROM zoho.requests GROUP BY status;\n  \
@@ -81,6 +95,27 @@ pub async fn run() -> Result<(), DemoError> {
     );
     let _ = std::fs::remove_dir_all(&token_dir);
     Ok(())
+}
+
+/// The demo portal's daily limit: small, so the quota runs out and the demo shows it.
+const DEMO_DAILY_LIMIT: u32 = 60;
+/// Emulated days the demo goes on for at most.
+const MAX_DAYS: u32 = 5;
+
+/// Sets the emulator's clock just past `at` through its admin API.
+async fn advance_clock(base_url: &str, at: chrono::DateTime<chrono::Utc>) {
+    let body = format!(
+        "{{\"set\": \"{}\"}}",
+        (at + chrono::TimeDelta::seconds(1)).to_rfc3339()
+    );
+    let sent = reqwest::Client::new()
+        .post(format!("{base_url}/_emulator/clock"))
+        .body(body)
+        .send()
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "cannot move the emulator's clock");
+    }
 }
 
 fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {

@@ -48,12 +48,22 @@ pub async fn open_database(config: &Config) -> Result<Loader, LoaderError> {
 
 /// `backfill` or `sync`: runs the goal and prints the summary.
 pub async fn run(config: &Config, kind: RunKind, goal: Goal) -> Result<(), SyncCommandError> {
+    run_once(config, kind, &goal).await.map(|_| ())
+}
+
+/// Runs the goal, prints the summary, and tells when a spent budget resets (`None` when
+/// no organisation's budget ran out).
+pub async fn run_once(
+    config: &Config,
+    kind: RunKind,
+    goal: &Goal,
+) -> Result<Option<DateTime<Utc>>, SyncCommandError> {
     let loader = open_database(config).await?;
     let cancel = CancellationToken::new();
     stop_on_signal(cancel.clone());
     let progress = Arc::new(Progress::default());
     let display = Display::start(config, &progress);
-    let outcome = run::run(config, &loader, kind, &goal, &cancel, &progress).await;
+    let outcome = run::run(config, &loader, kind, goal, &cancel, &progress).await;
     display.finish();
     let summaries = outcome?;
     print_summary(&summaries, &progress);
@@ -67,7 +77,10 @@ pub async fn run(config: &Config, kind: RunKind, goal: Goal) -> Result<(), SyncC
         })
         .collect();
     if failures.is_empty() {
-        Ok(())
+        Ok(summaries.iter().find_map(|s| match s.outcome {
+            OrgOutcome::QuotaSpent { resets_at } => Some(resets_at),
+            _ => None,
+        }))
     } else {
         Err(SyncCommandError::Failed(failures.join("; ")))
     }
