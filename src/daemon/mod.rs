@@ -46,7 +46,8 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
             addr: config.daemon.listen,
             source,
         })?;
-    tracing::info!(listen = %config.daemon.listen, "health and metrics endpoint");
+    let bound = listener.local_addr().unwrap_or(config.daemon.listen);
+    tracing::info!(listen = %bound, "health and metrics endpoint");
     let server = tokio::spawn(http::serve(
         listener,
         Arc::clone(&telemetry),
