@@ -73,6 +73,8 @@ pub const FIXED_COLUMNS: [(&str, ColumnType); 3] = [
 /// The jsonb of every field as received, and when the row was last written.
 pub const FIELDS_COLUMN: &str = "fields";
 pub const SYNCED_AT_COLUMN: &str = "_synced_at";
+/// When a sweep found the row deleted at the source (NULL while it exists).
+pub const DELETED_AT_COLUMN: &str = "_deleted_at";
 
 const fn col(label: &'static str, name: &'static str, ty: ColumnType) -> Column {
     Column { label, name, ty }

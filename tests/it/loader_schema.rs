@@ -4,7 +4,7 @@
 
 use zoho_sync::emulator::config::EmulatorConfig;
 use zoho_sync::loader::schema::{
-    mirror_tables, ColumnType, FIELDS_COLUMN, FIXED_COLUMNS, SYNCED_AT_COLUMN,
+    mirror_tables, ColumnType, DELETED_AT_COLUMN, FIELDS_COLUMN, FIXED_COLUMNS, SYNCED_AT_COLUMN,
 };
 use zoho_sync::loader::{PassKind, RunKind};
 use zoho_sync::zoho::client::GetRecords;
@@ -33,6 +33,11 @@ async fn the_static_schema_matches_the_migrated_tables_column_for_column() {
         expected.push((FIELDS_COLUMN.into(), "jsonb".into()));
         expected.push((
             SYNCED_AT_COLUMN.into(),
+            ColumnType::TimestampTz.data_type().into(),
+        ));
+        // Added by the warehouse-feed migration.
+        expected.push((
+            DELETED_AT_COLUMN.into(),
             ColumnType::TimestampTz.data_type().into(),
         ));
         let actual: Vec<(String, String)> = sqlx::query_as(
