@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
-use crate::loader::{Loader, LoaderError};
+use crate::loader::{patiently, Loader, LoaderError};
 use crate::pipeline::Progress;
 use crate::quota::DayRule;
 use crate::scheduler::cursor::Window;
@@ -256,10 +256,11 @@ impl Fetcher {
             return Err(FetchError::AllowanceSpent);
         }
         let (day, resets_at) = self.quota_day();
-        let reserved = self
-            .loader
-            .reserve_request(&self.budget.organisation, day, self.budget.per_day)
-            .await?;
+        let reserved = patiently("a quota reservation", || {
+            self.loader
+                .reserve_request(&self.budget.organisation, day, self.budget.per_day)
+        })
+        .await?;
         match reserved {
             Some(_) => Ok(day),
             None => Err(FetchError::BudgetSpent { resets_at }),
@@ -280,9 +281,11 @@ impl Fetcher {
         let counted_on = self.budget.rule.day_of(server_time);
         if counted_on != reserved_on {
             tracing::debug!(%reserved_on, %counted_on, "moving a reservation to the server's day");
-            self.loader
-                .move_reservation(&self.budget.organisation, reserved_on, counted_on)
-                .await?;
+            patiently("moving a reservation", || {
+                self.loader
+                    .move_reservation(&self.budget.organisation, reserved_on, counted_on)
+            })
+            .await?;
         }
         Ok(server_time)
     }

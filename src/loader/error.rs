@@ -151,3 +151,29 @@ mod tests {
         assert!(!LoaderError::UnknownRun(3).is_retryable());
     }
 }
+
+/// How long an operation waits out a database that is restarting or unreachable.
+pub const DATABASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs `op`, and while it fails with a retryable error (a lost connection, a restarting
+/// server) tries it again with backoff, for up to `DATABASE_PATIENCE`. The operations
+/// passed here are idempotent (a page commit, a reservation not yet used), so trying one
+/// again after an unknown outcome is safe.
+pub async fn patiently<T, F, Fut>(what: &str, mut op: F) -> Result<T, LoaderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LoaderError>>,
+{
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(200);
+    loop {
+        match op().await {
+            Err(e) if e.is_retryable() && started.elapsed() < DATABASE_PATIENCE => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database unavailable during {what}; waiting");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+            }
+            outcome => return outcome,
+        }
+    }
+}

@@ -28,7 +28,7 @@ use crate::zoho::module::Module;
 use crate::zoho::record::Record;
 
 pub use dead_letters::DeadLetter;
-pub use error::LoaderError;
+pub use error::{patiently, LoaderError, DATABASE_PATIENCE};
 pub use leases::Lease;
 pub use ledger::LedgerDay;
 pub use mirror::MirrorRow;

@@ -20,7 +20,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::fetcher::{FetchError, Fetcher, Filter, Page};
-use crate::loader::{Checkpoint, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey};
+use crate::loader::{
+    patiently, Checkpoint, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey,
+};
 use crate::scheduler::cursor::{Cursor, Step, Window};
 use crate::zoho::codec::{BadRow, RowOutcome};
 use crate::zoho::record::Record;
@@ -152,7 +154,10 @@ impl Pipeline {
 
     /// The checkpoint the pass continues from, a fresh pass set up if none is in progress.
     async fn start(&self, pass: &Pass<'_>) -> Result<Checkpoint, PipelineError> {
-        let mut checkpoint = self.loader.checkpoint(pass.stream, pass.kind).await?;
+        let mut checkpoint = patiently("reading a checkpoint", || {
+            self.loader.checkpoint(pass.stream, pass.kind)
+        })
+        .await?;
         if checkpoint.in_progress {
             return Ok(checkpoint);
         }
@@ -231,20 +236,18 @@ impl Pipeline {
                 checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
             }
         }
-        let stats = self
-            .loader
-            .commit_page(&PageCommit {
-                stream: pass.stream,
-                kind: pass.kind,
-                run_id: pass.run_id,
-                records: &fresh,
-                bad_rows: &bad_rows,
-                checkpoint,
-                zone: pass.zone,
-                synced_at: Utc::now(),
-                lease: pass.lease,
-            })
-            .await?;
+        let commit = PageCommit {
+            stream: pass.stream,
+            kind: pass.kind,
+            run_id: pass.run_id,
+            records: &fresh,
+            bad_rows: &bad_rows,
+            checkpoint,
+            zone: pass.zone,
+            synced_at: Utc::now(),
+            lease: pass.lease,
+        };
+        let stats = patiently("a page commit", || self.loader.commit_page(&commit)).await?;
         self.progress.pages.fetch_add(1, Ordering::Relaxed);
         self.progress
             .records

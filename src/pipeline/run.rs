@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Pass, PassEnd, Pipeline, PipelineError, Progress};
 use crate::config::{Config, ConfigError, OrganisationConfig};
 use crate::fetcher::{Allowance, Budget, FetchError, Fetcher};
-use crate::loader::{Loader, PassKind, RunKind, RunOutcome, StreamKey};
+use crate::loader::{patiently, Loader, PassKind, RunKind, RunOutcome, StreamKey};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
 use crate::zoho::client::Client;
 use crate::zoho::ErrorClass;
@@ -257,10 +257,11 @@ impl OrgRunner {
         let Some(pipeline) = self.pipelines.get(&planned.stream.department) else {
             return Ok(PassEnd::Skipped);
         };
-        let lease = self
-            .loader
-            .take_lease(&planned.stream, holder_id(), self.lease_ttl)
-            .await?;
+        let lease = patiently("taking a lease", || {
+            self.loader
+                .take_lease(&planned.stream, holder_id(), self.lease_ttl)
+        })
+        .await?;
         let Some(lease) = lease else {
             tracing::info!(stream = %planned.stream, "another process holds this stream; skipping it");
             return Ok(PassEnd::Skipped);
@@ -294,10 +295,15 @@ impl OrgRunner {
                 (RunOutcome::Failed, Some(e.as_str()))
             }
         };
-        self.loader
-            .add_run_requests(run_id, u32::try_from(requests).unwrap_or(u32::MAX))
-            .await?;
-        self.loader.finish_run(run_id, recorded, error).await?;
+        let requests = u32::try_from(requests).unwrap_or(u32::MAX);
+        patiently("recording the run", || {
+            self.loader.add_run_requests(run_id, requests)
+        })
+        .await?;
+        patiently("recording the run", || {
+            self.loader.finish_run(run_id, recorded, error)
+        })
+        .await?;
         Ok(())
     }
 
