@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""zoho-sync benchmarks: one command that prints figures and ratios (BENCHMARKS.md).
+
+    python3 bench/run.py [--records 200000] [--big 1000000] [--runs 3] [--latency-records 20000]
+
+Needs PostgreSQL (DATABASE_URL's server, default the local one) and a release build (made
+here). Everything runs on this machine: the emulator (no quota limit, no latency unless
+stated), the `zoho-sync` process (timed with /usr/bin/time), and PostgreSQL. Each figure
+is the median of --runs runs; the machine and versions are printed with the figures.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "zoho-sync")
+TOKEN = "be0cbe0cbe0cbe0cbe0cbe0cbe0cbe0c"
+SERVER = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def psql(db_url, sql):
+    return sh("psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", db_url, "-c", sql).strip()
+
+
+def db_url(name):
+    base = SERVER.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def fresh_db(name):
+    psql(SERVER, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(SERVER, f"CREATE DATABASE {name}")
+    return db_url(name)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Emulator:
+    def __init__(self, records, workdir):
+        self.port = free_port()
+        config = os.path.join(workdir, f"emulator-{records}.toml")
+        with open(config, "w") as f:
+            f.write(f"""
+seed = 7
+log_capacity = 1000
+[[portals]]
+name = "bench"
+departments = ["Support"]
+edition = "enterprise"
+daily_limit = 4000000000
+default_records = 0
+records = {{ requests = {records} }}
+[[portals.users]]
+email = "bench@bench.example"
+password = "bench"
+admin = true
+tokens = ["{TOKEN}"]
+""")
+        self.proc = subprocess.Popen(
+            [BIN, "-q", "emulator", "--listen", f"127.0.0.1:{self.port}", "--config", config],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(600):
+            try:
+                self.admin("GET", "counters")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("the emulator did not start")
+
+    def admin(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method=method)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    def getrecords(self):
+        return self.admin("GET", "counters")["requests"]["by_method"].get("getrecords", 0)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def write_config(workdir, emulator, url, read_ahead=0, concurrency=1):
+    path = os.path.join(workdir, "sync.toml")
+    token = os.path.join(workdir, "token")
+    with open(token, "w") as f:
+        f.write(TOKEN)
+    with open(path, "w") as f:
+        f.write(f"""
+[database]
+url = "{url}"
+schema = "zoho"
+[api]
+base_url = "{emulator.url}"
+accounts_url = "{emulator.url}"
+concurrency = {concurrency}
+read_ahead = {read_ahead}
+[[organisations]]
+name = "bench"
+portal = "bench"
+departments = ["Support"]
+edition = "enterprise"
+daily_limit = 4000000000
+authtoken_env = "ZOHO_SYNC_BENCH_UNSET"
+authtoken_file = "{token}"
+[organisations.modules]
+requests = {{ priority = 1 }}
+""")
+    return path
+
+
+def timed(config, *command):
+    """Runs zoho-sync; returns (wall s, cpu s, max RSS MiB)."""
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    started = time.monotonic()
+    out = subprocess.run(["/usr/bin/time", "-v", BIN, "-q", "--config", config, *command],
+                         capture_output=True, text=True, env=env)
+    wall = time.monotonic() - started
+    if out.returncode != 0:
+        raise SystemExit(f"zoho-sync {' '.join(command)} failed:\n{out.stdout}\n{out.stderr}")
+    field = lambda name: float(re.search(rf"{name}: ([\d.]+)", out.stderr).group(1))
+    cpu = field("User time \\(seconds\\)") + field("System time \\(seconds\\)")
+    rss = field("Maximum resident set size \\(kbytes\\)") / 1024
+    return wall, cpu, rss
+
+
+def ceiling(url, workdir):
+    """COPY into a staging table then INSERT ... ON CONFLICT into a table shaped like the
+    mirror, for the very rows the sync loaded: (insert rows/s, update rows/s)."""
+    csv = os.path.join(workdir, "rows.csv")
+    n = int(psql(url, "SELECT count(*) FROM zoho.requests"))
+    psql(url, f"\\copy zoho.requests TO '{csv}' csv")
+    cols = psql(url, "SELECT string_agg(quote_ident(column_name), ',' ORDER BY ordinal_position) "
+                     "FROM information_schema.columns WHERE table_schema='zoho' AND table_name='requests'")
+    sets = ",".join(f"{c}=EXCLUDED.{c}" for c in cols.split(",")
+                    if c not in ("portal", "department", "id"))
+    psql(url, "DROP TABLE IF EXISTS zoho.ceiling; CREATE TABLE zoho.ceiling (LIKE zoho.requests INCLUDING ALL)")
+    script = os.path.join(workdir, "merge.sql")
+    with open(script, "w") as f:
+        f.write(f"CREATE TEMP TABLE st (LIKE zoho.requests INCLUDING DEFAULTS);\n"
+                f"\\copy st FROM '{csv}' csv\n"
+                f"INSERT INTO zoho.ceiling SELECT * FROM st ON CONFLICT (portal, department, id) "
+                f"DO UPDATE SET {sets};\n")
+
+    def merge():
+        started = time.monotonic()
+        sh("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-f", script)
+        return n / (time.monotonic() - started)
+
+    insert = merge()
+    update = merge()
+    psql(url, "DROP TABLE zoho.ceiling")
+    os.remove(csv)
+    return insert, update
+
+
+def backfill_run(emulator, workdir, name, n, read_ahead=0):
+    url = fresh_db(name)
+    config = write_config(workdir, emulator, url, read_ahead=read_ahead)
+    before = emulator.getrecords()
+    wall, cpu, rss = timed(config, "backfill")
+    requests = emulator.getrecords() - before
+    return url, config, {"rate": n / wall, "cpu_per_100k": cpu * 100_000 / n, "rss": rss,
+                         "requests": requests}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--big", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--latency-records", type=int, default=20_000)
+    ap.add_argument("--latency-ms", type=int, default=200)
+    a = ap.parse_args()
+    sh("cargo", "build", "--release", "--locked", cwd=ROOT)
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+          f"{open('/proc/meminfo').readline().split()[1]} kB RAM, "
+          f"{sh('grep', '-m1', 'model name', '/proc/cpuinfo').split(':')[1].strip()}")
+    print(f"versions: {sh('rustc', '--version').strip()}; "
+          f"{psql(SERVER, 'SHOW server_version')} PostgreSQL; zoho-sync {sh(BIN, '--version').strip()}")
+    n, med = a.records, statistics.median
+    with tempfile.TemporaryDirectory() as workdir:
+        emulator = Emulator(n, workdir)
+        ceil_ins, ceil_upd, empty, full = [], [], [], []
+        for run in range(a.runs):
+            url, config, stats = backfill_run(emulator, workdir, f"zs_bench_{run}", n)
+            empty.append(stats)
+            ins, upd = ceiling(url, workdir)
+            ceil_ins.append(ins)
+            ceil_upd.append(upd)
+            # A full mirror whose every row differs from the source: all updates.
+            psql(url, "UPDATE zoho.requests SET fields = '{}'::jsonb; DELETE FROM zoho.checkpoints")
+            wall, cpu, rss = timed(config, "backfill")
+            full.append({"rate": n / wall})
+            if run == 0:
+                # Request efficiency of an incremental pass with 1% of the rows changed.
+                changed = n // 100
+                emulator.admin("POST", "churn", {"module": "requests", "modifies": changed})
+                before = emulator.getrecords()
+                timed(config, "sync")
+                incremental = emulator.getrecords() - before
+            psql(SERVER, f"DROP DATABASE zs_bench_{run} WITH (FORCE)")
+        emulator.stop()
+
+        lat = a.latency_records
+        emulator = Emulator(lat, workdir)
+        emulator.admin("POST", "latency", {"millis": a.latency_ms})
+        one = backfill_run(emulator, workdir, "zs_bench_lat", lat, read_ahead=0)[2]["rate"]
+        four = backfill_run(emulator, workdir, "zs_bench_lat", lat, read_ahead=3)[2]["rate"]
+        emulator.stop()
+
+        emulator = Emulator(a.big, workdir)
+        big = backfill_run(emulator, workdir, "zs_bench_big", a.big)[2]
+        emulator.stop()
+        psql(SERVER, "DROP DATABASE IF EXISTS zs_bench_lat WITH (FORCE)")
+        psql(SERVER, "DROP DATABASE IF EXISTS zs_bench_big WITH (FORCE)")
+
+    minimum = lambda rows: rows // 200 + 1
+    e_rate, f_rate = med(r["rate"] for r in empty), med(r["rate"] for r in full)
+    print(f"\n| figure | value | target |\n|---|---|---|")
+    print(f"| load ceiling, COPY + INSERT ON CONFLICT, empty table | {med(ceil_ins):,.0f} rows/s | |")
+    print(f"| load ceiling, COPY + INSERT ON CONFLICT, all rows exist | {med(ceil_upd):,.0f} rows/s | |")
+    print(f"| backfill of {n:,} records into an empty mirror | {e_rate:,.0f} records/s = {e_rate / med(ceil_ins):.2f} of the ceiling | >= 0.70 |")
+    print(f"| backfill of {n:,} records into a full mirror (all updates) | {f_rate:,.0f} records/s = {f_rate / med(ceil_upd):.2f} of the ceiling | >= 0.70 |")
+    print(f"| {a.latency_ms} ms latency, {lat:,} records, 1 page in flight | {one:,.0f} records/s | |")
+    print(f"| {a.latency_ms} ms latency, {lat:,} records, 4 pages in flight (read_ahead = 3) | {four:,.0f} records/s = {four / one:.2f}x | >= 3.5x |")
+    print(f"| requests / minimum, backfill of {n:,} | {empty[0]['requests']} / {minimum(n)} = {empty[0]['requests'] / minimum(n):.3f} | <= 1.01 |")
+    print(f"| requests / minimum, incremental pass, {n // 100:,} changed | {incremental} / {minimum(n // 100)} = {incremental / minimum(n // 100):.3f} | <= 1.01 |")
+    print(f"| peak RSS of the sync process, {n:,} records | {med(r['rss'] for r in empty):.1f} MiB | < 64 MiB |")
+    print(f"| peak RSS of the sync process, {a.big:,} records | {big['rss']:.1f} MiB | < 64 MiB, flat |")
+    print(f"| CPU seconds per 100,000 records (sync process) | {med(r['cpu_per_100k'] for r in empty):.2f} s ({a.big:,}: {big['cpu_per_100k']:.2f} s) | |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
