@@ -3,15 +3,23 @@
 //! database of their own from `support`.
 
 mod auth_token;
+mod chaos;
 mod client_errors;
 mod client_methods;
 mod codec_roundtrip;
+mod daemon_days;
+mod daemon_instances;
+mod daemon_metrics;
+mod daemon_stop;
+mod demo_command;
 mod emulator_api;
 mod emulator_auth;
 mod emulator_churn;
 mod emulator_client;
 mod emulator_faults;
 mod emulator_quota;
+mod feed_changes;
+mod feed_fields;
 mod harness;
 mod loader_control;
 mod loader_fixtures;
@@ -20,5 +28,13 @@ mod loader_mirror;
 mod loader_schema;
 mod quota_day;
 mod support;
+mod sweep_api_delete;
+mod sweep_deletes;
+mod sweep_resume;
 mod sync_backfill;
+mod sync_churn;
+mod sync_concurrent;
+mod sync_failures;
 mod sync_kill;
+mod sync_quota_days;
+mod sync_report;
