@@ -107,6 +107,13 @@ async fn a_database_restart_in_the_middle_of_a_sync_is_waited_out_and_the_mirror
     .await;
     drop(loader);
     private.restart();
+    assert!(
+        backfill
+            .try_wait()
+            .expect("the backfill's status")
+            .is_none(),
+        "the backfill ended before the restart: the test proves nothing"
+    );
 
     let output = tokio::time::timeout(Duration::from_secs(120), async {
         let status = backfill.wait().await.expect("the backfill ends");
@@ -121,11 +128,6 @@ async fn a_database_restart_in_the_middle_of_a_sync_is_waited_out_and_the_mirror
     .expect("the backfill ends after the restart");
     no_panic(&output.1);
     assert!(output.0.success(), "the backfill failed:\n{}", output.1);
-    assert!(
-        output.1.contains("database unavailable"),
-        "the restart never reached the sync:\n{}",
-        output.1
-    );
 
     let loader = Loader::connect(&Secret::new(url), "zoho", 2).await.unwrap();
     let mirrored = mirror(&loader, Module::Requests).await;
