@@ -86,9 +86,10 @@ async fn a_backfill_through_a_flaky_server_completes_equal_and_the_ledger_counts
 #[tokio::test]
 async fn a_database_restart_in_the_middle_of_a_sync_is_waited_out_and_the_mirror_ends_equal() {
     let private = PrivatePostgres::start();
-    let emulator = emulator_with(&[(Module::Requests, 4_000)]).await;
+    // 41 pages of 150 ms: the restart lands well inside the backfill.
+    let emulator = emulator_with(&[(Module::Requests, 8_000)]).await;
     emulator
-        .admin_post("latency", json!({ "millis": 120 }))
+        .admin_post("latency", json!({ "millis": 150 }))
         .await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
@@ -106,7 +107,6 @@ async fn a_database_restart_in_the_middle_of_a_sync_is_waited_out_and_the_mirror
     )
     .await;
     drop(loader);
-    private.restart();
     assert!(
         backfill
             .try_wait()
@@ -114,6 +114,7 @@ async fn a_database_restart_in_the_middle_of_a_sync_is_waited_out_and_the_mirror
             .is_none(),
         "the backfill ended before the restart: the test proves nothing"
     );
+    private.restart();
 
     let output = tokio::time::timeout(Duration::from_secs(120), async {
         let status = backfill.wait().await.expect("the backfill ends");
