@@ -67,6 +67,8 @@ pub struct DatabaseConfig {
     pub schema: String,
     /// How long a stream stays leased to a process that stopped renewing (crashed).
     pub lease: Duration,
+    /// Remove the rows of records deleted at the source, instead of marking them.
+    pub hard_delete: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +114,20 @@ pub struct OrganisationConfig {
     pub schedule: Option<cron::Schedule>,
     /// Modules with a schedule of their own.
     pub module_schedules: Vec<(Module, cron::Schedule)>,
+    /// Days between two sweeps (which find deleted records) of each module; 0: never.
+    pub sweep_every_days: Vec<(Module, u32)>,
+}
+
+impl OrganisationConfig {
+    /// How often a module is swept; `None` when it never is.
+    pub fn sweep_every(&self, module: Module) -> Option<chrono::TimeDelta> {
+        self.sweep_every_days
+            .iter()
+            .find(|(m, _)| *m == module)
+            .map(|(_, days)| *days)
+            .filter(|days| *days > 0)
+            .map(|days| chrono::TimeDelta::days(i64::from(days)))
+    }
 }
 
 impl Config {

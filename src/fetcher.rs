@@ -63,6 +63,8 @@ pub struct Filter {
     pub modified_after: Option<DateTime<Utc>>,
     /// The portal's data time zone, in which `lastmodifiedtime` is written.
     pub zone: Tz,
+    /// Only the id field of each row (a sweep), instead of every field.
+    pub ids_only: bool,
 }
 
 pub struct Fetcher {
@@ -177,7 +179,11 @@ impl Fetcher {
         let request = GetRecords {
             from_index: Some(window.from),
             to_index: Some(window.to),
-            select: SelectFields::All,
+            select: if filter.ids_only {
+                SelectFields::Labels(vec![module.id_field().to_string()])
+            } else {
+                SelectFields::All
+            },
             last_modified_time: filter
                 .modified_after
                 .map(|t| t.with_timezone(&filter.zone).naive_local()),

@@ -46,10 +46,24 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {:#}", failure.error);
+            eprintln!("error: {}", one_line(&failure.error));
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// The error and its causes on one line. Most messages already quote their cause's text
+/// (`cannot use the database: {0}`), so a cause is added only when it says something new.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 async fn run(cli: cli::Cli) -> Result<(), Failure> {
@@ -109,6 +123,10 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 .await
                 .map_err(runtime)
         }
+        Command::Changes(args) => {
+            let config = Config::load(&cli.config)?;
+            cli::changes::run(&config, args).await.map_err(runtime)
+        }
         Command::Plan => {
             let config = Config::load(&cli.config)?;
             cli::report::plan(&config).await.map_err(runtime)
@@ -117,10 +135,12 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
             let config = Config::load(&cli.config)?;
             let settings =
                 config.client_settings(args.organisation.as_deref(), args.department.as_deref())?;
-            cli::api::run(args, settings).await.map_err(|e| Failure {
-                code: e.exit_code(),
-                error: e.into(),
-            })
+            cli::api::run(args, settings, &config)
+                .await
+                .map_err(|e| Failure {
+                    code: e.exit_code(),
+                    error: e.into(),
+                })
         }
     }
 }

@@ -3,6 +3,7 @@
 //! method does not use is a usage error, not silently dropped), so a typo never spends a
 //! request of the daily quota.
 
+mod mirror;
 pub mod render;
 
 use std::io::Write;
@@ -11,6 +12,7 @@ use chrono::NaiveDateTime;
 use clap::{Args, ValueEnum};
 
 use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
+use crate::config::Config;
 use crate::zoho::client::params::{self, Params};
 use crate::zoho::client::{Client, ClientSettings, GetRecords, Search, SelectFields, TIME_FORMAT};
 use crate::zoho::codec::{RowOutcome, Written};
@@ -99,11 +101,19 @@ impl ApiCommandError {
     }
 }
 
-/// Runs the command and prints its answer on stdout.
-pub async fn run(args: &ApiArgs, settings: ClientSettings) -> Result<(), ApiCommandError> {
+/// Runs the command and prints its answer on stdout. A confirmed delete is reflected in
+/// the mirror of `config`'s database at once.
+pub async fn run(
+    args: &ApiArgs,
+    settings: ClientSettings,
+    config: &Config,
+) -> Result<(), ApiCommandError> {
     check_flags(args)?;
     let client = Client::new(settings)?;
     let out = answer(args, &client).await?;
+    if let (Method::DeleteRecords, Some(id)) = (args.method, args.id) {
+        mirror::reflect_delete(config, args, &client, id, &out).await;
+    }
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(&out)

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod changes;
 pub mod demo;
 pub mod report;
 pub mod sync;
@@ -79,6 +80,9 @@ pub enum Command {
     Daemon,
     /// Apply the database migrations (they are also applied by every command that needs them).
     Migrate,
+    /// The change log after a sequence number, with the records' current fields, as
+    /// NDJSON or CSV; ends with the sequence number to resume from.
+    Changes(changes::ChangesArgs),
 }
 
 #[derive(Debug, Args)]

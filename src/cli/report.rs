@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig};
-use crate::loader::{Checkpoint, Loader, LoaderError, StreamKey, StreamStatus};
+use crate::loader::{
+    view_name, Checkpoint, FieldSeen, FieldType, Loader, LoaderError, StreamKey, StreamStatus,
+};
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
 
 /// How far back `plan` looks to measure how many records change per day.
@@ -74,6 +76,7 @@ fn last_run(status: &StreamStatus) -> String {
 pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     let loader = open_database(config).await?;
     let streams = loader.status().await?;
+    let fields = loader.fields_seen().await?;
     let mut quotas = Vec::new();
     for org in &config.organisations {
         quotas.push((org, quota_today(&loader, org).await?));
@@ -88,6 +91,11 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
                     "dead_letters": s.dead_letters,
                     "backfill": backfill_state(s.backfill.as_ref()),
                     "watermark": s.incremental.as_ref().and_then(|c| c.watermark),
+                    "sweep": s.sweep.as_ref().map(|c| json!({
+                        "in_progress": c.in_progress, "next_row": c.cursor.next,
+                        "started_at": c.pass_started_at, "completed_at": c.completed_at,
+                        "passes": c.passes,
+                    })),
                     "last_run": s.last_run.as_ref().map(|r| json!({
                         "id": r.id, "kind": r.kind.as_str(),
                         "outcome": r.outcome.map(|o| o.as_str()), "error": r.error,
@@ -106,7 +114,11 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
                 })
             })
             .collect();
-        println!("{}", json!({ "streams": streams, "quota": quotas }));
+        let fields: Vec<_> = fields.iter().map(field_json).collect();
+        println!(
+            "{}",
+            json!({ "streams": streams, "quota": quotas, "fields": fields })
+        );
         return Ok(());
     }
     println!(
@@ -124,6 +136,7 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
             last_run(s)
         );
     }
+    print_fields(&fields);
     for (org, q) in &quotas {
         println!(
             "{}: {} requests used today, {} left; the quota resets {}",
@@ -136,6 +149,46 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     Ok(())
 }
 
+fn field_json(f: &FieldSeen) -> serde_json::Value {
+    json!({
+        "module": f.module.url_name(), "label": f.label, "standard": f.standard,
+        "type": f.value_type.map(FieldType::as_str), "first_seen_at": f.first_seen_at,
+        "view_column": f.column.as_ref().map(|(name, ty)| json!({
+            "name": name, "type": ty.as_str(),
+        })),
+    })
+}
+
+/// Per module, how many fields were seen (standard ones in a line), then each custom
+/// field: its type, its view column and when it first appeared.
+fn print_fields(fields: &[FieldSeen]) {
+    let mut modules: Vec<_> = fields.iter().map(|f| f.module).collect();
+    modules.dedup();
+    for module in modules {
+        let of_module: Vec<&FieldSeen> = fields.iter().filter(|f| f.module == module).collect();
+        let standard = of_module.iter().filter(|f| f.standard).count();
+        println!(
+            "{module}: {} fields seen, {standard} standard; view {}",
+            of_module.len(),
+            view_name(module)
+        );
+        for f in of_module.iter().filter(|f| !f.standard) {
+            let ty = f.value_type.map_or("(no value yet)", FieldType::as_str);
+            let column = f
+                .column
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |(name, ty)| format!("{name} {ty}"));
+            println!(
+                "  {:<32} {:<14} column {:<32} first seen {}",
+                f.label,
+                ty,
+                column,
+                f.first_seen_at.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+        }
+    }
+}
+
 /// `zoho-sync plan`: a dry run from what the mirror knows.
 pub async fn plan(config: &Config) -> Result<(), ReportError> {
     let loader = open_database(config).await?;
@@ -145,10 +198,11 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
         let budget = u64::from(org.daily_limit - org.reserve);
         println!("{}: {} requests a day for zoho-sync", org.name, budget);
         println!(
-            "  {:<32} {:>9} {:<14} {:>17} {:>19}",
-            "STREAM", "ROWS", "BACKFILL", "BACKFILL REQUESTS", "INCREMENTAL PER DAY"
+            "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
+            "STREAM", "ROWS", "BACKFILL", "BACKFILL REQUESTS", "INCREMENTAL PER DAY", "SWEEP"
         );
         let (mut backfill_total, mut daily_total, mut unknown) = (0u64, 0u64, false);
+        let mut sweep_daily = 0u64;
         for department in &org.departments {
             for &(module, _) in &org.modules {
                 let key = StreamKey {
@@ -173,13 +227,16 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
                     // what is mirrored already is a lower bound of what it cost.
                     format!("> {}", pass_requests(u64::try_from(rows).unwrap_or(0)) - 1)
                 };
+                let (sweep, per_day) = sweep_cost(org, module, rows);
+                sweep_daily += per_day;
                 println!(
-                    "  {:<32} {:>9} {:<14} {:>17} {:>19}",
+                    "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
                     key.to_string(),
                     rows,
                     backfill_state(backfill),
                     remaining,
-                    daily
+                    daily,
+                    sweep
                 );
             }
         }
@@ -198,6 +255,25 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
                  nothing is left for backfills"
             ),
         }
+        println!(
+            "  sweeps (finding deleted records) need ~{sweep_daily} requests a day on average, \
+             from what incremental passes and backfills leave"
+        );
     }
     Ok(())
+}
+
+/// A module's sweep: its cost and cadence as shown ("51 / 7 d", or "off"), and its
+/// cost spread over a day.
+fn sweep_cost(
+    org: &OrganisationConfig,
+    module: crate::zoho::module::Module,
+    rows: i64,
+) -> (String, u64) {
+    let Some(every) = org.sweep_every(module) else {
+        return ("off".into(), 0);
+    };
+    let days = u64::try_from(every.num_days()).unwrap_or(1).max(1);
+    let requests = pass_requests(u64::try_from(rows).unwrap_or(0));
+    (format!("{requests} / {days} d"), requests.div_ceil(days))
 }

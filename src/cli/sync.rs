@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::loader::{Loader, LoaderError, RunKind};
 use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
-use crate::pipeline::Progress;
+use crate::pipeline::{PassEnd, Progress};
 use crate::scheduler::cursor::PAGE_ROWS;
 use crate::scheduler::Goal;
 
@@ -167,7 +167,17 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
     let pages = progress.pages.load(Ordering::Relaxed);
     let dead = progress.dead_letters.load(Ordering::Relaxed);
     for summary in summaries {
+        // A stream another process holds was left to it: this run did not complete it.
+        let skipped = summary
+            .passes
+            .iter()
+            .filter(|(_, _, end)| matches!(end, Ok(PassEnd::Skipped)))
+            .count();
         let outcome = match &summary.outcome {
+            OrgOutcome::Completed if skipped > 0 => format!(
+                "{skipped} of {} passes left to another process that holds their streams",
+                summary.passes.len()
+            ),
             OrgOutcome::Completed => "complete".to_string(),
             OrgOutcome::Cancelled => "stopped; the next run continues from the checkpoints".into(),
             OrgOutcome::Failed(e) | OrgOutcome::AuthFailed(e) => format!("failed: {e}"),

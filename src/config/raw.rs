@@ -68,6 +68,8 @@ struct Database {
     schema: String,
     #[serde(default = "default_lease_secs")]
     lease_secs: u64,
+    #[serde(default)]
+    hard_delete: bool,
 }
 
 impl Default for Database {
@@ -76,6 +78,7 @@ impl Default for Database {
             url: default_database_url(),
             schema: default_schema(),
             lease_secs: default_lease_secs(),
+            hard_delete: false,
         }
     }
 }
@@ -163,6 +166,12 @@ struct Organisation {
     #[serde(default)]
     modules: BTreeMap<String, ModuleSettings>,
     schedule: Option<String>,
+    #[serde(default = "default_sweep_days")]
+    sweep_every_days: u32,
+}
+
+fn default_sweep_days() -> u32 {
+    7
 }
 
 fn one() -> u32 {
@@ -193,6 +202,7 @@ struct ModuleSettings {
     #[serde(default = "one")]
     priority: u32,
     schedule: Option<String>,
+    sweep_every_days: Option<u32>,
 }
 
 impl File {
@@ -217,6 +227,7 @@ impl File {
             url: Secret::new(database_url.unwrap_or(self.database.url)),
             schema,
             lease: Duration::from_secs(self.database.lease_secs),
+            hard_delete: self.database.hard_delete,
         };
         let api = self.api.check()?;
         let daemon = DaemonConfig {
@@ -343,6 +354,7 @@ impl Organisation {
         })?;
         let mut modules = Vec::new();
         let mut module_schedules = Vec::new();
+        let mut sweep_every_days = Vec::new();
         for (name, settings) in self.modules {
             let module = Module::parse(&name).ok_or_else(|| {
                 key_error(
@@ -357,6 +369,10 @@ impl Organisation {
                 ));
             }
             modules.push((module, settings.priority));
+            sweep_every_days.push((
+                module,
+                settings.sweep_every_days.unwrap_or(self.sweep_every_days),
+            ));
             if let Some(text) = &settings.schedule {
                 module_schedules.push((
                     module,
@@ -366,6 +382,10 @@ impl Organisation {
         }
         if modules.is_empty() {
             modules = Module::ALL.iter().map(|m| (*m, 1)).collect();
+            sweep_every_days = Module::ALL
+                .iter()
+                .map(|m| (*m, self.sweep_every_days))
+                .collect();
         }
         modules.sort_by_key(|(m, p)| (*p, *m));
         Ok(OrganisationConfig {
@@ -390,6 +410,7 @@ impl Organisation {
                 .map(|text| schedule(&format!("{at}.schedule"), text))
                 .transpose()?,
             module_schedules,
+            sweep_every_days,
         })
     }
 }

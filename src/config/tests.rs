@@ -72,3 +72,30 @@ fn the_database_url_never_shows_in_debug_output() {
     let config = load(BUILT_IN, &[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
     assert!(!format!("{config:?}").contains("hunter2"));
 }
+
+#[test]
+fn sweeps_are_weekly_unless_the_organisation_or_a_module_says_otherwise() {
+    let config = load(BUILT_IN, &[]).unwrap();
+    let org = config.organisation(None).unwrap();
+    assert_eq!(
+        org.sweep_every(Module::Tasks),
+        Some(chrono::TimeDelta::days(7))
+    );
+    assert!(!config.database.hard_delete);
+
+    let text = BUILT_IN
+        .replace("sweep_every_days = 7", "sweep_every_days = 2")
+        .replace(
+            "requests = { priority = 1 }",
+            "requests = { priority = 1, sweep_every_days = 0 }",
+        )
+        .replace("hard_delete = false", "hard_delete = true");
+    let config = load(&text, &[]).unwrap();
+    let org = config.organisation(None).unwrap();
+    assert_eq!(org.sweep_every(Module::Requests), None);
+    assert_eq!(
+        org.sweep_every(Module::Tasks),
+        Some(chrono::TimeDelta::days(2))
+    );
+    assert!(config.database.hard_delete);
+}

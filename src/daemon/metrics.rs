@@ -1,6 +1,8 @@
 //! What the daemon reports: counters kept by its organisations' pipelines, gauges it
 //! sets after each round, and lag read from the mirror at scrape time, rendered in the
 //! Prometheus text exposition format. Label values are escaped; no secret is a label.
+//! Lag is measured in the server's clock (as the daemon last read it), the clock the
+//! Modified Times are written in, so a skewed local clock does not skew it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -8,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::config::Config;
 use crate::loader::Loader;
@@ -22,6 +24,9 @@ struct OrgState {
     rounds: u64,
     round_seconds: f64,
     quota: Option<(u32, u32)>,
+    portal: String,
+    /// The server's clock less ours, as last read.
+    clock_offset: TimeDelta,
 }
 
 pub struct Telemetry {
@@ -34,7 +39,13 @@ impl Telemetry {
         let orgs = config
             .organisations
             .iter()
-            .map(|o| (o.name.clone(), OrgState::default()))
+            .map(|o| {
+                let state = OrgState {
+                    portal: o.portal.clone(),
+                    ..OrgState::default()
+                };
+                (o.name.clone(), state)
+            })
             .collect();
         Telemetry {
             orgs: Mutex::new(orgs),
@@ -77,6 +88,21 @@ impl Telemetry {
         self.orgs().entry(org.to_string()).or_default().quota = Some((used, left));
     }
 
+    /// Records the organisation's reading of its server's clock.
+    pub fn set_server_clock(&self, org: &str, server_now: DateTime<Utc>) {
+        self.orgs().entry(org.to_string()).or_default().clock_offset = server_now - Utc::now();
+    }
+
+    /// The server's clock now for a portal (ours if no organisation reads it).
+    fn server_now(&self, portal: &str) -> DateTime<Utc> {
+        let offset = self
+            .orgs()
+            .values()
+            .find(|state| state.portal == portal)
+            .map_or_else(TimeDelta::zero, |state| state.clock_offset);
+        Utc::now() + offset
+    }
+
     /// The Prometheus text of everything known now.
     pub async fn render(&self) -> String {
         let mut out = String::new();
@@ -90,8 +116,8 @@ impl Telemetry {
                         "gauge",
                         "Age of the newest mirrored Modified Time per stream.",
                     );
-                    let now = Utc::now();
                     for (stream, at) in newest {
+                        let now = self.server_now(&stream.portal);
                         let lag = (now - at).num_milliseconds() as f64 / 1000.0;
                         let _ = writeln!(
                             out,

@@ -44,6 +44,7 @@ pub async fn organisation_loop(
         .unwrap_or_else(|| config.daemon.schedule.clone());
     runner.probe_clock().await;
     let mut last = runner.server_now();
+    telemetry.set_server_clock(&org.name, last);
     // Until a round has measured it, assume one request per stream.
     let mut per_round =
         u32::try_from(org.modules.len() * org.departments.len()).unwrap_or(u32::MAX);
@@ -51,6 +52,7 @@ pub async fn organisation_loop(
         let Some(now) = wait_for_fire(&runner, &org, &schedule, last, &cancel).await else {
             break;
         };
+        telemetry.set_server_clock(&org.name, now);
         let due = due_modules(&org, &schedule, last, now);
         last = now;
         let started = Instant::now();

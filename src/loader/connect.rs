@@ -57,8 +57,15 @@ impl Loader {
         let loader = Loader {
             pool,
             schema: schema.to_string(),
+            known_fields: Default::default(),
         };
         loader.migrate().await?;
+        // Creates the views of a new schema; a view that cannot be refreshed now (a
+        // long reader holds it) is refreshed later and must not keep the command from
+        // running.
+        if let Err(error) = loader.refresh_views().await {
+            tracing::warn!(%error, "the typed views could not be refreshed");
+        }
         tracing::info!(schema, max_connections, "database ready");
         Ok(loader)
     }

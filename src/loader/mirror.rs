@@ -4,7 +4,10 @@
 //! from what is stored, so committing the same page twice changes nothing (not even
 //! `_synced_at`, which is the time the row's content was last written). Rows are sent in
 //! ascending id order, so concurrent upserts lock rows in the same order and cannot
-//! deadlock on each other.
+//! deadlock on each other. The same statement appends every row it inserts or rewrites
+//! to the change log (a data-modifying CTE), so the log never misses a change nor records
+//! one that did not happen; a row marked deleted that is read again is live again, and
+//! logged as an insert.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -47,6 +50,17 @@ pub(super) struct Prepared<'a> {
 pub(super) struct Rejected {
     pub raw: String,
     pub error: &'static str,
+}
+
+impl Prepared<'_> {
+    /// The records to upsert, one per id.
+    pub(super) fn records(&self) -> impl Iterator<Item = &Record> {
+        self.rows.values().copied()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
 }
 
 /// Sorts a page's records into rows and dead letters. The bigint `id` column holds ids
@@ -137,14 +151,15 @@ pub(super) fn fields_json(record: &Record) -> Json {
 }
 
 /// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
-/// `$5` fields, then one array per typed column. Returns (inserted, updated).
+/// `$5` fields, `$6` module, `$7` run id, then one array per typed column. Returns
+/// (inserted, updated).
 fn upsert_sql(table: &MirrorTable) -> String {
     let cols = table.columns;
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 6, c.ty.bind_array()))
+        .map(|(i, c)| format!("${}::{}", i + 8, c.ty.bind_array()))
         .collect();
     let selected: Vec<String> = cols
         .iter()
@@ -158,14 +173,24 @@ fn upsert_sql(table: &MirrorTable) -> String {
         .map(|c| format!("{0} = EXCLUDED.{0}", c.name))
         .collect();
     format!(
-        "WITH upserted AS (\n\
+        "WITH retired AS (\n\
+         SELECT id FROM {table} WHERE portal = $1 AND department = $2\n\
+         AND id = ANY($4::bigint[]) AND _deleted_at IS NOT NULL),\n\
+         upserted AS (\n\
          INSERT INTO {table} AS m (portal, department, id, fields, _synced_at, {names})\n\
          SELECT $1::text, $2::text, u.id, u.fields, $3::timestamptz, {selected}\n\
          FROM UNNEST($4::bigint[], $5::jsonb[], {arrays}) AS u(id, fields, {names})\n\
          ON CONFLICT (portal, department, id) DO UPDATE SET\n\
-         fields = EXCLUDED.fields, _synced_at = EXCLUDED._synced_at, {sets}\n\
-         WHERE m.fields IS DISTINCT FROM EXCLUDED.fields\n\
-         RETURNING (xmax = 0) AS inserted)\n\
+         fields = EXCLUDED.fields, _synced_at = EXCLUDED._synced_at, _deleted_at = NULL, {sets}\n\
+         WHERE m.fields IS DISTINCT FROM EXCLUDED.fields OR m._deleted_at IS NOT NULL\n\
+         RETURNING m.id, (xmax = 0) AS inserted, m.modified_time),\n\
+         logged AS (\n\
+         INSERT INTO change_log\n\
+         (portal, department, module, record_id, op, modified_time, synced_at, run_id)\n\
+         SELECT $1::text, $2::text, $6::text, up.id,\n\
+         CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
+         ELSE 'update' END, up.modified_time, $3::timestamptz, $7::bigint\n\
+         FROM upserted up ORDER BY up.id)\n\
          SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
          count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted",
         table = table.name,
@@ -176,13 +201,15 @@ fn upsert_sql(table: &MirrorTable) -> String {
     )
 }
 
-/// Upserts the prepared rows in one statement on `conn` (the page's transaction).
+/// Upserts the prepared rows and logs their changes in one statement on `conn` (the
+/// page's transaction, which holds the change log's append lock).
 pub(super) async fn upsert(
     conn: &mut PgConnection,
     stream: &StreamKey,
     prepared: &Prepared<'_>,
     zone: chrono_tz::Tz,
     synced_at: DateTime<Utc>,
+    run_id: i64,
 ) -> Result<Upserted, LoaderError> {
     let n = prepared.rows.len();
     if n == 0 {
@@ -207,7 +234,9 @@ pub(super) async fn upsert(
         .bind(clean_text(&stream.department))
         .bind(synced_at)
         .bind(ids)
-        .bind(fields);
+        .bind(fields)
+        .bind(stream.module.url_name())
+        .bind(run_id);
     for values in columns {
         query = values.bind(query);
     }

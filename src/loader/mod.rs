@@ -5,10 +5,13 @@
 //! names its tables unqualified: the pool's `search_path` is the configured schema.
 
 mod change_log;
+mod changes;
 mod checkpoint;
 mod connect;
 mod dead_letters;
 mod error;
+mod field_type;
+mod fields_seen;
 mod leases;
 mod ledger;
 mod mirror;
@@ -16,7 +19,9 @@ mod page;
 mod runs;
 pub mod schema;
 mod status;
+mod sweep;
 mod values;
+mod views;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -27,19 +32,26 @@ use crate::zoho::codec::BadRow;
 use crate::zoho::module::Module;
 use crate::zoho::record::Record;
 
+pub use changes::{Change, ChangeOp};
 pub use dead_letters::DeadLetter;
 pub use error::{patiently, LoaderError, DATABASE_PATIENCE};
+pub use field_type::FieldType;
+pub use fields_seen::FieldSeen;
 pub use leases::Lease;
 pub use ledger::LedgerDay;
 pub use mirror::MirrorRow;
 pub use runs::{RunKind, RunOutcome, RunSummary};
 pub use status::StreamStatus;
+pub use sweep::{DeleteMode, SweepCommit, SweepStats};
+pub use views::view_name;
 
 /// The database side of zoho-sync: a pool on the configured schema.
 #[derive(Clone)]
 pub struct Loader {
     pool: PgPool,
     schema: String,
+    /// The labels and types this process knows `fields_seen` holds.
+    known_fields: fields_seen::KnownFields,
 }
 
 impl std::fmt::Debug for Loader {
@@ -96,6 +108,8 @@ pub enum PassKind {
     Backfill,
     /// Reads rows modified strictly after the watermark.
     Incremental,
+    /// Reads only the ids of the whole module, to find the records deleted at the source.
+    Sweep,
 }
 
 impl PassKind {
@@ -104,6 +118,7 @@ impl PassKind {
         match self {
             PassKind::Backfill => "backfill",
             PassKind::Incremental => "incremental",
+            PassKind::Sweep => "sweep",
         }
     }
 
@@ -111,6 +126,7 @@ impl PassKind {
         match text {
             "backfill" => Some(PassKind::Backfill),
             "incremental" => Some(PassKind::Incremental),
+            "sweep" => Some(PassKind::Sweep),
             _ => None,
         }
     }

@@ -3,10 +3,15 @@
 //! runs ahead of the rows (a crash re-reads the page) nor behind them by more than the
 //! page being written. The run's row is updated last: every page of a run updates it,
 //! and taking its lock last keeps concurrent page commits from queueing behind each
-//! other's upserts.
+//! other's upserts. The upsert logs its changes, under the change log's append lock, and
+//! the page's new labels are recorded in `fields_seen` in the same transaction; a page
+//! that brings a custom field its module's view lacks refreshes the view after commit.
 
 use super::dead_letters::{self, Letter};
-use super::{checkpoint, leases, mirror, runs, Loader, LoaderError, PageCommit, PageStats};
+use super::{
+    change_log, checkpoint, fields_seen, leases, mirror, runs, Loader, LoaderError, PageCommit,
+    PageStats,
+};
 
 /// SQLSTATE of a foreign key violation: here, only a `run_id` that names no run.
 const FOREIGN_KEY_VIOLATION: &str = "23503";
@@ -27,12 +32,26 @@ impl Loader {
                 error: r.error,
             }))
             .collect();
+        let module = page.stream.module;
+        let observed = fields_seen::observe(prepared.records());
+        let novel = self.known_fields.novel(module, &observed);
         let mut tx = self.pool.begin().await?;
         if let Some(lease) = page.lease {
             leases::renew(&mut tx, lease).await?;
         }
-        let upserted =
-            mirror::upsert(&mut tx, page.stream, &prepared, page.zone, page.synced_at).await?;
+        if !prepared.is_empty() {
+            change_log::lock_for_append(&mut tx).await?;
+        }
+        let upserted = mirror::upsert(
+            &mut tx,
+            page.stream,
+            &prepared,
+            page.zone,
+            page.synced_at,
+            page.run_id,
+        )
+        .await
+        .map_err(|e| unknown_run(e, page.run_id))?;
         let dead = dead_letters::store(&mut tx, page.stream, page.run_id, &letters)
             .await
             .map_err(|e| unknown_run(e, page.run_id))?;
@@ -45,9 +64,20 @@ impl Loader {
         )
         .await
         .map_err(|e| unknown_run(e, page.run_id))?;
+        let new_column = fields_seen::record(&mut tx, module, &novel, page.synced_at, page.run_id)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
         let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
         runs::count_page(&mut tx, page.run_id, received).await?;
         tx.commit().await?;
+        self.known_fields.learn(module, &novel);
+        if new_column {
+            // The page is stored; a view that fails to refresh now is refreshed with the
+            // next new field or at the next start, and must not fail the load.
+            if let Err(error) = self.refresh_view(module).await {
+                tracing::warn!(%module, %error, "the module's view could not be refreshed");
+            }
+        }
         let stats = PageStats {
             inserted: upserted.inserted,
             updated: upserted.updated,

@@ -75,6 +75,8 @@ pub const FIELDS_COLUMN: &str = "fields";
 pub const SYNCED_AT_COLUMN: &str = "_synced_at";
 /// When a sweep found the row deleted at the source (NULL while it exists).
 pub const DELETED_AT_COLUMN: &str = "_deleted_at";
+/// The start of the last sweep that saw the row (see `loader::sweep`).
+pub const SWEPT_AT_COLUMN: &str = "_swept_at";
 
 const fn col(label: &'static str, name: &'static str, ty: ColumnType) -> Column {
     Column { label, name, ty }

@@ -20,6 +20,8 @@ pub struct StreamStatus {
     pub dead_letters: i64,
     pub backfill: Option<Checkpoint>,
     pub incremental: Option<Checkpoint>,
+    /// The sweep that finds deleted records.
+    pub sweep: Option<Checkpoint>,
     /// When either checkpoint was last written.
     pub updated_at: Option<DateTime<Utc>>,
     /// The latest run that committed a page of this stream.
@@ -34,6 +36,7 @@ impl StreamStatus {
             dead_letters: 0,
             backfill: None,
             incremental: None,
+            sweep: None,
             updated_at: None,
             last_run: None,
         }
@@ -66,6 +69,7 @@ impl Loader {
             match PassKind::parse(&kind) {
                 Some(PassKind::Backfill) => status.backfill = Some(cp),
                 Some(PassKind::Incremental) => status.incremental = Some(cp),
+                Some(PassKind::Sweep) => status.sweep = Some(cp),
                 None => return Err(LoaderError::corrupt("checkpoint kind", kind)),
             }
         }

@@ -8,6 +8,7 @@
 //! stop or a spent budget costs at most the pages in flight.
 
 pub mod run;
+mod sweep;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +22,7 @@ use tracing::Instrument;
 
 use crate::fetcher::{FetchError, Fetcher, Filter, Page};
 use crate::loader::{
-    patiently, Checkpoint, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey,
+    patiently, Checkpoint, DeleteMode, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey,
 };
 use crate::scheduler::cursor::{Cursor, Step, Window};
 use crate::zoho::codec::{BadRow, RowOutcome};
@@ -39,6 +40,9 @@ pub enum PipelineError {
     Loader(#[from] LoaderError),
     #[error("the {stream} incremental pass has no watermark: its backfill has not completed")]
     NoWatermark { stream: String },
+    /// A sweep that cannot read every id must not conclude that a record is gone.
+    #[error("the {stream} sweep got {rows} row(s) without a readable id; it stops rather than mark live records deleted")]
+    SweepUnreadable { stream: String, rows: usize },
 }
 
 /// How a pass ended.
@@ -91,6 +95,8 @@ pub struct Pipeline {
     pub read_ahead: usize,
     pub cancel: CancellationToken,
     pub progress: Arc<Progress>,
+    /// What a sweep does to the rows of records deleted at the source.
+    pub deletes: DeleteMode,
 }
 
 type InFlight = VecDeque<(Window, JoinHandle<Result<Page, FetchError>>)>;
@@ -109,10 +115,11 @@ impl Pipeline {
         let mut checkpoint = self.start(pass).await?;
         let filter = Filter {
             modified_after: match pass.kind {
-                PassKind::Backfill => None,
+                PassKind::Backfill | PassKind::Sweep => None,
                 PassKind::Incremental => checkpoint.watermark,
             },
             zone: pass.zone,
+            ids_only: pass.kind == PassKind::Sweep,
         };
         tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
         let mut in_flight: InFlight = VecDeque::new();
@@ -226,6 +233,7 @@ impl Pipeline {
             .into_iter()
             .filter(|r| r.id.is_some_and(|id| cursor.is_new(id)))
             .collect();
+        let starts = checkpoint.pass_started_at.is_none();
         checkpoint.cursor = next;
         checkpoint.in_progress = !done;
         checkpoint.pass_started_at = checkpoint.pass_started_at.or(Some(page.server_time));
@@ -235,6 +243,12 @@ impl Pipeline {
             if pass.kind == PassKind::Incremental {
                 checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
             }
+        }
+        if pass.kind == PassKind::Sweep {
+            let from = page.window.from;
+            self.commit_sweep(pass, checkpoint, &ids, &bad_rows, from, starts)
+                .await?;
+            return Ok(Some(done));
         }
         let commit = PageCommit {
             stream: pass.stream,

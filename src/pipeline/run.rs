@@ -17,10 +17,12 @@ use tokio_util::sync::CancellationToken;
 use super::{Pass, PassEnd, Pipeline, PipelineError, Progress};
 use crate::config::{Config, ConfigError, OrganisationConfig};
 use crate::fetcher::{Allowance, Budget, FetchError, Fetcher};
-use crate::loader::{patiently, Loader, PassKind, RunKind, RunOutcome, StreamKey};
+use crate::loader::{patiently, DeleteMode, Loader, PassKind, RunKind, RunOutcome, StreamKey};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
 use crate::zoho::client::Client;
 use crate::zoho::ErrorClass;
+
+mod sweeps;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -127,6 +129,11 @@ impl OrgRunner {
                 read_ahead: config.api.read_ahead,
                 cancel: cancel.clone(),
                 progress: Arc::clone(progress),
+                deletes: if config.database.hard_delete {
+                    DeleteMode::Remove
+                } else {
+                    DeleteMode::Mark
+                },
             };
             pipelines.insert(department.clone(), pipeline);
         }
@@ -172,7 +179,8 @@ impl OrgRunner {
     }
 
     /// One round: the incremental passes, then the backfills, which may send at most
-    /// `backfill_allowance` requests (all the budget allows when `None`).
+    /// `backfill_allowance` requests (all the budget allows when `None`), then the sweeps
+    /// due, with what the backfills left.
     pub async fn round(
         &self,
         kind: RunKind,
@@ -181,15 +189,20 @@ impl OrgRunner {
     ) -> Result<OrgSummary, RunError> {
         let streams = self.stream_states().await?;
         let (_, left) = self.quota_today().await?;
-        let phases = scheduler::plan(&streams, goal, left);
+        let [incremental, backfills] = scheduler::plan(&streams, goal, left);
+        let sweeps = self.sweeps_due(&streams, goal, left).await?;
+        let phases = [incremental, backfills, sweeps];
         let run_id = self.loader.start_run(kind, &self.org.name).await?;
         tracing::info!(organisation = %self.org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
         let before = self.requests();
         let mut passes = Vec::new();
         let mut incremental_requests = 0;
         for (phase, planned) in phases.into_iter().enumerate() {
-            let allowance = if phase == 0 { None } else { backfill_allowance };
-            self.allowance.set(allowance);
+            // Sweeps get what the backfills left of the allowance.
+            if phase < 2 {
+                let allowance = if phase == 0 { None } else { backfill_allowance };
+                self.allowance.set(allowance);
+            }
             let results = self.run_phase(planned, run_id).await;
             if phase == 0 {
                 incremental_requests = self.requests() - before;
@@ -200,8 +213,11 @@ impl OrgRunner {
                     Ok(PassEnd::Completed | PassEnd::Skipped | PassEnd::Paused)
                 )
             });
+            let starved = results
+                .iter()
+                .any(|(_, _, end)| matches!(end, Ok(PassEnd::Paused)));
             passes.extend(results);
-            if stop {
+            if stop || starved {
                 break;
             }
         }

@@ -12,6 +12,13 @@ use crate::zoho::record::RecordId;
 /// Rows per request: the API's maximum.
 pub const PAGE_ROWS: u32 = 200;
 
+/// How far the cursor steps back when rows before it vanished: enough for the deletions
+/// of a page's time, yet little enough that the page read again brings mostly new rows.
+/// Stepping back a whole page re-read only rows already read, so steady deletions ahead
+/// of the cursor stalled a pass (one new row per two requests); a mass deletion now costs
+/// one request per `STEP_BACK` rows instead of per page.
+pub const STEP_BACK: u32 = PAGE_ROWS / 4;
+
 /// A `fromindex..=toindex` window (1-based, inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
@@ -97,7 +104,7 @@ impl Cursor {
                 (Some(_), None) => false,
             };
         if !follows_on {
-            let next = self.next.saturating_sub(PAGE_ROWS - 1).max(1);
+            let next = self.next.saturating_sub(STEP_BACK).max(1);
             let cursor = Cursor {
                 next,
                 last_id: self.last_id,

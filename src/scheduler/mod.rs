@@ -2,11 +2,13 @@
 //! the modules' priorities and the budget left. No I/O and no clock (the time is passed
 //! in), so every decision can be tested exhaustively. Incremental passes of every stream
 //! whose backfill is complete come first, because fresh data matters more than old;
-//! what the budget leaves goes to backfills, highest priority first.
+//! what the budget leaves goes to backfills, highest priority first, and what they leave
+//! to the sweeps that find deleted records (`sweep`).
 
 pub mod cursor;
 pub mod estimate;
 pub mod pacing;
+pub mod sweep;
 
 use crate::loader::{PassKind, StreamKey};
 use crate::zoho::module::Module;

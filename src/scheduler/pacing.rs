@@ -2,10 +2,16 @@
 //! budget lasts until Pacific midnight instead of going in the first hour. Spending may
 //! follow a straight line from the start of the quota day to its end (plus one round's
 //! worth of burst); the incremental rounds still to come today are kept back from the
-//! backfills, so incremental passes keep running in the day's last hours. Pure: the time
-//! and the ledger's count are passed in.
+//! backfills, so incremental passes keep running in the day's last hours. A backfill's
+//! share comes in bursts of at least `MIN_BURST` requests: a paused backfill that resumes
+//! after rows were deleted spends its first request finding the set moved and its second
+//! reading back, so a lone request a round would never get anywhere. Pure: the time and
+//! the ledger's count are passed in.
 
 use chrono::{DateTime, Utc};
+
+/// The smallest backfill allowance handed out; less is kept back until the line has grown.
+pub const MIN_BURST: u32 = 4;
 
 /// What the pacing knows at the start of a round.
 #[derive(Clone, Copy, Debug)]
@@ -53,9 +59,10 @@ pub fn pace(input: &PaceInput) -> Pace {
     let by_day = budget_left
         .saturating_sub(this_round)
         .saturating_sub(kept_for_rounds);
+    let allowance = by_line.min(by_day);
     Pace {
         incremental,
-        backfill_allowance: by_line.min(by_day),
+        backfill_allowance: if allowance < MIN_BURST { 0 } else { allowance },
     }
 }
 
@@ -119,6 +126,17 @@ mod tests {
         let pace = pace(&input(20, 150, 15));
         assert!(pace.incremental);
         assert_eq!(pace.backfill_allowance, 26);
+    }
+
+    #[test]
+    fn a_backfill_share_smaller_than_a_burst_waits_for_the_line_to_grow() {
+        // At 01:00 the line allows 10 (+4 burst): 4 for this round's incremental passes,
+        // 10 - 7 used = 3 left for backfills, too few to get past a moved data set.
+        let small = pace(&input(1, 7, 0));
+        assert!(small.incremental);
+        assert_eq!(small.backfill_allowance, 0);
+        let grown = pace(&input(1, 6, 0));
+        assert_eq!(grown.backfill_allowance, MIN_BURST);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use zoho_sync::emulator::config::EmulatorConfig;
 use zoho_sync::loader::schema::{
-    mirror_tables, ColumnType, DELETED_AT_COLUMN, FIELDS_COLUMN, FIXED_COLUMNS, SYNCED_AT_COLUMN,
+    mirror_tables, ColumnType, DELETED_AT_COLUMN, FIELDS_COLUMN, FIXED_COLUMNS, SWEPT_AT_COLUMN,
+    SYNCED_AT_COLUMN,
 };
 use zoho_sync::loader::{PassKind, RunKind};
 use zoho_sync::zoho::client::GetRecords;
@@ -38,6 +39,11 @@ async fn the_static_schema_matches_the_migrated_tables_column_for_column() {
         // Added by the warehouse-feed migration.
         expected.push((
             DELETED_AT_COLUMN.into(),
+            ColumnType::TimestampTz.data_type().into(),
+        ));
+        // Added by the sweeps migration.
+        expected.push((
+            SWEPT_AT_COLUMN.into(),
             ColumnType::TimestampTz.data_type().into(),
         ));
         let actual: Vec<(String, String)> = sqlx::query_as(

@@ -8,14 +8,16 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use tokio::io::AsyncReadExt;
+use tokio::process::Child;
 use zoho_sync::scheduler::estimate::pass_requests;
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;
 use crate::support::emulator::TestEmulator;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, getrecords_served, loader, stream, wait_for,
-    SyncSettings, SyncSetup,
+    assert_mirror_equals_source, emulator_with, getrecords_served, loader, request_log, stream,
+    wait_for_free_streams, SyncSettings, SyncSetup,
 };
 
 const MODULES: [(Module, u64); 2] = [(Module::Requests, 6_000), (Module::Contacts, 6_000)];
@@ -55,25 +57,52 @@ async fn mirrored(database: &TestDatabase) -> i64 {
     rows
 }
 
-async fn wait_for_kill_point(point: KillPoint, emulator: &TestEmulator, database: &TestDatabase) {
-    let limit = Duration::from_secs(10);
+/// Whether the kill point is reached (a delay is reached when it has passed).
+async fn reached(point: KillPoint, from: u64, emulator: &TestEmulator, db: &TestDatabase) -> bool {
     match point {
-        KillPoint::AfterDelay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-        KillPoint::AfterPages { pages, jitter_ms } => {
-            let start = getrecords_served(emulator).await;
-            wait_for("pages to be served", limit, || async {
-                getrecords_served(emulator).await >= start + pages
-            })
-            .await;
-            tokio::time::sleep(Duration::from_millis(jitter_ms)).await;
+        KillPoint::AfterDelay(_) => true,
+        KillPoint::AfterPages { pages, .. } => getrecords_served(emulator).await >= from + pages,
+        KillPoint::AfterCommit => mirrored(db).await > i64::try_from(from).unwrap_or(i64::MAX),
+    }
+}
+
+/// Waits for the kill point while the backfill runs; a backfill that ends by itself
+/// first fails the test with its output.
+async fn wait_for_kill_point(
+    point: KillPoint,
+    child: &mut Child,
+    emulator: &TestEmulator,
+    database: &TestDatabase,
+) {
+    let from = match point {
+        KillPoint::AfterDelay(ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            0
         }
-        KillPoint::AfterCommit => {
-            let start = mirrored(database).await;
-            wait_for("a page to be committed", limit, || async {
-                mirrored(database).await > start
-            })
-            .await;
+        KillPoint::AfterPages { .. } => getrecords_served(emulator).await,
+        KillPoint::AfterCommit => u64::try_from(mirrored(database).await).unwrap_or(0),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !reached(point, from, emulator, database).await {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stdout = String::new();
+            let mut stderr = String::new();
+            if let Some(out) = child.stdout.as_mut() {
+                let _ = out.read_to_string(&mut stdout).await;
+            }
+            if let Some(err) = child.stderr.as_mut() {
+                let _ = err.read_to_string(&mut stderr).await;
+            }
+            panic!("the backfill ended ({status}) before {point:?}:\n{stdout}\n{stderr}");
         }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {point:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if let KillPoint::AfterPages { jitter_ms, .. } = point {
+        tokio::time::sleep(Duration::from_millis(jitter_ms)).await;
     }
 }
 
@@ -90,14 +119,17 @@ async fn a_backfill_killed_at_random_points_completes_with_an_exact_mirror_withi
         ..SyncSettings::default()
     };
     let setup = SyncSetup::new(&emulator, &database, &settings);
+    setup.set_lease_secs(1);
     let seed: u64 = rand::random();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut points = Vec::new();
     for _ in 0..KILLS {
         let point = kill_point(&mut rng);
         points.push(point);
+        // A killed process's lease keeps its streams from the next until it expires.
+        wait_for_free_streams(&database).await;
         let mut child = setup.start(&["backfill"]);
-        wait_for_kill_point(point, &emulator, &database).await;
+        wait_for_kill_point(point, &mut child, &emulator, &database).await;
         child.start_kill().expect("kill the backfill");
         let status = child.wait().await.expect("reap the backfill");
         assert_eq!(
@@ -106,7 +138,10 @@ async fn a_backfill_killed_at_random_points_completes_with_an_exact_mirror_withi
             "seed {seed}: the backfill ended by itself before the kill at {point:?}"
         );
     }
-    setup.run(&["backfill"]).await.assert_success();
+    wait_for_free_streams(&database).await;
+    let last = setup.run(&["backfill"]).await;
+    last.assert_success();
+    assert!(last.stdout.contains("demo: complete"), "{}", last.stdout);
 
     assert_mirror_equals_source(&emulator, &database, &MODULES.map(|(m, _)| m)).await;
     let minimum: u64 = MODULES.iter().map(|&(_, n)| pass_requests(n)).sum();
@@ -125,7 +160,8 @@ async fn a_backfill_killed_at_random_points_completes_with_an_exact_mirror_withi
         .iter()
         .map(|(_, day)| u64::from(day.used))
         .sum();
-    let charged = emulator.quota_used().await;
+    // Every request in the log carried the valid token, so each was charged.
+    let charged = request_log(&emulator).await.len() as u64;
     assert!(
         charged <= reserved && reserved <= charged + KILLS * CONCURRENCY,
         "seed {seed}: the ledger holds {reserved} requests, the emulator charged {charged}"

@@ -93,6 +93,25 @@ fn deleting_rows_behind_the_cursor_steps_back_instead_of_skipping() {
 }
 
 #[test]
+fn steady_deletions_before_the_cursor_cost_at_most_three_times_the_minimum() {
+    // The oldest row vanishes before every request, as on a portal that purges old
+    // records while a pass runs.
+    let mut set: Vec<u64> = (1..=6_000).collect();
+    let (seen, requests) = run_pass(&mut set, |set, _| {
+        if !set.is_empty() {
+            set.remove(0);
+        }
+    });
+    let survivors: BTreeSet<u64> = set.iter().copied().collect();
+    assert!(survivors.is_subset(&seen));
+    assert!(
+        requests <= 3 * min_requests(6_000),
+        "{requests} requests, minimum {}",
+        min_requests(6_000)
+    );
+}
+
+#[test]
 fn the_first_window_never_needs_an_anchor() {
     assert_eq!(Cursor::START.window(), Window { from: 1, to: 200 });
     let after = Cursor {

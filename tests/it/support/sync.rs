@@ -222,9 +222,12 @@ impl SyncSetup {
     }
 }
 
-/// An emulator whose demo portal holds these records and nothing else.
+/// An emulator whose demo portal holds these records and nothing else, on the edition
+/// the generated config names (Enterprise: 15,000 requests a day).
 pub async fn emulator_with(records: &[(zoho_sync::zoho::Module, u64)]) -> TestEmulator {
     let mut config = zoho_sync::emulator::config::EmulatorConfig::default().with_records(0);
+    config.portals[0].edition = zoho_sync::quota::Edition::Enterprise;
+    config.portals[0].licences = 100;
     for &(module, n) in records {
         config.portals[0].records.insert(module, n);
     }
@@ -299,4 +302,29 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+}
+
+impl SyncSetup {
+    /// Shortens the stream leases, so that a stream a killed process held is free again
+    /// soon (the default keeps it for two minutes).
+    pub fn set_lease_secs(&self, secs: u64) {
+        self.edit_config(|text| {
+            text.replacen(
+                "schema = \"zoho\"",
+                &format!("schema = \"zoho\"\nlease_secs = {secs}"),
+                1,
+            )
+        });
+    }
+}
+
+/// Waits until no process holds a stream's lease (a killed one's lease has expired).
+pub async fn wait_for_free_streams(database: &TestDatabase) {
+    let loader = loader(database).await;
+    wait_for(
+        "the stream leases to expire",
+        std::time::Duration::from_secs(10),
+        || async { loader.lease_holders().await.map_or(true, |h| h.is_empty()) },
+    )
+    .await;
 }

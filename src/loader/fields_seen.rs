@@ -1,0 +1,257 @@
+//! `fields_seen`: every label seen per module, when it first appeared and the narrowest
+//! type of the values seen so far. A page writes to it only what is news: the loader
+//! keeps, per module, the labels and types it already knows are stored, and a page whose
+//! labels and types are all known costs no statement. Novelty is recorded in the page's
+//! transaction (under the change-log append lock every page commit takes, so concurrent
+//! writers of the same labels queue instead of deadlocking); types only ever widen.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+
+use super::field_type::FieldType;
+use super::schema::mirror_table;
+use super::values::clean_text;
+use super::{Loader, LoaderError};
+use crate::zoho::module::Module;
+use crate::zoho::record::Record;
+
+/// The labels of a page and the join of their values' types (`None`: only empty values).
+pub(super) type Observed = BTreeMap<String, Option<FieldType>>;
+
+/// A module's labels and their stored types.
+type Labels = HashMap<String, Option<FieldType>>;
+
+/// What this process knows is stored in `fields_seen`, per module (shared by the
+/// loader's clones). It may lag the table (another process widened a type): then a page
+/// sends a label that changes nothing, once.
+#[derive(Clone, Debug, Default)]
+pub(super) struct KnownFields {
+    modules: Arc<Mutex<HashMap<Module, Labels>>>,
+}
+
+impl KnownFields {
+    /// The observed labels not yet known with at least their observed type.
+    pub(super) fn novel(&self, module: Module, observed: &Observed) -> Observed {
+        let modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+        let known = modules.get(&module);
+        observed
+            .iter()
+            .filter(|(label, ty)| match known.and_then(|k| k.get(*label)) {
+                None => true,
+                Some(stored) => FieldType::join_opt(*stored, **ty) != *stored,
+            })
+            .map(|(label, ty)| (label.clone(), *ty))
+            .collect()
+    }
+
+    /// Remembers labels as stored with (at least) these types.
+    pub(super) fn learn(&self, module: Module, stored: &Observed) {
+        let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+        let known = modules.entry(module).or_default();
+        for (label, ty) in stored {
+            let entry = known.entry(label.clone()).or_insert(*ty);
+            *entry = FieldType::join_opt(*entry, *ty);
+        }
+    }
+}
+
+/// Every label of the records and the join of the types of its non-empty values.
+pub(super) fn observe<'a>(records: impl Iterator<Item = &'a Record>) -> Observed {
+    let mut observed = Observed::new();
+    for record in records {
+        for field in &record.fields {
+            let ty = field
+                .value
+                .as_deref()
+                .map(|v| FieldType::of(&clean_text(v)));
+            let slot = observed.entry(clean_text(&field.label)).or_insert(ty);
+            *slot = FieldType::join_opt(*slot, ty);
+        }
+    }
+    observed
+}
+
+/// Whether a label is a standard field of the module: its record id or a typed column
+/// (matched case-insensitively, as labels are everywhere else).
+pub(super) fn is_standard(module: Module, label: &str) -> bool {
+    label.eq_ignore_ascii_case(module.id_field())
+        || mirror_table(module)
+            .columns
+            .iter()
+            .any(|c| c.label.eq_ignore_ascii_case(label))
+}
+
+/// SQL of the join of two stored types (`fields_seen.value_type` spellings).
+const JOIN_SQL: &str = "CASE WHEN f.value_type IS NULL THEN EXCLUDED.value_type \
+     WHEN EXCLUDED.value_type IS NULL OR EXCLUDED.value_type = f.value_type THEN f.value_type \
+     WHEN f.value_type IN ('bigint', 'numeric') AND EXCLUDED.value_type IN ('bigint', 'numeric') \
+     THEN 'numeric' \
+     WHEN f.value_type IN ('date', 'timestamp') AND EXCLUDED.value_type IN ('date', 'timestamp') \
+     THEN 'timestamp' ELSE 'text' END";
+
+/// Records novel labels and types in one statement. Returns whether one of them is a
+/// field that now has values but no view column yet (its view needs refreshing).
+pub(super) async fn record(
+    conn: &mut PgConnection,
+    module: Module,
+    novel: &Observed,
+    seen_at: DateTime<Utc>,
+    run_id: i64,
+) -> Result<bool, LoaderError> {
+    if novel.is_empty() {
+        return Ok(false);
+    }
+    let labels: Vec<&str> = novel.keys().map(String::as_str).collect();
+    let types: Vec<Option<&str>> = novel.values().map(|t| t.map(FieldType::as_str)).collect();
+    let sql = format!(
+        "INSERT INTO fields_seen AS f (module, label, value_type, first_seen_at, first_seen_run_id) \
+         SELECT $1, u.label, u.ty, $2, $3 FROM unnest($4::text[], $5::text[]) AS u(label, ty) \
+         ORDER BY u.label \
+         ON CONFLICT (module, label) DO UPDATE SET value_type = {JOIN_SQL} \
+         WHERE f.value_type IS DISTINCT FROM ({JOIN_SQL}) \
+         RETURNING f.label, f.value_type, f.column_name"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(module.url_name())
+        .bind(seen_at)
+        .bind(run_id)
+        .bind(labels)
+        .bind(types)
+        .fetch_all(conn)
+        .await?;
+    let mut needs_column = false;
+    for row in rows {
+        let label: String = row.try_get("label")?;
+        let typed = row.try_get::<Option<String>, _>("value_type")?.is_some();
+        let column: Option<String> = row.try_get("column_name")?;
+        needs_column |= typed && column.is_none() && !is_standard(module, &label);
+    }
+    Ok(needs_column)
+}
+
+/// One row of `fields_seen`, for `status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldSeen {
+    pub module: Module,
+    pub label: String,
+    /// Whether the field is a standard one (its view column is a typed column).
+    pub standard: bool,
+    /// The narrowest type of the values seen (`None`: only empty values so far).
+    pub value_type: Option<FieldType>,
+    pub first_seen_at: DateTime<Utc>,
+    /// Its column in the module's view and the column's type (fixed when added), for a
+    /// custom field that has one.
+    pub column: Option<(String, FieldType)>,
+}
+
+impl Loader {
+    /// Every field seen, by module and then in order of first appearance.
+    pub async fn fields_seen(&self) -> Result<Vec<FieldSeen>, LoaderError> {
+        let rows = sqlx::query(
+            "SELECT module, label, value_type, first_seen_at, column_name, column_type \
+             FROM fields_seen ORDER BY module, first_seen_at, label",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(field_seen).collect()
+    }
+}
+
+fn field_seen(row: &sqlx::postgres::PgRow) -> Result<FieldSeen, LoaderError> {
+    let module: String = row.try_get("module")?;
+    let module = Module::parse(&module).ok_or_else(|| LoaderError::corrupt("module", module))?;
+    let label: String = row.try_get("label")?;
+    let field_type = |name: &str| -> Result<Option<FieldType>, LoaderError> {
+        row.try_get::<Option<String>, _>(name)?
+            .map(|t| FieldType::parse(&t).ok_or_else(|| LoaderError::corrupt("field type", t)))
+            .transpose()
+    };
+    let column = match (
+        row.try_get::<Option<String>, _>("column_name")?,
+        field_type("column_type")?,
+    ) {
+        (Some(name), Some(ty)) => Some((name, ty)),
+        _ => None,
+    };
+    Ok(FieldSeen {
+        module,
+        standard: is_standard(module, &label),
+        label,
+        value_type: field_type("value_type")?,
+        first_seen_at: row.try_get("first_seen_at")?,
+        column,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoho::record::Field;
+
+    fn record(fields: &[(&str, Option<&str>)]) -> Record {
+        Record {
+            id: None,
+            fields: fields
+                .iter()
+                .map(|(l, v)| Field {
+                    label: l.to_string(),
+                    value: v.map(str::to_string),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_page_observes_each_label_with_the_join_of_its_values() {
+        let records = [
+            record(&[
+                ("Score", Some("3")),
+                ("Flag", None),
+                ("When", Some("2020-01-02")),
+            ]),
+            record(&[
+                ("Score", Some("3.5")),
+                ("Flag", None),
+                ("When", Some("soon")),
+            ]),
+        ];
+        let observed = observe(records.iter());
+        assert_eq!(observed["Score"], Some(FieldType::Numeric));
+        assert_eq!(observed["Flag"], None);
+        assert_eq!(observed["When"], Some(FieldType::Text));
+    }
+
+    #[test]
+    fn only_unknown_labels_and_wider_types_are_novel() {
+        let known = KnownFields::default();
+        let first: Observed = [
+            ("A".to_string(), Some(FieldType::BigInt)),
+            ("B".to_string(), None),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(known.novel(Module::Requests, &first), first);
+        known.learn(Module::Requests, &first);
+        assert!(known.novel(Module::Requests, &first).is_empty());
+        assert_eq!(known.novel(Module::Contacts, &first), first);
+        let later: Observed = [
+            ("A".to_string(), Some(FieldType::BigInt)),
+            ("B".to_string(), Some(FieldType::Date)),
+        ]
+        .into_iter()
+        .collect();
+        let novel = known.novel(Module::Requests, &later);
+        assert_eq!(novel.keys().collect::<Vec<_>>(), ["B"]);
+    }
+
+    #[test]
+    fn the_id_field_and_typed_columns_are_standard_and_others_are_custom() {
+        assert!(is_standard(Module::Requests, "CASEID"));
+        assert!(is_standard(Module::Requests, "modified time"));
+        assert!(!is_standard(Module::Requests, "Escalation Level"));
+        assert!(is_standard(Module::TimeEntry, "CASEID"));
+    }
+}

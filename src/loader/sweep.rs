@@ -1,0 +1,275 @@
+//! Sweeps and deletions. The API lists no deletions, so a sweep reads every id of a
+//! module and stamps each mirror row it sees with the sweep's start (`_swept_at`, one
+//! bulk update per page, in the transaction of the page's checkpoint). A sweep judges
+//! only the rows the mirror held when it started: its first page enlists them (a row
+//! never swept gets `-infinity`; rows written later keep NULL until the next sweep). When
+//! the sweep completes, in its last page's transaction, an enlisted row it did not stamp
+//! is deleted at the source, unless the mirror saw it modified at or after the sweep's
+//! start (the sweep may have passed its place before it was written): such rows are
+//! spared until the next sweep. A deletion marks the row (`_deleted_at`) or removes it,
+//! and appends a delete to the change log in the same transaction, so the log and the
+//! mirror agree.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+
+use super::change_log::{lock_for_append, log_deletes};
+use super::schema::mirror_table;
+use super::{
+    checkpoint, leases, runs, Checkpoint, Lease, Loader, LoaderError, PassKind, StreamKey,
+};
+use crate::zoho::record::RecordId;
+
+/// What becomes of the mirror row of a record deleted at the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// The row stays, with `_deleted_at` set.
+    #[default]
+    Mark,
+    /// The row is removed.
+    Remove,
+}
+
+/// One sweep page to commit: the ids it listed and the checkpoint the sweep reaches. A
+/// checkpoint no longer in progress completes the sweep, and its deletions are applied.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepCommit<'a> {
+    pub stream: &'a StreamKey,
+    pub run_id: i64,
+    pub ids: &'a [RecordId],
+    /// Its `pass_started_at` is the sweep's start (the server's time at its first answer).
+    pub checkpoint: &'a Checkpoint,
+    /// The sweep's first page: the rows in the mirror now are the ones it judges.
+    pub starts: bool,
+    pub deletes: DeleteMode,
+    pub synced_at: DateTime<Utc>,
+    pub lease: Option<&'a Lease>,
+}
+
+/// What a committed sweep page did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepStats {
+    /// Mirror rows newly stamped as seen by this sweep.
+    pub seen: u64,
+    /// Rows found deleted (only on the sweep's last page).
+    pub deleted: u64,
+}
+
+/// Which rows a deletion applies to, besides the stream (bound as `$3`).
+enum Target<'a> {
+    /// Rows the sweep that started at this moment did not see and that were not modified
+    /// since it started.
+    NotSweptSince(DateTime<Utc>),
+    /// These ids.
+    Ids(&'a [i64]),
+}
+
+impl Target<'_> {
+    fn condition(&self) -> &'static str {
+        match self {
+            Target::NotSweptSince(_) => {
+                "_swept_at < $3 AND (modified_time IS NULL OR modified_time < $3)"
+            }
+            Target::Ids(_) => "id = ANY($3)",
+        }
+    }
+}
+
+impl Loader {
+    /// Stamps the page's rows as seen and moves the sweep's checkpoint, atomically; on
+    /// the sweep's last page, also applies the deletions it found.
+    pub async fn commit_sweep_page(
+        &self,
+        page: &SweepCommit<'_>,
+    ) -> Result<SweepStats, LoaderError> {
+        let start = page.checkpoint.pass_started_at.ok_or_else(|| {
+            LoaderError::corrupt("sweep checkpoint", "a sweep page without the sweep's start")
+        })?;
+        let ids = bigint_ids(page.ids);
+        let mut tx = self.pool.begin().await?;
+        if let Some(lease) = page.lease {
+            leases::renew(&mut tx, lease).await?;
+        }
+        if page.starts {
+            enlist(&mut tx, page.stream).await?;
+        }
+        let seen = stamp(&mut tx, page.stream, start, &ids).await?;
+        checkpoint::save(
+            &mut tx,
+            page.stream,
+            PassKind::Sweep,
+            page.checkpoint,
+            Some(page.run_id),
+        )
+        .await?;
+        let mut deleted = 0;
+        if !page.checkpoint.in_progress {
+            let target = Target::NotSweptSince(start);
+            let retired =
+                retire(&mut tx, page.stream, page.deletes, &target, page.synced_at).await?;
+            deleted = log(
+                &mut tx,
+                page.stream,
+                &retired,
+                Some(page.run_id),
+                page.synced_at,
+            )
+            .await?;
+        }
+        runs::count_page(&mut tx, page.run_id, 0).await?;
+        tx.commit().await?;
+        Ok(SweepStats { seen, deleted })
+    }
+
+    /// Reflects deletions made through the API at once (`api deleterecords`): the rows are
+    /// marked or removed and the deletes logged. Returns how many rows were live.
+    pub async fn delete_records(
+        &self,
+        stream: &StreamKey,
+        ids: &[RecordId],
+        mode: DeleteMode,
+        synced_at: DateTime<Utc>,
+    ) -> Result<u64, LoaderError> {
+        let ids = bigint_ids(ids);
+        let mut tx = self.pool.begin().await?;
+        let retired = retire(&mut tx, stream, mode, &Target::Ids(&ids), synced_at).await?;
+        let logged = log(&mut tx, stream, &retired, None, synced_at).await?;
+        tx.commit().await?;
+        Ok(logged)
+    }
+
+    /// The ids of the stream's rows marked deleted, ascending.
+    pub async fn deleted_ids(&self, stream: &StreamKey) -> Result<Vec<RecordId>, LoaderError> {
+        let sql = format!(
+            "SELECT id FROM {} WHERE portal = $1 AND department = $2 \
+             AND _deleted_at IS NOT NULL ORDER BY id",
+            mirror_table(stream.module).name
+        );
+        let ids: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(&stream.portal)
+            .bind(&stream.department)
+            .fetch_all(&self.pool)
+            .await?;
+        ids.into_iter()
+            .map(|id| {
+                u64::try_from(id)
+                    .map(RecordId)
+                    .map_err(|_| LoaderError::corrupt("mirror id", id.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// Ids as the mirror's bigint keys; larger ids are never mirrored (they are dead letters).
+fn bigint_ids(ids: &[RecordId]) -> Vec<i64> {
+    ids.iter()
+        .filter_map(|id| i64::try_from(id.0).ok())
+        .collect()
+}
+
+/// Makes the rows no sweep has judged yet judged by the one starting.
+async fn enlist(conn: &mut PgConnection, stream: &StreamKey) -> Result<(), LoaderError> {
+    let sql = format!(
+        "UPDATE {} SET _swept_at = '-infinity' WHERE portal = $1 AND department = $2 \
+         AND _swept_at IS NULL",
+        mirror_table(stream.module).name
+    );
+    sqlx::query(&sql)
+        .bind(&stream.portal)
+        .bind(&stream.department)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stamps the rows with these ids as seen by the sweep that started at `start`.
+async fn stamp(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    start: DateTime<Utc>,
+    ids: &[i64],
+) -> Result<u64, LoaderError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE {} SET _swept_at = $3 WHERE portal = $1 AND department = $2 \
+         AND id = ANY($4) AND _swept_at IS DISTINCT FROM $3",
+        mirror_table(stream.module).name
+    );
+    let done = sqlx::query(&sql)
+        .bind(&stream.portal)
+        .bind(&stream.department)
+        .bind(start)
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks or removes the target rows; the ids of those that were live (a row already
+/// marked deleted was logged when it was marked).
+async fn retire(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    mode: DeleteMode,
+    target: &Target<'_>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, LoaderError> {
+    let table = mirror_table(stream.module).name;
+    let condition = target.condition();
+    let sql = match mode {
+        DeleteMode::Mark => format!(
+            "UPDATE {table} SET _deleted_at = $4 WHERE portal = $1 AND department = $2 \
+             AND _deleted_at IS NULL AND {condition} RETURNING id, true AS live"
+        ),
+        DeleteMode::Remove => format!(
+            "DELETE FROM {table} WHERE portal = $1 AND department = $2 AND {condition} \
+             RETURNING id, _deleted_at IS NULL AS live"
+        ),
+    };
+    let mut query = sqlx::query(&sql)
+        .bind(&stream.portal)
+        .bind(&stream.department);
+    query = match target {
+        Target::NotSweptSince(start) => query.bind(*start),
+        Target::Ids(ids) => query.bind(*ids),
+    };
+    if mode == DeleteMode::Mark {
+        query = query.bind(at);
+    }
+    let mut live = Vec::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        if row.try_get::<bool, _>("live")? {
+            live.push(row.try_get::<i64, _>("id")?);
+        }
+    }
+    live.sort_unstable();
+    Ok(live)
+}
+
+/// Appends a delete per id to the change log, under the append lock.
+async fn log(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    ids: &[i64],
+    run_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<u64, LoaderError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    lock_for_append(conn).await?;
+    log_deletes(conn, stream, ids, run_id, at).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_too_large_for_the_mirror_are_left_out() {
+        let ids = [RecordId(1), RecordId(u64::MAX), RecordId(7)];
+        assert_eq!(bigint_ids(&ids), [1, 7]);
+    }
+}

@@ -1,0 +1,355 @@
+//! The typed views, one per module (`<table>_view`): the fixed and typed columns of the
+//! mirror table, then one column per custom field with values, typed as `fields_seen`
+//! recorded when the column was added, over the rows not deleted. A custom column's name
+//! (snake_case of its label, deduplicated), type and position are fixed when it is added,
+//! so a refresh only appends columns and `CREATE OR REPLACE VIEW` never breaks what was
+//! built on a view. Values are read from the jsonb through the guarded casts of migration
+//! 0006, so a value that does not fit its column is NULL, never an error. A refresh runs
+//! under an advisory lock, outside any page's transaction, and issues no DDL when the
+//! view already has the right columns.
+
+use std::collections::HashSet;
+
+use sqlx::{PgConnection, Row};
+
+use super::field_type::FieldType;
+use super::fields_seen::is_standard;
+use super::schema::{mirror_table, ColumnType, MirrorTable, FIXED_COLUMNS, SYNCED_AT_COLUMN};
+use super::{Loader, LoaderError};
+use crate::zoho::module::Module;
+
+/// Serialises view refreshes across processes ("zs_views").
+const VIEW_LOCK: i64 = 0x7a73_5f76_6965_7773;
+
+/// Column names stay under PostgreSQL's 63 bytes, with room for a `_NN` suffix.
+const MAX_NAME_BYTES: usize = 56;
+
+/// How long a refresh waits for readers of the view before giving up (it is retried
+/// with the next new field, or at the next start).
+const LOCK_TIMEOUT: &str = "5s";
+
+/// SQLSTATEs of a `CREATE OR REPLACE VIEW` that would change existing columns.
+const CANNOT_REPLACE: [&str; 2] = ["42P16", "42804"];
+
+/// A custom field's column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CustomColumn {
+    label: String,
+    name: String,
+    ty: FieldType,
+}
+
+/// The view's name for a module.
+pub fn view_name(module: Module) -> String {
+    format!("{}_view", mirror_table(module).name)
+}
+
+impl Loader {
+    /// Brings every module's view up to date with `fields_seen`.
+    pub async fn refresh_views(&self) -> Result<(), LoaderError> {
+        for module in Module::ALL {
+            self.refresh_view(module).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives a column to every custom field of the module that has values and none yet,
+    /// and recreates the view if its columns differ from what they should be.
+    pub async fn refresh_view(&self, module: Module) -> Result<(), LoaderError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(VIEW_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            .execute(&mut *tx)
+            .await?;
+        let custom = assign_columns(&mut tx, module).await?;
+        let table = mirror_table(module);
+        let wanted = view_columns(table, &custom);
+        if existing_columns(&mut tx, &view_name(module)).await? != wanted {
+            replace_view(&mut tx, module, &view_sql(table, &custom)).await?;
+            tracing::info!(%module, columns = wanted.len(), "view refreshed");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Reads the module's custom columns, first giving one to each custom field with values
+/// and no column yet; returns them in view order.
+async fn assign_columns(
+    conn: &mut PgConnection,
+    module: Module,
+) -> Result<Vec<CustomColumn>, LoaderError> {
+    let rows = sqlx::query(
+        "SELECT label, value_type, column_name, column_type FROM fields_seen \
+         WHERE module = $1 ORDER BY column_position NULLS LAST, first_seen_at, label",
+    )
+    .bind(module.url_name())
+    .fetch_all(&mut *conn)
+    .await?;
+    let table = mirror_table(module);
+    let mut taken: HashSet<String> = view_columns(table, &[])
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let (mut columns, mut added) = (Vec::new(), Vec::new());
+    for row in &rows {
+        let label: String = row.try_get("label")?;
+        let stored = (
+            row.try_get::<Option<String>, _>("column_name")?,
+            row.try_get::<Option<String>, _>("column_type")?,
+        );
+        let value_type = row.try_get::<Option<String>, _>("value_type")?;
+        let column = match (stored, value_type) {
+            ((Some(name), Some(ty)), _) => CustomColumn {
+                ty: parse_type(&ty)?,
+                label,
+                name,
+            },
+            (_, Some(ty)) if !is_standard(module, &label) => {
+                let name = unique_name(&snake_case(&label), &taken);
+                let column = CustomColumn {
+                    ty: parse_type(&ty)?,
+                    label,
+                    name,
+                };
+                added.push(column.clone());
+                column
+            }
+            _ => continue,
+        };
+        taken.insert(column.name.clone());
+        columns.push(column);
+    }
+    if !added.is_empty() {
+        store_columns(conn, module, columns.len() - added.len(), &added).await?;
+    }
+    Ok(columns)
+}
+
+fn parse_type(text: &str) -> Result<FieldType, LoaderError> {
+    FieldType::parse(text).ok_or_else(|| LoaderError::corrupt("field type", text))
+}
+
+/// Fixes the new columns' names, types and positions (after the `existing` ones).
+async fn store_columns(
+    conn: &mut PgConnection,
+    module: Module,
+    existing: usize,
+    added: &[CustomColumn],
+) -> Result<(), LoaderError> {
+    let labels: Vec<&str> = added.iter().map(|c| c.label.as_str()).collect();
+    let names: Vec<&str> = added.iter().map(|c| c.name.as_str()).collect();
+    let types: Vec<&str> = added.iter().map(|c| c.ty.as_str()).collect();
+    let first = i32::try_from(existing).unwrap_or(i32::MAX);
+    sqlx::query(
+        "UPDATE fields_seen f SET column_name = u.name, column_type = u.ty, \
+         column_position = $2 + u.n::int FROM unnest($3::text[], $4::text[], $5::text[]) \
+         WITH ORDINALITY AS u(label, name, ty, n) WHERE f.module = $1 AND f.label = u.label",
+    )
+    .bind(module.url_name())
+    .bind(first)
+    .bind(labels)
+    .bind(names)
+    .bind(types)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The view's columns, name and `format_type` spelling, in order.
+fn view_columns(table: &MirrorTable, custom: &[CustomColumn]) -> Vec<(String, String)> {
+    let typed = |name: &str, ty: ColumnType| (name.to_string(), ty.data_type().to_string());
+    FIXED_COLUMNS
+        .iter()
+        .map(|(name, ty)| typed(name, *ty))
+        .chain(table.columns.iter().map(|c| typed(c.name, c.ty)))
+        .chain([typed(SYNCED_AT_COLUMN, ColumnType::TimestampTz)])
+        .chain(
+            custom
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.sql_name().to_string())),
+        )
+        .collect()
+}
+
+/// The view's current columns (none when it does not exist).
+async fn existing_columns(
+    conn: &mut PgConnection,
+    view: &str,
+) -> Result<Vec<(String, String)>, LoaderError> {
+    let rows = sqlx::query(
+        "SELECT attname::text AS name, format_type(atttypid, atttypmod) AS ty \
+         FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) \
+         AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+    )
+    .bind(view)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("ty")?)))
+        .collect()
+}
+
+/// `CREATE OR REPLACE VIEW`; when that cannot keep the existing columns (the mirror table
+/// itself changed), the view is dropped and created again, which fails, rolling the
+/// refresh back, if other objects depend on it.
+async fn replace_view(
+    conn: &mut PgConnection,
+    module: Module,
+    select: &str,
+) -> Result<(), LoaderError> {
+    let view = view_name(module);
+    sqlx::query("SAVEPOINT replace_view")
+        .execute(&mut *conn)
+        .await?;
+    let replaced = sqlx::query(&format!("CREATE OR REPLACE VIEW {view} AS {select}"))
+        .execute(&mut *conn)
+        .await;
+    match replaced {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(db))
+            if db
+                .code()
+                .is_some_and(|c| CANNOT_REPLACE.contains(&c.as_ref())) =>
+        {
+            sqlx::query("ROLLBACK TO SAVEPOINT replace_view")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(&format!("DROP VIEW {view}"))
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(&format!("CREATE VIEW {view} AS {select}"))
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The view's query.
+fn view_sql(table: &MirrorTable, custom: &[CustomColumn]) -> String {
+    let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
+    columns.extend(table.columns.iter().map(|c| c.name.to_string()));
+    columns.push(SYNCED_AT_COLUMN.to_string());
+    columns.extend(custom.iter().map(|c| {
+        let value = format!("fields ->> {}", quote_literal(&c.label));
+        let expr = match c.ty {
+            FieldType::Text => value,
+            ty => format!("zoho_sync_{}({value})", ty.as_str()),
+        };
+        format!("{expr} AS {}", quote_ident(&c.name))
+    }));
+    format!(
+        "SELECT {} FROM {} WHERE _deleted_at IS NULL",
+        columns.join(", "),
+        table.name
+    )
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// snake_case of a label: lower case, words joined by `_` (a lower-to-upper change starts
+/// a word), anything but letters and digits dropped; `field` when nothing is left.
+pub(super) fn snake_case(label: &str) -> String {
+    let mut out = String::new();
+    let mut pending_break = false;
+    let mut previous_lower = false;
+    for c in label.chars() {
+        if !c.is_alphanumeric() {
+            pending_break = true;
+            previous_lower = false;
+            continue;
+        }
+        if (pending_break || (previous_lower && c.is_uppercase())) && !out.is_empty() {
+            out.push('_');
+        }
+        pending_break = false;
+        previous_lower = c.is_lowercase() || c.is_numeric();
+        out.extend(c.to_lowercase());
+    }
+    while out.len() > MAX_NAME_BYTES {
+        out.pop();
+    }
+    let trimmed = out.trim_end_matches('_');
+    if trimmed.is_empty() {
+        "field".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// `base`, or `base_2`, `base_3`, … whichever is not taken.
+fn unique_name(base: &str, taken: &HashSet<String>) -> String {
+    if !taken.contains(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|name| !taken.contains(name))
+        .unwrap_or_else(|| base.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_become_snake_case_column_names() {
+        assert_eq!(snake_case("Escalation Level"), "escalation_level");
+        assert_eq!(snake_case("CustomerTier"), "customer_tier");
+        assert_eq!(snake_case("TIME_ENTRY_ID"), "time_entry_id");
+        assert_eq!(snake_case("  SLA (hours) #2 "), "sla_hours_2");
+        assert_eq!(snake_case("Prioridad Día"), "prioridad_día");
+        assert_eq!(snake_case("?!"), "field");
+        assert!(snake_case(&"Long Label ".repeat(20)).len() <= MAX_NAME_BYTES);
+    }
+
+    #[test]
+    fn a_name_already_taken_gets_the_first_free_suffix() {
+        let taken: HashSet<String> = ["status", "status_2"].map(String::from).into();
+        assert_eq!(unique_name("status", &taken), "status_3");
+        assert_eq!(unique_name("tier", &taken), "tier");
+    }
+
+    #[test]
+    fn custom_columns_read_the_jsonb_through_guarded_casts_and_quote_everything() {
+        let custom = [
+            CustomColumn {
+                label: "Bob's Score".into(),
+                name: "bob_s_score".into(),
+                ty: FieldType::BigInt,
+            },
+            CustomColumn {
+                label: "Note".into(),
+                name: "select".into(),
+                ty: FieldType::Text,
+            },
+        ];
+        let sql = view_sql(mirror_table(Module::Products), &custom);
+        assert!(
+            sql.starts_with("SELECT portal, department, id, product_name"),
+            "{sql}"
+        );
+        assert!(sql.contains("zoho_sync_bigint(fields ->> 'Bob''s Score') AS \"bob_s_score\""));
+        assert!(sql.contains("fields ->> 'Note' AS \"select\""), "{sql}");
+        assert!(
+            sql.ends_with("FROM products WHERE _deleted_at IS NULL"),
+            "{sql}"
+        );
+        let columns = view_columns(mirror_table(Module::Products), &custom);
+        assert_eq!(
+            columns.last(),
+            Some(&("select".to_string(), "text".to_string()))
+        );
+    }
+}
