@@ -62,7 +62,8 @@ pub async fn run_once(
     let cancel = CancellationToken::new();
     stop_on_signal(cancel.clone());
     let progress = Arc::new(Progress::default());
-    let display = Display::start(config, &progress);
+    let left_today = left_today(config, &loader).await;
+    let display = Display::start(config, &progress, left_today);
     let outcome = run::run(config, &loader, kind, goal, &cancel, &progress).await;
     display.finish();
     let summaries = outcome?;
@@ -120,7 +121,7 @@ struct Display {
 }
 
 impl Display {
-    fn start(config: &Config, progress: &Arc<Progress>) -> Display {
+    fn start(config: &Config, progress: &Arc<Progress>, left_today: u64) -> Display {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
@@ -136,7 +137,12 @@ impl Display {
         let started = Instant::now();
         let ticker = tokio::spawn(async move {
             loop {
-                ticking.set_message(progress_line(&progress, started.elapsed(), per_day));
+                ticking.set_message(progress_line(
+                    &progress,
+                    started.elapsed(),
+                    per_day,
+                    left_today,
+                ));
                 ticking.tick();
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -150,16 +156,38 @@ impl Display {
     }
 }
 
-fn progress_line(progress: &Progress, elapsed: Duration, per_day: u64) -> String {
+fn progress_line(progress: &Progress, elapsed: Duration, per_day: u64, left_today: u64) -> String {
     let records = progress.records.load(Ordering::Relaxed);
     let pages = progress.pages.load(Ordering::Relaxed);
     let requests = progress.requests.load(Ordering::Relaxed);
+    let left = left_today.saturating_sub(requests);
     let rate = records as f64 / elapsed.as_secs_f64().max(0.001);
-    let records_per_day = per_day * u64::from(PAGE_ROWS - 1);
+    // The source's size is unknown until a pass reaches its end, so the outlook is what
+    // today's budget still covers and what a day's covers.
+    let rows = u64::from(PAGE_ROWS - 1);
     format!(
-        "{records} records, {pages} pages, {requests} requests this run \
-         ({per_day}/day budget ≈ {records_per_day} records/day), {rate:.0} records/s"
+        "{records} records, {pages} pages, {rate:.0} records/s | {requests} requests used, \
+         {left} left today (≈ {} more records; then ≈ {} records a day)",
+        left * rows,
+        per_day * rows
     )
+}
+
+/// Requests left today, summed over the organisations, by the ledger and our clock.
+async fn left_today(config: &Config, loader: &Loader) -> u64 {
+    let mut left = 0;
+    for org in &config.organisations {
+        let day = org.day_rule.day_of(Utc::now());
+        let used = loader.ledger_day(&org.name, day).await.map_or(0, |d| {
+            if d.spent {
+                u64::MAX
+            } else {
+                u64::from(d.used)
+            }
+        });
+        left += u64::from(org.daily_limit - org.reserve).saturating_sub(used);
+    }
+    left
 }
 
 fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
