@@ -55,6 +55,11 @@ pub async fn organisation_loop(
         telemetry.set_server_clock(&org.name, now);
         let due = due_modules(&org, &schedule, last, now);
         last = now;
+        if due.is_empty() {
+            // Only the organisation's schedule fired, and every module has its own: an
+            // empty list would mean "all modules" to the planner.
+            continue;
+        }
         let started = Instant::now();
         let allowance = match paced(&runner, &schedule, now, per_round, config.daemon.pace).await {
             Ok(Some(allowance)) => allowance,
@@ -186,4 +191,44 @@ async fn paced(
         return Ok(None);
     }
     Ok(Some(Some(decision.backfill_allowance)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn organisation(modules: &str) -> OrganisationConfig {
+        let text = format!(
+            "[[organisations]]\nname = \"o\"\nportal = \"p\"\ndepartments = [\"d\"]\n\
+             edition = \"free\"\n[organisations.modules]\n{modules}"
+        );
+        let config = Config::from_toml(&text, std::iter::empty()).expect("a valid config");
+        config.organisations[0].clone()
+    }
+
+    #[test]
+    fn a_module_with_its_own_schedule_is_due_only_when_that_schedule_fires() {
+        let org = organisation(
+            "requests = { schedule = \"0 */5 * * * *\" }\ncontacts = { priority = 2 }\n",
+        );
+        let hourly: cron::Schedule = "0 0 * * * *".parse().unwrap();
+        let last = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
+        let five = last + chrono::TimeDelta::minutes(5);
+        assert_eq!(due_modules(&org, &hourly, last, five), [Module::Requests]);
+        let hour = last + chrono::TimeDelta::hours(1);
+        assert_eq!(
+            due_modules(&org, &hourly, hour - chrono::TimeDelta::seconds(1), hour),
+            [Module::Requests, Module::Contacts]
+        );
+    }
+
+    #[test]
+    fn when_every_module_has_its_own_schedule_the_organisations_fire_selects_none() {
+        let org = organisation("requests = { schedule = \"0 0 12 * * *\" }\n");
+        let hourly: cron::Schedule = "0 0 * * * *".parse().unwrap();
+        let last = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
+        let hour = last + chrono::TimeDelta::hours(1);
+        assert!(due_modules(&org, &hourly, last, hour).is_empty());
+    }
 }

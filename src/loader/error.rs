@@ -128,30 +128,6 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_password_is_scrubbed_in_every_spelling() {
-        let url = Secret::new("postgres://app:p%40ss@db:5432/x");
-        let text = scrub(
-            "failed for postgres://app:p%40ss@db:5432/x: p@ss p%40ss",
-            &url,
-        );
-        assert!(!text.contains("p@ss") && !text.contains("p%40ss"), "{text}");
-    }
-
-    #[test]
-    fn deadlocks_and_lost_connections_are_retryable_and_bad_runs_are_not() {
-        assert!(retryable_state("40P01") && retryable_state("08006"));
-        assert!(!retryable_state("23505"));
-        let io = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
-        assert!(LoaderError::Database(io).is_retryable());
-        assert!(!LoaderError::UnknownRun(3).is_retryable());
-    }
-}
-
 /// How long an operation waits out a database that is restarting or unreachable.
 pub const DATABASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -175,5 +151,29 @@ where
             }
             outcome => return outcome,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_scrubbed_in_every_spelling() {
+        let url = Secret::new("postgres://app:p%40ss@db:5432/x");
+        let text = scrub(
+            "failed for postgres://app:p%40ss@db:5432/x: p@ss p%40ss",
+            &url,
+        );
+        assert!(!text.contains("p@ss") && !text.contains("p%40ss"), "{text}");
+    }
+
+    #[test]
+    fn deadlocks_and_lost_connections_are_retryable_and_bad_runs_are_not() {
+        assert!(retryable_state("40P01") && retryable_state("08006"));
+        assert!(!retryable_state("23505"));
+        let io = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
+        assert!(LoaderError::Database(io).is_retryable());
+        assert!(!LoaderError::UnknownRun(3).is_retryable());
     }
 }

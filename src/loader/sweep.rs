@@ -104,6 +104,9 @@ impl Loader {
         .await?;
         let mut deleted = 0;
         if !page.checkpoint.in_progress {
+            // The append lock first, as a page commit takes it before its upsert: the
+            // other order could deadlock against a page of the same stream.
+            lock_for_append(&mut tx).await?;
             let target = Target::NotSweptSince(start);
             let retired =
                 retire(&mut tx, page.stream, page.deletes, &target, page.synced_at).await?;
@@ -132,6 +135,7 @@ impl Loader {
     ) -> Result<u64, LoaderError> {
         let ids = bigint_ids(ids);
         let mut tx = self.pool.begin().await?;
+        lock_for_append(&mut tx).await?;
         let retired = retire(&mut tx, stream, mode, &Target::Ids(&ids), synced_at).await?;
         let logged = log(&mut tx, stream, &retired, None, synced_at).await?;
         tx.commit().await?;
@@ -248,7 +252,7 @@ async fn retire(
     Ok(live)
 }
 
-/// Appends a delete per id to the change log, under the append lock.
+/// Appends a delete per id to the change log (the caller holds the append lock).
 async fn log(
     conn: &mut PgConnection,
     stream: &StreamKey,
@@ -259,7 +263,6 @@ async fn log(
     if ids.is_empty() {
         return Ok(0);
     }
-    lock_for_append(conn).await?;
     log_deletes(conn, stream, ids, run_id, at).await
 }
 

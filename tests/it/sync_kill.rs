@@ -28,23 +28,23 @@ const CONCURRENCY: u64 = 2;
 /// Where a kill lands.
 #[derive(Clone, Copy, Debug)]
 enum KillPoint {
-    /// A random moment from the start: often during start-up or the first request.
-    AfterDelay(u64),
-    /// Some pages after the kill's start, then a jitter shorter than the latency: during
+    /// After a random moment from the start: often during start-up or the first request.
+    Delay(u64),
+    /// After some pages from the kill's start, then a jitter shorter than the latency: during
     /// a page or its commit.
-    AfterPages { pages: u64, jitter_ms: u64 },
+    Pages { pages: u64, jitter_ms: u64 },
     /// As soon as the mirror has grown: right after a commit, between pages.
-    AfterCommit,
+    Commit,
 }
 
 fn kill_point(rng: &mut StdRng) -> KillPoint {
     match rng.gen_range(0..3) {
-        0 => KillPoint::AfterDelay(rng.gen_range(0..150)),
-        1 => KillPoint::AfterPages {
+        0 => KillPoint::Delay(rng.gen_range(0..150)),
+        1 => KillPoint::Pages {
             pages: rng.gen_range(1..=4),
             jitter_ms: rng.gen_range(0..25),
         },
-        _ => KillPoint::AfterCommit,
+        _ => KillPoint::Commit,
     }
 }
 
@@ -60,9 +60,9 @@ async fn mirrored(database: &TestDatabase) -> i64 {
 /// Whether the kill point is reached (a delay is reached when it has passed).
 async fn reached(point: KillPoint, from: u64, emulator: &TestEmulator, db: &TestDatabase) -> bool {
     match point {
-        KillPoint::AfterDelay(_) => true,
-        KillPoint::AfterPages { pages, .. } => getrecords_served(emulator).await >= from + pages,
-        KillPoint::AfterCommit => mirrored(db).await > i64::try_from(from).unwrap_or(i64::MAX),
+        KillPoint::Delay(_) => true,
+        KillPoint::Pages { pages, .. } => getrecords_served(emulator).await >= from + pages,
+        KillPoint::Commit => mirrored(db).await > i64::try_from(from).unwrap_or(i64::MAX),
     }
 }
 
@@ -75,12 +75,12 @@ async fn wait_for_kill_point(
     database: &TestDatabase,
 ) {
     let from = match point {
-        KillPoint::AfterDelay(ms) => {
+        KillPoint::Delay(ms) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             0
         }
-        KillPoint::AfterPages { .. } => getrecords_served(emulator).await,
-        KillPoint::AfterCommit => u64::try_from(mirrored(database).await).unwrap_or(0),
+        KillPoint::Pages { .. } => getrecords_served(emulator).await,
+        KillPoint::Commit => u64::try_from(mirrored(database).await).unwrap_or(0),
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !reached(point, from, emulator, database).await {
@@ -101,7 +101,7 @@ async fn wait_for_kill_point(
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    if let KillPoint::AfterPages { jitter_ms, .. } = point {
+    if let KillPoint::Pages { jitter_ms, .. } = point {
         tokio::time::sleep(Duration::from_millis(jitter_ms)).await;
     }
 }
