@@ -148,7 +148,10 @@ impl Pipeline {
             if window != checkpoint.cursor.window() {
                 continue; // fetched ahead for a cursor that did not come to be
             }
-            match self.apply(pass, &mut checkpoint, page).await? {
+            match self
+                .apply(pass, &mut checkpoint, page, &mut in_flight, filter)
+                .await?
+            {
                 Some(done) if done => break Ok(PassEnd::Completed),
                 Some(_) => {}
                 None => abort_all(&mut in_flight),
@@ -192,7 +195,8 @@ impl Pipeline {
         Ok(checkpoint)
     }
 
-    /// Keeps `concurrency` windows in flight, continuing from the last one (or the cursor).
+    /// Keeps `1 + read_ahead` windows in flight, continuing from the last one (or the
+    /// cursor).
     fn fill(&self, in_flight: &mut InFlight, pass: &Pass<'_>, cursor: Cursor, filter: Filter) {
         while in_flight.len() <= self.read_ahead {
             let window = match in_flight.back() {
@@ -207,12 +211,17 @@ impl Pipeline {
     }
 
     /// Commits one page in order. `Some(done)` when the cursor advanced, `None` when the
-    /// set moved and the pass steps back (everything in flight is then stale).
+    /// set moved and the pass steps back (everything in flight is then stale). Once the
+    /// page is judged (before it is committed), the next window is known for certain and
+    /// is fetched while this page is written: loading is pipelined with fetching at no
+    /// risk of a request past the end.
     async fn apply(
         &self,
         pass: &Pass<'_>,
         checkpoint: &mut Checkpoint,
         page: Page,
+        in_flight: &mut InFlight,
+        filter: Filter,
     ) -> Result<Option<bool>, PipelineError> {
         let (records, bad_rows) = split(page.rows);
         let ids: Vec<_> = records.iter().filter_map(|r| r.id).collect();
@@ -229,6 +238,9 @@ impl Pipeline {
                 return Ok(None);
             }
         };
+        if !done {
+            self.fill(in_flight, pass, next, filter);
+        }
         let fresh: Vec<Record> = records
             .into_iter()
             .filter(|r| r.id.is_some_and(|id| cursor.is_new(id)))

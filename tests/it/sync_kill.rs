@@ -21,9 +21,10 @@ use crate::support::sync::{
 };
 
 const MODULES: [(Module, u64); 2] = [(Module::Requests, 6_000), (Module::Contacts, 6_000)];
-const KILLS: u64 = 5;
-/// Streams worked at once, each with one page in flight (`read_ahead` 0).
-const CONCURRENCY: u64 = 2;
+const KILLS: u64 = 20;
+/// Pages a kill can cost: 2 streams worked at once, each with up to two pages read and
+/// not yet committed (the one being written, and the next, fetched meanwhile).
+const CONCURRENCY: u64 = 2 * 2;
 
 /// Where a kill lands.
 #[derive(Clone, Copy, Debug)]
