@@ -13,6 +13,11 @@ use chrono::{DateTime, Utc};
 /// The smallest backfill allowance handed out; less is kept back until the line has grown.
 pub const MIN_BURST: u32 = 4;
 
+/// What is kept back for incremental rounds to come when the schedule asks more of them
+/// than the day's budget can pay for: this share of what is left. The rounds are then
+/// thinned by the line, and backfills get the rest instead of starving.
+pub const MAX_KEPT_PERCENT: u32 = 50;
+
 /// What the pacing knows at the start of a round.
 #[derive(Clone, Copy, Debug)]
 pub struct PaceInput {
@@ -55,10 +60,14 @@ pub fn pace(input: &PaceInput) -> Pace {
     let incremental = input.used < cap && budget_left >= input.per_round.min(1);
     let this_round = if incremental { input.per_round } else { 0 };
     let by_line = cap.saturating_sub(input.used).saturating_sub(this_round);
-    let kept_for_rounds = input.rounds_left.saturating_mul(input.per_round);
-    let by_day = budget_left
-        .saturating_sub(this_round)
-        .saturating_sub(kept_for_rounds);
+    let room = budget_left.saturating_sub(this_round);
+    let need = input.rounds_left.saturating_mul(input.per_round);
+    let kept_for_rounds = if need <= room {
+        need
+    } else {
+        u32::try_from(u64::from(room) * u64::from(MAX_KEPT_PERCENT) / 100).unwrap_or(room)
+    };
+    let by_day = room.saturating_sub(kept_for_rounds);
     let allowance = by_line.min(by_day);
     Pace {
         incremental,
@@ -137,6 +146,17 @@ mod tests {
         assert_eq!(small.backfill_allowance, 0);
         let grown = pace(&input(1, 6, 0));
         assert_eq!(grown.backfill_allowance, MIN_BURST);
+    }
+
+    #[test]
+    fn an_oversubscribed_schedule_keeps_back_at_most_half_of_what_is_left() {
+        // At noon 95 rounds of 7 would need 665 of the 213 left after this round: half
+        // (106) is kept back, and the line (120 + 7) allows 100 more.
+        let mut over = input(12, 20, 95);
+        over.per_round = 7;
+        let pace = pace(&over);
+        assert!(pace.incremental);
+        assert_eq!(pace.backfill_allowance, 100);
     }
 
     #[test]
