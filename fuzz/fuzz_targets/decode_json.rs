@@ -1,38 +1,10 @@
-//! Any bytes, as a JSON answer of every module: decoding never panics, and whatever
-//! records it yields survive a round trip through the emulator's renderer unchanged.
+//! Any bytes, as an JSON answer of every module: see `roundtrip::check`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use zoho_sync::emulator::render::{records_answer, to_json};
-use zoho_sync::zoho::codec::{decode, Answer, RowOutcome};
-use zoho_sync::zoho::{Format, Module, Record};
+#[path = "roundtrip.rs"]
+mod roundtrip;
 
-fuzz_target!(|data: &[u8]| {
-    for module in Module::ALL {
-        let Ok(Answer::Records(rows)) = decode(Format::Json, module, data) else {
-            continue;
-        };
-        let good: Vec<Record> = rows
-            .into_iter()
-            .filter_map(|row| match row {
-                RowOutcome::Ok(record) => Some(record),
-                RowOutcome::Bad(_) => None,
-            })
-            .collect();
-        let fields = good.iter().map(|record| {
-            record
-                .fields
-                .iter()
-                .map(|f| (f.label.clone(), f.value.clone()))
-                .collect()
-        });
-        let body = to_json(&records_answer("/fuzz", module, fields));
-        let expected = Answer::Records(good.into_iter().map(RowOutcome::Ok).collect());
-        assert_eq!(
-            decode(Format::Json, module, &body),
-            Ok(expected),
-            "re-rendered body: {}",
-            String::from_utf8_lossy(&body)
-        );
-    }
-});
+use libfuzzer_sys::fuzz_target;
+use zoho_sync::zoho::Format;
+
+fuzz_target!(|data: &[u8]| roundtrip::check(Format::Json, data));

@@ -43,7 +43,7 @@ struct Daemon {
 impl Default for Daemon {
     fn default() -> Self {
         Daemon {
-            schedule: "0 */15 * * * *".into(),
+            schedule: "0 0 * * * *".into(),
             listen: "127.0.0.1:9187".into(),
             pace: true,
         }
