@@ -161,9 +161,11 @@ async fn three_daemons_share_the_streams_and_the_budget_and_survive_a_kill() {
         .iter()
         .map(|s| s.module.url_name().to_string())
         .collect();
+    // A killed holder loses at most the two pages a stream has in flight: the one being
+    // committed and the next, fetched meanwhile.
     for (module, windows) in &twice {
         assert!(
-            orphaned_modules.contains(module) && windows.len() <= 1,
+            orphaned_modules.contains(module) && windows.len() <= 2,
             "{module}: windows fetched twice {windows:?} (killed daemon held {orphaned_modules:?})"
         );
     }
