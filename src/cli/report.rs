@@ -12,6 +12,7 @@ use crate::loader::{
     view_name, Checkpoint, FieldSeen, FieldType, Loader, LoaderError, StreamKey, StreamStatus,
 };
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
+use crate::zoho::client::server_clock;
 
 /// How far back `plan` looks to measure how many records change per day.
 const CHANGE_WINDOW_DAYS: i64 = 7;
@@ -31,8 +32,11 @@ struct QuotaToday {
     resets_at: DateTime<Utc>,
 }
 
-async fn quota_today(loader: &Loader, org: &OrganisationConfig) -> Result<QuotaToday, LoaderError> {
-    let now = Utc::now();
+async fn quota_today(
+    loader: &Loader,
+    org: &OrganisationConfig,
+    now: DateTime<Utc>,
+) -> Result<QuotaToday, LoaderError> {
     let day = org.day_rule.day_of(now);
     let ledger = loader.ledger_day(&org.name, day).await?;
     let budget = org.daily_limit - org.reserve;
@@ -77,9 +81,15 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     let loader = open_database(config).await?;
     let streams = loader.status().await?;
     let fields = loader.fields_seen().await?;
+    // The quota day is the server's: read its clock (no request of the quota), or
+    // fall back to ours when it cannot be reached.
+    let http = reqwest::Client::new();
+    let now = server_clock(&http, &config.api.base_url, config.api.connect_timeout)
+        .await
+        .unwrap_or_else(Utc::now);
     let mut quotas = Vec::new();
     for org in &config.organisations {
-        quotas.push((org, quota_today(&loader, org).await?));
+        quotas.push((org, quota_today(&loader, org, now).await?));
     }
     if as_json {
         let streams: Vec<_> = streams

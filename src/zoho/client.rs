@@ -256,21 +256,12 @@ impl Client {
     /// API, so it costs no request of the quota. `None` if the server cannot be reached
     /// or sends no date.
     pub async fn server_clock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let response = self
-            .http
-            .head(self.settings.base_url.clone())
-            .timeout(self.settings.connect_timeout)
-            .send()
-            .await
-            .ok()?;
-        let date = response
-            .headers()
-            .get(reqwest::header::DATE)?
-            .to_str()
-            .ok()?;
-        chrono::DateTime::parse_from_rfc2822(date)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc))
+        server_clock(
+            &self.http,
+            &self.settings.base_url,
+            self.settings.connect_timeout,
+        )
+        .await
     }
 
     /// `{base}/api/{format}/{module}/{method}`, keeping any path prefix of the base.
@@ -363,6 +354,29 @@ fn validate(s: &ClientSettings) -> Result<(), ZohoError> {
         return invalid("the body size cap is zero");
     }
     Ok(())
+}
+
+/// `Client::server_clock` for callers without a client (no token needed): `status` reads
+/// the server's quota day with it.
+pub async fn server_clock(
+    http: &reqwest::Client,
+    base_url: &Url,
+    timeout: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let response = http
+        .head(base_url.clone())
+        .timeout(timeout)
+        .send()
+        .await
+        .ok()?;
+    let date = response
+        .headers()
+        .get(reqwest::header::DATE)?
+        .to_str()
+        .ok()?;
+    chrono::DateTime::parse_from_rfc2822(date)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 #[cfg(test)]
