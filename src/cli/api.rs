@@ -152,6 +152,10 @@ async fn answer(args: &ApiArgs, client: &Client) -> Result<Vec<u8>, ApiCommandEr
             return Ok(written(args, &ack));
         }
     };
+    if rows.is_empty() {
+        // The API's "There is no data to show": say so rather than print nothing.
+        eprintln!("no records (Zoho answered: There is no data to show)");
+    }
     Ok(records(args, &rows))
 }
 
