@@ -148,13 +148,15 @@ impl Pipeline {
             if window != checkpoint.cursor.window() {
                 continue; // fetched ahead for a cursor that did not come to be
             }
+            // An error ends the pass through the same exit, which cancels what is in flight.
             match self
                 .apply(pass, &mut checkpoint, page, &mut in_flight, filter)
-                .await?
+                .await
             {
-                Some(done) if done => break Ok(PassEnd::Completed),
-                Some(_) => {}
-                None => abort_all(&mut in_flight),
+                Err(e) => break Err(e),
+                Ok(Some(true)) => break Ok(PassEnd::Completed),
+                Ok(Some(false)) => {}
+                Ok(None) => abort_all(&mut in_flight),
             }
         };
         abort_all(&mut in_flight);
