@@ -86,6 +86,9 @@ pub struct Pass<'a> {
     pub run_id: i64,
     /// The lease this process holds on the stream; every page commit renews it.
     pub lease: Option<&'a Lease>,
+    /// When the pass was planned (our clock): if another process completed a pass of
+    /// this kind since, this one is not run again.
+    pub planned_at: DateTime<Utc>,
 }
 
 pub struct Pipeline {
@@ -113,6 +116,14 @@ impl Pipeline {
 
     async fn pages(&self, pass: &Pass<'_>) -> Result<PassEnd, PipelineError> {
         let mut checkpoint = self.start(pass).await?;
+        if !checkpoint.in_progress
+            && checkpoint
+                .completed_at
+                .is_some_and(|done| done > pass.planned_at)
+        {
+            tracing::debug!("another process completed this pass since it was planned");
+            return Ok(PassEnd::Skipped);
+        }
         let filter = Filter {
             modified_after: match pass.kind {
                 PassKind::Backfill | PassKind::Sweep => None,

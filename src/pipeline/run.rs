@@ -187,6 +187,9 @@ impl OrgRunner {
         goal: &Goal,
         backfill_allowance: Option<u32>,
     ) -> Result<OrgSummary, RunError> {
+        // Our clock before the states are read: a pass another process completes after
+        // this is skipped rather than run again.
+        let planned_at = Utc::now();
         let streams = self.stream_states().await?;
         let (_, left) = self.quota_today().await?;
         let [incremental, backfills] = scheduler::plan(&streams, goal, left);
@@ -203,7 +206,7 @@ impl OrgRunner {
                 let allowance = if phase == 0 { None } else { backfill_allowance };
                 self.allowance.set(allowance);
             }
-            let results = self.run_phase(planned, run_id).await;
+            let results = self.run_phase(planned, run_id, planned_at).await;
             if phase == 0 {
                 incremental_requests = self.requests() - before;
             }
@@ -252,10 +255,11 @@ impl OrgRunner {
         &self,
         planned: Vec<PlannedPass>,
         run_id: i64,
+        planned_at: DateTime<Utc>,
     ) -> Vec<(StreamKey, PassKind, Result<PassEnd, PipelineError>)> {
         stream::iter(planned)
             .map(|planned| async move {
-                let end = self.leased_pass(&planned, run_id).await;
+                let end = self.leased_pass(&planned, run_id, planned_at).await;
                 (planned.stream, planned.kind, end)
             })
             .buffer_unordered(self.concurrency)
@@ -269,6 +273,7 @@ impl OrgRunner {
         &self,
         planned: &PlannedPass,
         run_id: i64,
+        planned_at: DateTime<Utc>,
     ) -> Result<PassEnd, PipelineError> {
         let Some(pipeline) = self.pipelines.get(&planned.stream.department) else {
             return Ok(PassEnd::Skipped);
@@ -288,6 +293,7 @@ impl OrgRunner {
             zone: self.org.data_time_zone,
             run_id,
             lease: Some(&lease),
+            planned_at,
         };
         let end = pipeline.run_pass(&pass).await;
         if let Err(e) = self.loader.release_lease(&lease).await {
