@@ -7,20 +7,21 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::{Checkpoint, Loader, LoaderError, PassKind, StreamKey};
-use crate::scheduler::cursor::Cursor;
+use crate::scheduler::cursor::{Cursor, Order};
 use crate::zoho::record::RecordId;
 
 /// The columns `from_row` reads, for every query that loads checkpoints.
-pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, in_progress, watermark, \
-     pass_started_at, completed_at, passes";
+pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, id_order, in_progress, \
+     watermark, pass_started_at, completed_at, passes";
 
 const UPSERT: &str = "\
 INSERT INTO checkpoints (portal, department, module, kind, next_index, last_id, in_progress,
-    watermark, pass_started_at, completed_at, passes, last_run_id, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, now())
+    watermark, pass_started_at, completed_at, passes, last_run_id, id_order, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, $13, now())
 ON CONFLICT (portal, department, module, kind) DO UPDATE SET
     next_index = EXCLUDED.next_index,
     last_id = EXCLUDED.last_id,
+    id_order = EXCLUDED.id_order,
     in_progress = EXCLUDED.in_progress,
     watermark = EXCLUDED.watermark,
     pass_started_at = EXCLUDED.pass_started_at,
@@ -85,6 +86,7 @@ pub(super) async fn save(
         .bind(cp.completed_at)
         .bind(cp.passes)
         .bind(run_id)
+        .bind(order_text(cp.cursor.order))
         .execute(conn)
         .await?;
     Ok(())
@@ -102,12 +104,29 @@ pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, LoaderError> {
                 .ok_or_else(|| LoaderError::corrupt("checkpoint last_id", text))?,
         ),
     };
+    let order: String = row.try_get("id_order")?;
+    let order = match order.as_str() {
+        "ascending" => Order::Ascending,
+        "unordered" => Order::Unordered,
+        _ => return Err(LoaderError::corrupt("checkpoint id_order", order)),
+    };
     Ok(Checkpoint {
-        cursor: Cursor { next, last_id },
+        cursor: Cursor {
+            next,
+            last_id,
+            order,
+        },
         in_progress: row.try_get("in_progress")?,
         watermark: row.try_get("watermark")?,
         pass_started_at: row.try_get("pass_started_at")?,
         completed_at: row.try_get("completed_at")?,
         passes: row.try_get("passes")?,
     })
+}
+
+fn order_text(order: Order) -> &'static str {
+    match order {
+        Order::Ascending => "ascending",
+        Order::Unordered => "unordered",
+    }
 }

@@ -1,35 +1,42 @@
 //! Dead letters: rows that reached us but could not be mirrored (undecodable, or without
 //! a usable record id), kept with their raw text and the reason, so nothing received is
 //! silently lost. A page's dead letters are written in one statement inside the page's
-//! transaction.
+//! transaction, each raw row once per stream: a row met again (the anchor of the next
+//! window, a step back, the next pass) is not counted again.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
 use super::values::clean_text;
 use super::{Loader, LoaderError, StreamKey};
+use crate::zoho::record::RecordId;
 
 /// One stored dead letter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetter {
     pub id: i64,
     pub run_id: Option<i64>,
+    /// The record's id, when the row's id could be read.
+    pub record_id: Option<RecordId>,
     pub raw: String,
     pub error: String,
     pub created_at: DateTime<Utc>,
 }
 
-/// A row to store as a dead letter: its raw text and why it was refused.
+/// A row to store as a dead letter: its raw text, why it was refused, and its record id
+/// when known.
 pub(super) struct Letter<'a> {
     pub raw: &'a str,
     pub error: &'a str,
+    pub record_id: Option<RecordId>,
 }
 
 impl Loader {
     /// The stream's dead letters, oldest first.
     pub async fn dead_letters(&self, stream: &StreamKey) -> Result<Vec<DeadLetter>, LoaderError> {
         let rows = sqlx::query(
-            "SELECT id, run_id, raw, error, created_at FROM dead_letters \
+            "SELECT id, run_id, record_id::text AS record_id, raw, error, created_at \
+             FROM dead_letters \
              WHERE portal = $1 AND department = $2 AND module = $3 ORDER BY id",
         )
         .bind(&stream.portal)
@@ -39,9 +46,11 @@ impl Loader {
         .await?;
         rows.iter()
             .map(|r| {
+                let record_id: Option<String> = r.try_get("record_id")?;
                 Ok(DeadLetter {
                     id: r.try_get("id")?,
                     run_id: r.try_get("run_id")?,
+                    record_id: record_id.as_deref().and_then(RecordId::parse),
                     raw: r.try_get("raw")?,
                     error: r.try_get("error")?,
                     created_at: r.try_get("created_at")?,
@@ -63,9 +72,18 @@ pub(super) async fn store(
     }
     let raws: Vec<String> = letters.iter().map(|l| clean_text(l.raw)).collect();
     let errors: Vec<String> = letters.iter().map(|l| clean_text(l.error)).collect();
+    let ids: Vec<Option<String>> = letters
+        .iter()
+        .map(|l| l.record_id.map(|id| id.0.to_string()))
+        .collect();
     let done = sqlx::query(
-        "INSERT INTO dead_letters (portal, department, module, run_id, raw, error) \
-         SELECT $1, $2, $3, $4, u.raw, u.error FROM UNNEST($5::text[], $6::text[]) AS u(raw, error)",
+        "INSERT INTO dead_letters (portal, department, module, run_id, raw, error, record_id) \
+         SELECT $1, $2, $3, $4, d.raw, d.error, d.id::numeric FROM ( \
+             SELECT DISTINCT ON (md5(u.raw)) u.raw, u.error, u.id, u.n \
+             FROM UNNEST($5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS u(raw, error, id, n) \
+             ORDER BY md5(u.raw), u.n) AS d \
+         ORDER BY d.n \
+         ON CONFLICT (portal, department, module, md5(raw)) DO NOTHING",
     )
     .bind(clean_text(&stream.portal))
     .bind(clean_text(&stream.department))
@@ -73,6 +91,7 @@ pub(super) async fn store(
     .bind(run_id)
     .bind(raws)
     .bind(errors)
+    .bind(ids)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())

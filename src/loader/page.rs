@@ -26,10 +26,12 @@ impl Loader {
             .map(|b| Letter {
                 raw: &b.raw,
                 error: &b.error,
+                record_id: b.id,
             })
             .chain(prepared.rejected.iter().map(|r| Letter {
                 raw: &r.raw,
                 error: r.error,
+                record_id: None,
             }))
             .collect();
         let module = page.stream.module;

@@ -24,9 +24,9 @@ use crate::fetcher::{FetchError, Fetcher, Filter, Page};
 use crate::loader::{
     patiently, Checkpoint, DeleteMode, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey,
 };
-use crate::scheduler::cursor::{Cursor, Step, Window};
+use crate::scheduler::cursor::{Cursor, PageFault, Step, Window};
 use crate::zoho::codec::{BadRow, RowOutcome};
-use crate::zoho::record::Record;
+use crate::zoho::record::{Record, RecordId};
 
 /// How far before a pass's start the next incremental pass looks back, against clock
 /// skew between the server's machines and rows modified while a page was being served.
@@ -38,6 +38,13 @@ pub enum PipelineError {
     Fetch(FetchError),
     #[error(transparent)]
     Loader(#[from] LoaderError),
+    /// A page no paging can make sense of: the pass stops rather than guess.
+    #[error("the {stream} page from row {from}: {fault}")]
+    Page {
+        stream: String,
+        from: u32,
+        fault: PageFault,
+    },
     #[error("the {stream} incremental pass has no watermark: its backfill has not completed")]
     NoWatermark { stream: String },
     /// A sweep that cannot read every id must not conclude that a record is gone.
@@ -165,9 +172,9 @@ impl Pipeline {
                 .await
             {
                 Err(e) => break Err(e),
-                Ok(Some(true)) => break Ok(PassEnd::Completed),
-                Ok(Some(false)) => {}
-                Ok(None) => abort_all(&mut in_flight),
+                Ok(Applied::Completed) => break Ok(PassEnd::Completed),
+                Ok(Applied::Advanced) => {}
+                Ok(Applied::SteppedBack) => abort_all(&mut in_flight),
             }
         };
         abort_all(&mut in_flight);
@@ -223,11 +230,12 @@ impl Pipeline {
         }
     }
 
-    /// Commits one page in order. `Some(done)` when the cursor advanced, `None` when the
-    /// set moved and the pass steps back (everything in flight is then stale). Once the
-    /// page is judged (before it is committed), the next window is known for certain and
-    /// is fetched while this page is written: loading is pipelined with fetching at no
-    /// risk of a request past the end.
+    /// Commits one page in order, or steps back when the set moved (everything in flight
+    /// is then stale). Once the page is judged (before it is committed), the next window
+    /// is known for certain and is fetched while this page is written: loading is
+    /// pipelined with fetching at no risk of a request past the end. Every decoded row
+    /// of the page is stored, the anchor too (storing a row again changes nothing), so no
+    /// row depends on the order of ids to be kept.
     async fn apply(
         &self,
         pass: &Pass<'_>,
@@ -235,11 +243,17 @@ impl Pipeline {
         page: Page,
         in_flight: &mut InFlight,
         filter: Filter,
-    ) -> Result<Option<bool>, PipelineError> {
-        let (records, bad_rows) = split(page.rows);
-        let ids: Vec<_> = records.iter().filter_map(|r| r.id).collect();
+    ) -> Result<Applied, PipelineError> {
+        let ids: Vec<Option<RecordId>> = page.rows.iter().map(RowOutcome::id).collect();
         let cursor = checkpoint.cursor;
-        let (next, done) = match cursor.step(page.window, &ids) {
+        let step = cursor
+            .step(page.window, &ids)
+            .map_err(|fault| PipelineError::Page {
+                stream: pass.stream.to_string(),
+                from: page.window.from,
+                fault,
+            })?;
+        let (next, done) = match step {
             Step::Advance { cursor, done } => (cursor, done),
             Step::StepBack { cursor: back } => {
                 tracing::info!(
@@ -248,16 +262,20 @@ impl Pipeline {
                     "the data set moved; stepping back"
                 );
                 checkpoint.cursor = back;
-                return Ok(None);
+                return Ok(Applied::SteppedBack);
             }
         };
+        if next.order != cursor.order {
+            tracing::warn!(
+                from = page.window.from,
+                "the server served ids out of ascending order; this pass now trusts only its anchor rows"
+            );
+        }
         if !done {
             self.fill(in_flight, pass, next, filter);
         }
-        let fresh: Vec<Record> = records
-            .into_iter()
-            .filter(|r| r.id.is_some_and(|id| cursor.is_new(id)))
-            .collect();
+        let new_rows = cursor.new_rows(page.window, page.rows.len());
+        let rows = split(page.rows, new_rows);
         let starts = checkpoint.pass_started_at.is_none();
         checkpoint.cursor = next;
         checkpoint.in_progress = !done;
@@ -269,18 +287,37 @@ impl Pipeline {
                 checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
             }
         }
+        let applied = if done {
+            Applied::Completed
+        } else {
+            Applied::Advanced
+        };
         if pass.kind == PassKind::Sweep {
+            let known: Vec<RecordId> = ids.iter().flatten().copied().collect();
             let from = page.window.from;
-            self.commit_sweep(pass, checkpoint, &ids, &bad_rows, from, starts)
+            self.commit_sweep(pass, checkpoint, &known, &rows.bad, from, starts)
                 .await?;
-            return Ok(Some(done));
+            return Ok(applied);
         }
+        self.commit_rows(pass, checkpoint, &rows, page.window.from, done)
+            .await?;
+        Ok(applied)
+    }
+
+    async fn commit_rows(
+        &self,
+        pass: &Pass<'_>,
+        checkpoint: &Checkpoint,
+        rows: &SplitRows,
+        from: u32,
+        done: bool,
+    ) -> Result<(), PipelineError> {
         let commit = PageCommit {
             stream: pass.stream,
             kind: pass.kind,
             run_id: pass.run_id,
-            records: &fresh,
-            bad_rows: &bad_rows,
+            records: &rows.records,
+            bad_rows: &rows.bad,
             checkpoint,
             zone: pass.zone,
             synced_at: Utc::now(),
@@ -290,37 +327,65 @@ impl Pipeline {
         self.progress.pages.fetch_add(1, Ordering::Relaxed);
         self.progress
             .records
-            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+            .fetch_add(rows.new_records, Ordering::Relaxed);
         self.progress
             .dead_letters
             .fetch_add(stats.dead_letters, Ordering::Relaxed);
         tracing::debug!(
-            from = page.window.from,
-            rows = fresh.len(),
+            from,
+            rows = rows.records.len(),
             inserted = stats.inserted,
             updated = stats.updated,
             dead_letters = stats.dead_letters,
             done,
             "page committed"
         );
-        Ok(Some(done))
+        Ok(())
     }
 }
 
-fn split(rows: Vec<RowOutcome>) -> (Vec<Record>, Vec<BadRow>) {
-    let mut records = Vec::with_capacity(rows.len());
-    let mut bad = Vec::new();
-    for row in rows {
+/// What one page did to its pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Applied {
+    /// Stored; the pass goes on.
+    Advanced,
+    /// Stored, and it was the pass's last page.
+    Completed,
+    /// Not stored: the set moved and the cursor stepped back.
+    SteppedBack,
+}
+
+/// A page's rows, ready to commit.
+struct SplitRows {
+    records: Vec<Record>,
+    bad: Vec<BadRow>,
+    /// Records new to the pass (not the anchor met again), for the progress display.
+    new_records: u64,
+}
+
+/// Splits a page into records and rows to set aside; the last `new_rows` rows are new.
+fn split(rows: Vec<RowOutcome>, new_rows: usize) -> SplitRows {
+    let first_new = rows.len().saturating_sub(new_rows);
+    let mut split = SplitRows {
+        records: Vec::with_capacity(rows.len()),
+        bad: Vec::new(),
+        new_records: 0,
+    };
+    for (at, row) in rows.into_iter().enumerate() {
         match row {
-            RowOutcome::Ok(record) if record.id.is_some() => records.push(record),
-            RowOutcome::Ok(record) => bad.push(BadRow {
+            RowOutcome::Ok(record) if record.id.is_some() => {
+                split.new_records += u64::from(at >= first_new);
+                split.records.push(record);
+            }
+            RowOutcome::Ok(record) => split.bad.push(BadRow {
                 raw: format!("{:?}", record.fields),
                 error: "the row carries no record id".into(),
+                id: None,
             }),
-            RowOutcome::Bad(row) => bad.push(row),
+            RowOutcome::Bad(row) => split.bad.push(row),
         }
     }
-    (records, bad)
+    split
 }
 
 fn abort_all(in_flight: &mut InFlight) {

@@ -5,7 +5,11 @@
 //! last row we have: it starts at position 1, or its first row's id is at most that last
 //! id. A page that fails the test means rows before the cursor vanished and the windows
 //! slid forward; the cursor steps back instead of silently skipping rows. The overlap
-//! costs one row in 200 (0.5% more requests), the price of never losing a record.
+//! costs one row in 200 (0.5% more requests), the price of never losing a record. A
+//! server that breaks the id order is not trusted with the short test: from the first
+//! page out of order, only the anchor row met again proves a page follows on, and a page
+//! that fails restarts the pass. Rows that failed to decode still count as served: the
+//! server, not the decoder, says where a pass ends.
 
 use crate::zoho::record::RecordId;
 
@@ -46,23 +50,45 @@ impl Window {
     }
 }
 
-/// Where a pass stands: the position of the first row not yet read, and the largest id
-/// read so far (ids ascend with position).
+/// The order the server has served this pass's ids in so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Ascending ids on every page, as the contract promises: a page that starts at or
+    /// before the largest id read follows on.
+    #[default]
+    Ascending,
+    /// Some page broke the order: only the anchor row itself, met again first, proves
+    /// that a page follows on.
+    Unordered,
+}
+
+/// Where a pass stands: the position of the first row not yet read, the id that proves
+/// the next page follows on, and the order the ids came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     pub next: u32,
+    /// `Ascending`: the largest id read. `Unordered`: the id of the row at `next - 1`
+    /// (the anchor), when it could be read.
     pub last_id: Option<RecordId>,
+    pub order: Order,
 }
 
 /// What to do with a page that came back for `Cursor::window`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// The page follows on from the cursor. Rows with an id above the old `last_id` are
-    /// new (the others were read before); `done` when the page was the set's last.
+    /// The page follows on from the cursor; `done` when the page was the set's last
+    /// (the server served fewer rows than the window holds).
     Advance { cursor: Cursor, done: bool },
     /// Rows before the cursor disappeared and the page may have skipped some: nothing of
     /// it is trusted, read again from the earlier `cursor`.
     StepBack { cursor: Cursor },
+}
+
+/// A page no paging can make sense of.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PageFault {
+    #[error("the server served {served} rows for a window of {asked}")]
+    Overfull { served: u32, asked: u32 },
 }
 
 impl Default for Cursor {
@@ -75,53 +101,96 @@ impl Cursor {
     pub const START: Cursor = Cursor {
         next: 1,
         last_id: None,
+        order: Order::Ascending,
     };
 
     /// The window to ask for: 200 rows, starting one row early (on the anchor) unless
     /// the pass is at its start.
     pub fn window(self) -> Window {
-        let from = match self.last_id {
-            Some(_) if self.next > 1 => self.next - 1,
-            _ => 1,
-        };
+        let from = self.next.saturating_sub(1).max(1);
         Window {
             from,
             to: from + PAGE_ROWS - 1,
         }
     }
 
-    /// Whether a row belongs to the pass's new rows.
-    pub fn is_new(self, id: RecordId) -> bool {
-        self.last_id.is_none_or(|last| id > last)
+    /// How many of a page's `served` rows for `window` lie past the cursor (are new to
+    /// the pass rather than the anchor read again).
+    pub fn new_rows(self, window: Window, served: usize) -> usize {
+        let overlap = self.next.saturating_sub(window.from) as usize;
+        served.saturating_sub(overlap)
     }
 
-    /// Judges the page `ids` (in the order served) that came back for `window`.
-    pub fn step(self, window: Window, ids: &[RecordId]) -> Step {
-        let follows_on = window.from == 1
-            || match (self.last_id, ids.first()) {
-                (None, _) => true,
-                (Some(last), Some(first)) => *first <= last,
-                (Some(_), None) => false,
-            };
-        if !follows_on {
-            let next = self.next.saturating_sub(STEP_BACK).max(1);
-            let cursor = Cursor {
-                next,
-                last_id: self.last_id,
-            };
-            // From the very start nothing can have been skipped: keep the last id so the
-            // rows already read are still recognised, but the window starts at 1.
-            return Step::StepBack { cursor };
-        }
+    /// Judges the page that came back for `window`: `ids` holds each served row's id in
+    /// the order served (`None` for a row whose id could not be read). Whether the page
+    /// ends the pass is decided by the rows served, never by the rows that decoded.
+    pub fn step(self, window: Window, ids: &[Option<RecordId>]) -> Result<Step, PageFault> {
         let served = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-        let last_id = ids.iter().copied().max().max(self.last_id);
+        if served > window.len() {
+            return Err(PageFault::Overfull {
+                served,
+                asked: window.len(),
+            });
+        }
+        let known = || ids.iter().flatten().copied();
+        let ascending = known().zip(known().skip(1)).all(|(a, b)| a < b);
+        let order = match (self.order, ascending) {
+            (Order::Ascending, true) => Order::Ascending,
+            _ => Order::Unordered,
+        };
+        if !(window.from == 1 || self.follows_on(order, ids)) {
+            return Ok(Step::StepBack {
+                cursor: self.back(order),
+            });
+        }
+        let last_id = match order {
+            Order::Ascending => known().max().max(self.last_id),
+            Order::Unordered if ids.is_empty() => self.last_id,
+            Order::Unordered => ids.last().copied().flatten(),
+        };
         let cursor = Cursor {
             next: window.from.saturating_add(served),
             last_id,
+            order,
         };
-        Step::Advance {
+        Ok(Step::Advance {
             cursor,
             done: served < window.len(),
+        })
+    }
+
+    /// Whether a page (not at the start) provably continues where the last one ended.
+    fn follows_on(self, order: Order, ids: &[Option<RecordId>]) -> bool {
+        let Some(last) = self.last_id else {
+            return true; // nothing read yet can be judged by
+        };
+        if ids.is_empty() {
+            return false; // the anchor row itself is gone
+        }
+        match order {
+            // A row at or before the largest id read: nothing between was skipped.
+            Order::Ascending => ids
+                .iter()
+                .flatten()
+                .next()
+                .is_none_or(|first| *first <= last),
+            // Only the anchor met again proves it; an unreadable first row cannot judge.
+            Order::Unordered => ids[0].is_none_or(|first| first == last),
+        }
+    }
+
+    /// Where to read again from after a page that does not follow on: a little way back
+    /// when ids ascend; from the start when they do not (no earlier row's id is known).
+    fn back(self, order: Order) -> Cursor {
+        match order {
+            Order::Ascending => Cursor {
+                next: self.next.saturating_sub(STEP_BACK).max(1),
+                ..self
+            },
+            Order::Unordered => Cursor {
+                order,
+                ..Cursor::START
+            },
         }
     }
 }

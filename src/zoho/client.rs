@@ -7,8 +7,9 @@
 pub mod params;
 mod transport;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -19,7 +20,7 @@ pub use params::{
 pub use transport::RawBody;
 pub(crate) use transport::{looks_like_html, post_form};
 
-use crate::zoho::codec::{self, Answer, RowOutcome, Written};
+use crate::zoho::codec::{self, Answer, RowOutcome, Stray, Written};
 use crate::zoho::error::{ApiCode, DecodeError, ErrorClass, TransportError, ZohoError};
 use crate::zoho::module::{Format, Method, Module};
 use crate::zoho::record::RecordId;
@@ -50,13 +51,14 @@ pub struct ClientSettings {
     pub retry: RetryPolicy,
 }
 
-/// A client of one portal and department. Clones share the connection pool and the
-/// retry counter.
+/// A client of one portal and department. Clones share the connection pool, the retry
+/// counter and the strays already warned of.
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
     settings: ClientSettings,
     retries: Arc<AtomicU64>,
+    strays_seen: Arc<Mutex<HashSet<Stray>>>,
 }
 
 impl Client {
@@ -79,6 +81,7 @@ impl Client {
             http,
             settings,
             retries: Arc::new(AtomicU64::new(0)),
+            strays_seen: Arc::default(),
         })
     }
 
@@ -208,7 +211,11 @@ impl Client {
         };
         let outcome = transport::check_answer(format, &raw)
             .map_err(ZohoError::from)
-            .and_then(|()| Ok(codec::decode(format, module, &raw.bytes)?))
+            .and_then(|()| Ok(codec::decode_noting_strays(format, module, &raw.bytes)?))
+            .map(|decoded| {
+                self.warn_of_strays(method, module, &decoded.strays);
+                decoded.answer
+            })
             .and_then(|answer| match answer {
                 Answer::Error(e) => Err(ZohoError::Api(e)),
                 answer => Ok(answer),
@@ -216,6 +223,23 @@ impl Client {
         Exchange {
             server_time: raw.server_time,
             outcome,
+        }
+    }
+
+    /// Warns once per kind (place and name) of what the answers held beyond the contract:
+    /// a server that adds a key to every answer must not add a log line to each.
+    fn warn_of_strays(&self, method: Method, module: Module, strays: &[Stray]) {
+        if strays.is_empty() {
+            return;
+        }
+        let mut seen = self.strays_seen.lock().unwrap_or_else(|e| e.into_inner());
+        for stray in strays {
+            if seen.insert(stray.clone()) {
+                tracing::warn!(
+                    %method, %module, place = stray.place, name = %stray.name,
+                    "ignoring an element or key the contract does not name (warned once)"
+                );
+            }
         }
     }
 

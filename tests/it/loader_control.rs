@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use zoho_sync::loader::{
     Checkpoint, LedgerDay, Loader, LoaderError, PassKind, RunKind, RunOutcome,
 };
-use zoho_sync::scheduler::cursor::Cursor;
+use zoho_sync::scheduler::cursor::{Cursor, Order};
 use zoho_sync::zoho::{Module, RecordId, Secret};
 
 use crate::loader_fixtures::{at, checkpoint_after, loader, page, request, stream, SCHEMA};
@@ -131,6 +131,7 @@ async fn a_checkpoint_reads_back_exactly_and_defaults_when_absent() {
         cursor: Cursor {
             next: u32::MAX,
             last_id: Some(RecordId(u64::MAX)),
+            order: Order::Unordered,
         },
         in_progress: false,
         watermark: Some(at("2015-03-03T04:05:06Z")),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use zoho_sync::loader::{Checkpoint, Loader, PageCommit, PassKind, StreamKey};
-use zoho_sync::scheduler::cursor::Cursor;
+use zoho_sync::scheduler::cursor::{Cursor, Order};
 use zoho_sync::zoho::codec::BadRow;
 use zoho_sync::zoho::{Field, Module, Record, RecordId, Secret};
 
@@ -60,6 +60,7 @@ pub fn checkpoint_after(rows: u32, last_id: u64) -> Checkpoint {
         cursor: Cursor {
             next: rows + 1,
             last_id: Some(RecordId(last_id)),
+            order: Order::Ascending,
         },
         in_progress: true,
         ..Checkpoint::default()

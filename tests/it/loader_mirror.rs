@@ -174,6 +174,7 @@ async fn bad_rows_and_records_without_an_id_become_dead_letters_with_their_raw_t
     let bad = vec![BadRow {
         raw: r#"<row no="2"><fl val="CASEID">x1</fl></row>"#.into(),
         error: "field `CASEID` holds `x1`, which is not a record id".into(),
+        id: None,
     }];
     let cp = checkpoint_after(3, 1);
     let stats = loader
@@ -210,6 +211,7 @@ async fn a_page_failing_at_its_checkpoint_leaves_neither_rows_nor_checkpoint() {
     let bad = vec![BadRow {
         raw: "{}".into(),
         error: "no id".into(),
+        id: None,
     }];
     let cp = checkpoint_after(2, 1);
     let error = loader

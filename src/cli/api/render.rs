@@ -229,6 +229,7 @@ CASEID  Subject  Email
         let bad = RowOutcome::Bad(BadRow {
             raw: "<row/>".into(),
             error: "field `CASEID` holds `x`".into(),
+            id: None,
         });
         assert_eq!(
             table(&[bad]),

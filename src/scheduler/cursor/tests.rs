@@ -4,18 +4,18 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// Serves `window` of the sorted set, as the API would.
-fn serve(set: &[u64], window: Window) -> Vec<RecordId> {
+/// Serves `window` of the set in the set's order, as the API would.
+fn serve(set: &[u64], window: Window) -> Vec<Option<RecordId>> {
     let from = (window.from - 1) as usize;
     set.iter()
         .skip(from)
         .take(window.len() as usize)
-        .map(|&id| RecordId(id))
+        .map(|&id| Some(RecordId(id)))
         .collect()
 }
 
 /// Runs a whole pass; `between` may change the set before each request. Returns the ids
-/// read as new and the number of requests.
+/// of the pages accepted (every row of them is stored) and the number of requests.
 fn run_pass(
     set: &mut Vec<u64>,
     mut between: impl FnMut(&mut Vec<u64>, u32),
@@ -29,9 +29,12 @@ fn run_pass(
         let ids = serve(set, window);
         requests += 1;
         assert!(requests < 100_000, "the pass does not end");
-        match cursor.step(window, &ids) {
+        match cursor
+            .step(window, &ids)
+            .expect("a page the cursor can judge")
+        {
             Step::Advance { cursor: next, done } => {
-                seen.extend(ids.iter().filter(|id| cursor.is_new(**id)).map(|id| id.0));
+                seen.extend(ids.iter().flatten().map(|id| id.0));
                 cursor = next;
                 if done {
                     return (seen, requests);
@@ -117,9 +120,63 @@ fn the_first_window_never_needs_an_anchor() {
     let after = Cursor {
         next: 201,
         last_id: Some(RecordId(7)),
+        order: Order::Ascending,
     };
     assert_eq!(after.window(), Window { from: 200, to: 399 });
     assert_eq!(after.window().next(), Window { from: 399, to: 598 });
+}
+
+#[test]
+fn rows_that_failed_to_decode_still_count_as_served() {
+    let window = Cursor::START.window();
+    let mut ids: Vec<Option<RecordId>> = (1..=200).map(|i| Some(RecordId(i))).collect();
+    ids[17] = None;
+    let Ok(Step::Advance { cursor, done }) = Cursor::START.step(window, &ids) else {
+        panic!("the first page follows on");
+    };
+    assert!(!done, "a full page is not the last, whatever decoded");
+    assert_eq!(cursor.next, 201);
+    assert_eq!(cursor.last_id, Some(RecordId(200)));
+}
+
+#[test]
+fn a_page_of_more_rows_than_asked_for_is_refused() {
+    let ids: Vec<Option<RecordId>> = (1..=201).map(|i| Some(RecordId(i))).collect();
+    assert_eq!(
+        Cursor::START.step(Cursor::START.window(), &ids),
+        Err(PageFault::Overfull {
+            served: 201,
+            asked: 200
+        })
+    );
+}
+
+#[test]
+fn a_descending_set_is_read_whole_by_its_anchors() {
+    let mut set: Vec<u64> = (1..=1_000).rev().collect();
+    let (seen, requests) = run_pass(&mut set, |_, _| {});
+    assert_eq!(seen.len(), 1_000);
+    assert_eq!(requests, 1_000 / (PAGE_ROWS - 1) + 1);
+}
+
+#[test]
+fn one_huge_id_early_hides_none_of_the_rows_after_it() {
+    let mut set: Vec<u64> = (1..=1_000).collect();
+    set[150] = u64::MAX;
+    let (seen, _) = run_pass(&mut set, |_, _| {});
+    assert_eq!(seen.len(), 1_000);
+}
+
+#[test]
+fn out_of_order_a_vanished_anchor_restarts_the_pass() {
+    let mut set: Vec<u64> = (1..=1_000).rev().collect();
+    let (seen, _) = run_pass(&mut set, |set, request| {
+        if request == 2 {
+            set.drain(0..30);
+        }
+    });
+    let survivors: BTreeSet<u64> = set.iter().copied().collect();
+    assert!(survivors.is_subset(&seen));
 }
 
 proptest! {
@@ -153,6 +210,34 @@ proptest! {
                         let next = set.last().copied().unwrap_or(0) + 1 + id % 7;
                         set.push(next);
                     }
+                }
+            }
+        });
+        for id in original.difference(&deleted) {
+            prop_assert!(seen.contains(id), "row {} was never read", id);
+        }
+    }
+
+    /// The same, whatever order the server serves the ids in (shuffled at the start, then
+    /// changed anywhere): the anchor proves each page, and a failed proof restarts.
+    #[test]
+    fn every_row_present_throughout_an_unordered_pass_is_read(
+        start in 0usize..1_200,
+        seed in 0u64..1_000,
+        changes in proptest::collection::vec((0u8..2, 0u64..1_000_000, 0usize..2_000), 0..8),
+    ) {
+        let mut set: Vec<u64> = (0..start as u64).map(|i| (i * 7_919 + seed) % 1_000_003).collect();
+        set.dedup();
+        let original: BTreeSet<u64> = set.iter().copied().collect();
+        let mut deleted = BTreeSet::new();
+        let mut changes = changes.into_iter();
+        let (seen, _) = run_pass(&mut set, |set, _| {
+            if let Some((kind, id, at)) = changes.next() {
+                match kind {
+                    0 if !set.is_empty() => {
+                        deleted.insert(set.remove(at % set.len()));
+                    }
+                    _ => set.insert(at % (set.len() + 1), 2_000_000 + id),
                 }
             }
         });

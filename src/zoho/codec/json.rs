@@ -2,7 +2,10 @@
 //! for records. It accepts what real servers varied in (`row` and `fl` as object or array,
 //! `code` as string or number, key names in any case) and expects every other scalar to
 //! be a string. Each row is captured as raw text first, so a row that cannot become a
-//! `Record` is kept verbatim as a `BadRow` and never costs the rest of its page.
+//! `Record` is kept verbatim as a `BadRow` and never costs the rest of its page. Bytes
+//! that are not UTF-8 are replaced by a lone surrogate escape before parsing, which
+//! cannot decode either: the row holding them becomes a `BadRow`, the rest of the page
+//! loads. A key the contract does not name is skipped and noted as a stray.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,17 +15,18 @@ use serde::Deserialize;
 use serde_json::error::Category;
 use serde_json::Value;
 
-use crate::zoho::codec::{Answer, Written};
+use crate::zoho::codec::{Answer, Strays, Written};
 use crate::zoho::error::{ApiCode, ApiError, DecodeError};
 use crate::zoho::module::Module;
 
 const FORMAT: &str = "json";
 
-/// Implements `DeserializeSeed` for a seed that is its own map visitor.
+/// Implements `DeserializeSeed` for a seed (holding a `Ctx<'s>`) that is its own map
+/// visitor.
 macro_rules! map_seed {
-    ($seed:ty) => {
-        impl<'de> DeserializeSeed<'de> for $seed {
-            type Value = <$seed as Visitor<'de>>::Value;
+    ($seed:ident) => {
+        impl<'de, 's> DeserializeSeed<'de> for $seed<'s> {
+            type Value = <$seed<'s> as Visitor<'de>>::Value;
             fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
                 d.deserialize_map(self)
             }
@@ -36,14 +40,52 @@ mod rows;
 use ack::walk_ack;
 use rows::Rows;
 
+/// What every seed of one body shares: the module, where strays are noted, and whether
+/// bytes that were not UTF-8 were replaced (`NOT_UTF8`).
+#[derive(Clone, Copy)]
+struct Ctx<'s> {
+    module: Module,
+    strays: &'s Strays,
+    tainted: bool,
+}
+
+/// What replaces each byte sequence that is not UTF-8: a lone surrogate escape, which no
+/// string decodes, so the row (or document) holding it fails where it stands.
+const NOT_UTF8: &str = "\\ud800";
+
 /// Decodes a JSON answer of `module`'s record API.
-pub fn decode(module: Module, body: &[u8]) -> Result<Answer, DecodeError> {
+pub(crate) fn decode(module: Module, body: &[u8], strays: &Strays) -> Result<Answer, DecodeError> {
+    let replaced;
+    let (body, tainted) = match std::str::from_utf8(body) {
+        Ok(_) => (body, false),
+        Err(_) => {
+            replaced = replace_invalid_utf8(body);
+            (replaced.as_slice(), true)
+        }
+    };
+    let ctx = Ctx {
+        module,
+        strays,
+        tainted,
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
-    let answer = Document(module)
+    let answer = Document(ctx)
         .deserialize(&mut de)
         .and_then(|answer| de.end().map(|()| answer))
         .map_err(|e| decode_error(&e, body))?;
     Ok(answer)
+}
+
+/// The body with every byte sequence that is not UTF-8 replaced by `NOT_UTF8`.
+fn replace_invalid_utf8(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 16);
+    for chunk in body.utf8_chunks() {
+        out.extend_from_slice(chunk.valid().as_bytes());
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(NOT_UTF8.as_bytes());
+        }
+    }
+    out
 }
 
 fn decode_error(error: &serde_json::Error, body: &[u8]) -> DecodeError {
@@ -110,12 +152,24 @@ fn unexpected<E: de::Error>(key: &Key<'_>, place: &str) -> E {
     E::custom(format_args!("unexpected key `{}` in {place}", key.0))
 }
 
+/// Skips the value of a key the contract does not name, noting it as a stray.
+fn skip_stray<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    ctx: Ctx<'_>,
+    key: &Key<'_>,
+    place: &'static str,
+) -> Result<(), A::Error> {
+    ctx.strays.note(place, &key.0);
+    map.next_value::<IgnoredAny>()?;
+    Ok(())
+}
+
 /// The whole body: `{"response": …}`.
 #[derive(Clone, Copy)]
-struct Document(Module);
+struct Document<'s>(Ctx<'s>);
 map_seed!(Document);
 
-impl<'de> Visitor<'de> for Document {
+impl<'de> Visitor<'de> for Document<'_> {
     type Value = Answer;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object holding `response`")
@@ -123,10 +177,13 @@ impl<'de> Visitor<'de> for Document {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
         let mut answer = None;
         while let Some(key) = map.next_key::<Key>()? {
-            if !key.is("response") || answer.is_some() {
+            if !key.is("response") {
+                skip_stray(&mut map, self.0, &key, "the document")?;
+            } else if answer.is_some() {
                 return Err(unexpected(&key, "the document"));
+            } else {
+                answer = Some(map.next_value_seed(Response(self.0))?);
             }
-            answer = Some(map.next_value_seed(Response(self.0))?);
         }
         answer.ok_or_else(|| de::Error::custom("the document has no `response`"))
     }
@@ -134,10 +191,10 @@ impl<'de> Visitor<'de> for Document {
 
 /// `response`: `uri` and exactly one of `result` or `error`.
 #[derive(Clone, Copy)]
-struct Response(Module);
+struct Response<'s>(Ctx<'s>);
 map_seed!(Response);
 
-impl<'de> Visitor<'de> for Response {
+impl<'de> Visitor<'de> for Response<'_> {
     type Value = Answer;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a `response` object")
@@ -147,12 +204,14 @@ impl<'de> Visitor<'de> for Response {
         while let Some(key) = map.next_key::<Key>()? {
             if key.is("uri") {
                 map.next_value::<IgnoredAny>()?;
-            } else if key.is("result") && answer.is_none() {
-                answer = Some(map.next_value_seed(ResultSeed(self.0))?);
-            } else if key.is("error") && answer.is_none() {
-                answer = Some(Answer::Error(map.next_value_seed(ErrorSeed)?));
-            } else {
+            } else if !(key.is("result") || key.is("error")) {
+                skip_stray(&mut map, self.0, &key, "`response`")?;
+            } else if answer.is_some() {
                 return Err(unexpected(&key, "`response`"));
+            } else if key.is("result") {
+                answer = Some(map.next_value_seed(ResultSeed(self.0))?);
+            } else {
+                answer = Some(Answer::Error(map.next_value_seed(ErrorSeed(self.0))?));
             }
         }
         answer.ok_or_else(|| de::Error::custom("`response` holds neither a result nor an error"))
@@ -161,23 +220,26 @@ impl<'de> Visitor<'de> for Response {
 
 /// `result`: the module's rows, or a write acknowledgement.
 #[derive(Clone, Copy)]
-struct ResultSeed(Module);
+struct ResultSeed<'s>(Ctx<'s>);
 map_seed!(ResultSeed);
 
-impl<'de> Visitor<'de> for ResultSeed {
+impl<'de> Visitor<'de> for ResultSeed<'_> {
     type Value = Answer;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a `result` object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
-        let module = self.0;
+        let module = self.0.module;
         let mut records = None;
         let mut written: Option<Written> = None;
         let (mut code_seen, mut data_seen) = (false, false);
         while let Some(key) = map.next_key::<Key>()? {
             let is_module_key = key.is(module.result_key()) || key.is(module.url_name());
-            if is_module_key && records.is_none() && written.is_none() {
-                records = Some(map.next_value_seed(Rows(module))?);
+            let named = is_module_key || key.is("responsecode") || key.is("responsedata");
+            if !named {
+                skip_stray(&mut map, self.0, &key, "`result`")?;
+            } else if is_module_key && records.is_none() && written.is_none() {
+                records = Some(map.next_value_seed(Rows(self.0))?);
             } else if key.is("responsecode") && records.is_none() && !code_seen {
                 code_seen = true;
                 let code = map.next_value_seed(Code)?;
@@ -201,10 +263,10 @@ impl<'de> Visitor<'de> for ResultSeed {
 
 /// `response.error`: `code` (string or number) and `message`.
 #[derive(Clone, Copy)]
-struct ErrorSeed;
+struct ErrorSeed<'s>(Ctx<'s>);
 map_seed!(ErrorSeed);
 
-impl<'de> Visitor<'de> for ErrorSeed {
+impl<'de> Visitor<'de> for ErrorSeed<'_> {
     type Value = ApiError;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an `error` object with `code` and `message`")
@@ -216,8 +278,10 @@ impl<'de> Visitor<'de> for ErrorSeed {
                 code = Some(map.next_value_seed(Code)?);
             } else if key.is("message") && message.is_none() {
                 message = Some(map.next_value::<String>()?);
-            } else {
+            } else if key.is("code") || key.is("message") {
                 return Err(unexpected(&key, "`error`"));
+            } else {
+                skip_stray(&mut map, self.0, &key, "`error`")?;
             }
         }
         match (code, message) {

@@ -47,9 +47,20 @@ impl SyncSetup {
         database: &TestDatabase,
         settings: &SyncSettings,
     ) -> SyncSetup {
+        let base_url = emulator.running.base_url();
+        SyncSetup::for_server(&base_url, emulator.token().expose(), database, settings)
+    }
+
+    /// A setup against any server speaking the record API (a hostile one, say).
+    pub fn for_server(
+        base_url: &str,
+        token: &str,
+        database: &TestDatabase,
+        settings: &SyncSettings,
+    ) -> SyncSetup {
         let dir = tempfile::tempdir().expect("temp dir");
         let token_path = dir.path().join("token");
-        std::fs::write(&token_path, emulator.token().expose()).expect("token file");
+        std::fs::write(&token_path, token).expect("token file");
         let modules: String = settings
             .modules
             .iter()
@@ -87,7 +98,7 @@ format = "{format}"
 [organisations.modules]
 {modules}"#,
             db = database.url,
-            base = emulator.running.base_url(),
+            base = base_url,
             concurrency = settings.concurrency,
             read_ahead = settings.read_ahead,
             retries = settings.max_retries,

@@ -1,5 +1,11 @@
 use super::*;
+
+/// The decoder with strays dropped (the tests of strays look at them).
+fn decode(module: Module, body: &[u8]) -> Result<Answer, DecodeError> {
+    super::decode(module, body, &crate::zoho::codec::Strays::default())
+}
 use crate::zoho::codec::RowOutcome;
+use crate::zoho::module::Format;
 use crate::zoho::record::{Field, Record, RecordId};
 
 fn records(answer: Answer) -> Vec<RowOutcome> {
@@ -54,12 +60,12 @@ fn escaped_strings_decode_to_their_text() {
 }
 
 #[test]
-fn a_bad_row_is_kept_verbatim_and_the_page_survives() {
+fn a_bad_row_is_kept_as_served_without_its_position_and_the_page_survives() {
     let body = r#"{"response":{"result":{"Cases":{"row":[{"no":"1","fl":{"val":"CASEID","content":5}},{"no":"2","fl":{"val":"CASEID","content":"x"}},{"no":"3","fl":{"val":"CASEID","content":"3"}}]}}}}"#;
     let rows = records(decode(Module::Requests, body.as_bytes()).unwrap());
     match (&rows[0], &rows[1]) {
         (RowOutcome::Bad(a), RowOutcome::Bad(b)) => {
-            assert_eq!(a.raw, r#"{"no":"1","fl":{"val":"CASEID","content":5}}"#);
+            assert_eq!(a.raw, r#"{"fl":{"val":"CASEID","content":5}}"#);
             assert!(b.error.contains("CASEID"), "{}", b.error);
         }
         other => panic!("expected two bad rows, got {other:?}"),
@@ -160,4 +166,43 @@ fn well_formed_bodies_of_the_wrong_shape_are_shape_errors() {
             "{body}: {result:?}"
         );
     }
+}
+
+#[test]
+fn a_lone_surrogate_or_bytes_that_are_not_utf8_set_only_their_row_aside_keeping_its_id() {
+    let surrogate = r#"{"response":{"result":{"Cases":{"row":[{"no":"1","fl":[{"val":"CASEID","content":"7"},{"val":"Subject","content":"a\ud83db"}]},{"no":"2","fl":{"val":"CASEID","content":"8"}}]}}}}"#;
+    let mut not_utf8 = surrogate.replace(r"a\ud83db", "caf_").into_bytes();
+    let at = not_utf8.iter().position(|b| *b == b'_').unwrap();
+    not_utf8[at] = 0xE9;
+    for body in [surrogate.as_bytes(), not_utf8.as_slice()] {
+        let rows = records(decode(Module::Requests, body).unwrap());
+        match &rows[0] {
+            RowOutcome::Bad(bad) => assert_eq!(bad.id, Some(RecordId(7)), "{bad:?}"),
+            other => panic!("expected a bad row, got {other:?}"),
+        }
+        assert_eq!(ok_record(&rows[1]).id, Some(RecordId(8)));
+    }
+    let rows = records(decode(Module::Requests, &not_utf8).unwrap());
+    let RowOutcome::Bad(bad) = &rows[0] else {
+        unreachable!()
+    };
+    assert!(bad.error.contains("not UTF-8"), "{}", bad.error);
+}
+
+#[test]
+fn unknown_keys_are_skipped_and_noted_once_per_kind_while_known_shapes_are_checked() {
+    let body = r#"{"response":{"uri":"u","node":1,"result":{"Cases":{"row":[{"no":"1","x":{},"fl":[{"val":"CASEID","content":"1","type":"n"}]},{"no":"2","x":[],"fl":{"val":"CASEID","content":"2"}}],"more":false},"nodata":""}}}"#;
+    let decoded =
+        crate::zoho::codec::decode_noting_strays(Format::Json, Module::Requests, body.as_bytes())
+            .unwrap();
+    let rows = records(decoded.answer);
+    assert_eq!(ok_record(&rows[1]).id, Some(RecordId(2)));
+    let names: Vec<_> = decoded.strays.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 5, "{:?}", decoded.strays);
+    for name in ["node", "x", "type", "more", "nodata"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    // The contract's own keys keep their shapes: two results are still refused.
+    let twice = r#"{"response":{"result":{"Cases":""},"result":{"Cases":""}}}"#;
+    assert!(decode(Module::Requests, twice.as_bytes()).is_err());
 }

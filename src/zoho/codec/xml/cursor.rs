@@ -284,6 +284,57 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// What a row's field held, read by `Cursor::read_field`.
+pub(crate) enum FieldText {
+    /// Text only, appended to the output.
+    Text,
+    /// Child elements too (skipped): a value never has children.
+    HasElements,
+    /// Text that cannot be read (bytes that are not UTF-8, a bad reference): why.
+    Unreadable(String),
+}
+
+impl Cursor<'_> {
+    /// Like `read_value`, but text that cannot be read is the field's problem, not the
+    /// body's: the element is consumed whole and the reason returned, so that only its
+    /// row is set aside.
+    pub fn read_field(&mut self, elem: &Elem<'_>, out: &mut String) -> Result<FieldText, Fault> {
+        if !elem.open {
+            return Ok(FieldText::Text);
+        }
+        let mut outcome = FieldText::Text;
+        loop {
+            let problem = match self.next()? {
+                Node::Text(raw, _) => match std::str::from_utf8(raw) {
+                    Ok(text) => unescape_into(out, text).err().map(|e| e.to_string()),
+                    Err(_) => Some("bytes that are not UTF-8".to_string()),
+                },
+                Node::CData(raw, _) => match std::str::from_utf8(raw) {
+                    Ok(text) => {
+                        out.push_str(text);
+                        None
+                    }
+                    Err(_) => Some("bytes that are not UTF-8".to_string()),
+                },
+                Node::Elem(inner) => {
+                    self.skip(&inner)?;
+                    if matches!(outcome, FieldText::Text) {
+                        outcome = FieldText::HasElements;
+                    }
+                    None
+                }
+                Node::Close => return Ok(outcome),
+                Node::End => return Err(Fault::Truncated { at: self.len }),
+            };
+            if let Some(problem) = problem {
+                if !matches!(outcome, FieldText::Unreadable(_)) {
+                    outcome = FieldText::Unreadable(problem);
+                }
+            }
+        }
+    }
+}
+
 fn utf8(raw: &[u8], at: usize) -> Result<&str, Fault> {
     std::str::from_utf8(raw).map_err(|e| Fault::Malformed {
         at: at + e.valid_up_to(),

@@ -1,4 +1,10 @@
 use super::*;
+
+/// The decoder with strays dropped (the tests of strays look at them).
+fn decode(module: Module, body: &[u8]) -> Result<Answer, DecodeError> {
+    super::decode(module, body, &crate::zoho::codec::Strays::default())
+}
+use crate::zoho::module::Format;
 use crate::zoho::record::Field;
 
 fn field(label: &str, value: Option<&str>) -> Field {
@@ -80,12 +86,12 @@ fn the_url_name_is_accepted_as_the_result_key() {
 }
 
 #[test]
-fn a_row_with_a_bad_id_is_kept_raw_and_the_page_survives() {
+fn a_row_with_a_bad_id_is_kept_raw_without_its_position_and_the_page_survives() {
     let body = r#"<response><result><Cases><row no="1"><fl val="CASEID">x1</fl></row><row no="2"><fl val="CASEID">2</fl></row></Cases></result></response>"#;
     let rows = records(decode(Module::Requests, body.as_bytes()).unwrap());
     match &rows[0] {
         RowOutcome::Bad(bad) => {
-            assert_eq!(bad.raw, r#"<row no="1"><fl val="CASEID">x1</fl></row>"#);
+            assert_eq!(bad.raw, r#"<row><fl val="CASEID">x1</fl></row>"#);
             assert!(bad.error.contains("CASEID"), "{}", bad.error);
         }
         other => panic!("expected a bad row, got {other:?}"),
@@ -198,7 +204,6 @@ fn well_formed_bodies_of_the_wrong_shape_are_shape_errors() {
         "<response><error><code>x</code><message>m</message></error></response>",
         "<response><error><code>1</code></error></response>",
         "<response><error><code>1</code><message>m</message></error><result/></response>",
-        "<response><result><Cases><item/></Cases></result></response>",
         "<response><result><Cases/></result></response><response/>",
         "<response>text<result><Cases/></result></response>",
     ];
@@ -218,4 +223,39 @@ fn an_empty_module_element_is_an_empty_page() {
         records(decode(Module::Requests, body.as_bytes()).unwrap()),
         vec![]
     );
+}
+
+#[test]
+fn unknown_elements_are_skipped_and_noted_once_per_kind_while_known_shapes_are_checked() {
+    let body = r#"<response><node/><result><Cases><row no="1"><x/><fl val="CASEID">1</fl></row><row no="2"><x>y</x><fl val="CASEID">2</fl></row><item><z/></item></Cases><nodata/></result></response>"#;
+    let decoded =
+        crate::zoho::codec::decode_noting_strays(Format::Xml, Module::Requests, body.as_bytes())
+            .unwrap();
+    let rows = records(decoded.answer);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(ok_record(&rows[1]).id, Some(RecordId(2)));
+    let names: Vec<_> = decoded.strays.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "{:?}", decoded.strays);
+    for name in ["node", "x", "item", "nodata"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_or_a_bad_reference_set_only_their_row_aside() {
+    for value in [&b"caf\xe9"[..], b"a &bogus; b", b"&#xD800;"] {
+        let mut body =
+            br#"<response><result><Cases><row no="1"><fl val="CASEID">7</fl><fl val="Subject">"#
+                .to_vec();
+        body.extend_from_slice(value);
+        body.extend_from_slice(
+            br#"</fl></row><row no="2"><fl val="CASEID">8</fl></row></Cases></result></response>"#,
+        );
+        let rows = records(decode(Module::Requests, &body).unwrap());
+        match &rows[0] {
+            RowOutcome::Bad(bad) => assert_eq!(bad.id, Some(RecordId(7)), "{bad:?}"),
+            other => panic!("expected a bad row, got {other:?}"),
+        }
+        assert_eq!(ok_record(&rows[1]).id, Some(RecordId(8)));
+    }
 }
