@@ -84,6 +84,9 @@ pub struct ApiConfig {
     /// to this many requests on windows past its end).
     pub read_ahead: usize,
     pub retry: RetryPolicy,
+    /// How far a server's `Date` may stray from our clock and still be believed (`None`:
+    /// always believed, for an emulator whose clock is moved on purpose).
+    pub max_clock_skew: Option<Duration>,
 }
 
 /// Where an organisation's authtoken comes from; never inline in the file.

@@ -2,14 +2,17 @@
 //! retries included, is first reserved in the PostgreSQL quota ledger (one atomic
 //! statement), so that any number of processes together never send more than the
 //! organisation's budget; a request the ledger refuses is never sent. The quota day is the
-//! server's: the fetcher reads the server's clock from each answer's `Date` header, and a
-//! reservation made on the wrong day (the first of a run, or one racing midnight) is moved
-//! to the day the server counted it on.
+//! server's: the fetcher reads the server's clock from each answer's `Date` header (a
+//! reading our own clock contradicts is not believed, see `clock`), and a reservation
+//! made on the wrong day (the first of a run, or one racing midnight) is moved to the day
+//! the server counted it on.
+
+pub mod clock;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +26,7 @@ use crate::zoho::error::ErrorClass;
 use crate::zoho::module::{Method, Module};
 use crate::zoho::retry::RetryPolicy;
 use crate::zoho::ZohoError;
+pub use clock::{Reading, ServerClock};
 
 /// An organisation's share of the day: requests we may send, by the server's day.
 #[derive(Clone, Debug)]
@@ -73,8 +77,8 @@ pub struct Fetcher {
     budget: Budget,
     retry: RetryPolicy,
     cancel: CancellationToken,
-    /// Our estimate of server time minus our time.
-    offset: Mutex<TimeDelta>,
+    /// Our reading of the server's clock, shared by the organisation's fetchers.
+    clock: Arc<ServerClock>,
     requests: AtomicU64,
     retries: AtomicU64,
     progress: Arc<Progress>,
@@ -114,6 +118,7 @@ impl Fetcher {
         client: Client,
         loader: Loader,
         budget: Budget,
+        clock: Arc<ServerClock>,
         cancel: CancellationToken,
         progress: Arc<Progress>,
         allowance: Arc<Allowance>,
@@ -125,7 +130,7 @@ impl Fetcher {
             budget,
             retry,
             cancel,
-            offset: Mutex::new(TimeDelta::zero()),
+            clock,
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             progress,
@@ -148,14 +153,15 @@ impl Fetcher {
 
     /// Our best reading of the server's clock.
     pub fn server_now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+        self.clock.now()
     }
 
     /// Reads the server's clock without spending a request of the quota (the `Date` of
-    /// an answer from outside the API); keeps the last estimate if the server is silent.
+    /// an answer from outside the API); keeps the last estimate if the server is silent
+    /// or its reading is not believed.
     pub async fn probe_clock(&self) {
         if let Some(server_time) = self.client.server_clock().await {
-            *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = server_time - Utc::now();
+            self.clock.observe(Some(server_time));
         }
     }
 
@@ -274,16 +280,17 @@ impl Fetcher {
     }
 
     /// Learns the server's clock from an answer, and moves the reservation if the server
-    /// counted the request on another day than we reserved it on.
+    /// counted the request on another day than we reserved it on. A reading that is not
+    /// believed moves nothing; the instant returned is then a safe stand-in.
     async fn observe(
         &self,
         reserved_on: NaiveDate,
         server_time: Option<DateTime<Utc>>,
     ) -> Result<DateTime<Utc>, FetchError> {
-        let Some(server_time) = server_time else {
-            return Ok(self.server_now());
+        let reading = self.clock.observe(server_time);
+        let Reading::Trusted(server_time) = reading else {
+            return Ok(reading.time());
         };
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = server_time - Utc::now();
         let counted_on = self.budget.rule.day_of(server_time);
         if counted_on != reserved_on {
             tracing::debug!(%reserved_on, %counted_on, "moving a reservation to the server's day");

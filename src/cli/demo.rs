@@ -46,6 +46,8 @@ pub async fn run() -> Result<(), DemoError> {
     std::fs::write(&token_path, token)?;
     let text = BUILT_IN
         .replace("http://127.0.0.1:8089", &emulator.base_url())
+        // The demo moves the emulator's clock to each next midnight on purpose.
+        .replace("max_clock_skew_secs = 900", "max_clock_skew_secs = 0")
         .replace(
             "# daily_limit = 250",
             &format!("daily_limit = {DEMO_DAILY_LIMIT}"),

@@ -102,6 +102,7 @@ struct Api {
     max_body_mib: u64,
     concurrency: usize,
     read_ahead: usize,
+    max_clock_skew_secs: u64,
     retry: Retry,
 }
 
@@ -115,6 +116,7 @@ impl Default for Api {
             max_body_mib: 32,
             concurrency: 4,
             read_ahead: 0,
+            max_clock_skew_secs: 900,
             retry: Retry::default(),
         }
     }
@@ -240,6 +242,8 @@ impl Api {
                 .saturating_mul(1 << 20),
             concurrency: positive("api.concurrency", self.concurrency as u64)? as usize,
             read_ahead: self.read_ahead,
+            max_clock_skew: (self.max_clock_skew_secs > 0)
+                .then(|| Duration::from_secs(self.max_clock_skew_secs)),
             retry: RetryPolicy {
                 max_retries: self.retry.max_retries,
                 initial_delay: Duration::from_millis(self.retry.initial_delay_ms),

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Pass, PassEnd, Pipeline, PipelineError, Progress};
 use crate::config::{Config, ConfigError, OrganisationConfig};
-use crate::fetcher::{Allowance, Budget, FetchError, Fetcher};
+use crate::fetcher::{Allowance, Budget, FetchError, Fetcher, ServerClock};
 use crate::loader::{patiently, DeleteMode, Loader, PassKind, RunKind, RunOutcome, StreamKey};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
 use crate::zoho::client::Client;
@@ -112,6 +112,8 @@ impl OrgRunner {
             rule: org.day_rule,
         };
         let allowance = Arc::new(Allowance::default());
+        // One server, one clock: every department's answers teach the same estimate.
+        let clock = Arc::new(ServerClock::new(config.api.max_clock_skew));
         let mut pipelines = BTreeMap::new();
         for department in &org.departments {
             let settings = config.client_settings(Some(&org.name), Some(department))?;
@@ -119,6 +121,7 @@ impl OrgRunner {
                 Client::new(settings)?,
                 loader.clone(),
                 budget.clone(),
+                Arc::clone(&clock),
                 cancel.clone(),
                 Arc::clone(progress),
                 Arc::clone(&allowance),

@@ -21,6 +21,7 @@ mod emulator_quota;
 mod feed_changes;
 mod feed_fields;
 mod harness;
+mod hostile_clock;
 mod hostile_rows;
 mod loader_control;
 mod loader_fixtures;

@@ -20,6 +20,9 @@ pub struct SyncSettings {
     pub concurrency: usize,
     pub read_ahead: usize,
     pub max_retries: u32,
+    /// `api.max_clock_skew_secs`: 0 (always believe the server) for the emulator, whose
+    /// clock tests move on purpose; `None` keeps the default bound.
+    pub max_clock_skew_secs: Option<u64>,
 }
 
 impl Default for SyncSettings {
@@ -32,6 +35,7 @@ impl Default for SyncSettings {
             concurrency: 2,
             read_ahead: 0,
             max_retries: 3,
+            max_clock_skew_secs: Some(0),
         }
     }
 }
@@ -78,6 +82,7 @@ accounts_url = "{base}"
 timeout_secs = 10
 concurrency = {concurrency}
 read_ahead = {read_ahead}
+{skew}
 
 [api.retry]
 max_retries = {retries}
@@ -101,6 +106,9 @@ format = "{format}"
             base = base_url,
             concurrency = settings.concurrency,
             read_ahead = settings.read_ahead,
+            skew = settings
+                .max_clock_skew_secs
+                .map_or(String::new(), |s| format!("max_clock_skew_secs = {s}")),
             retries = settings.max_retries,
             limit = settings.daily_limit,
             reserve = settings.reserve,
