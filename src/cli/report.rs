@@ -10,6 +10,7 @@ use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig};
 use crate::loader::{
     view_name, Checkpoint, FieldSeen, FieldType, Loader, LoaderError, StreamKey, StreamStatus,
+    MAX_VIEW_COLUMNS,
 };
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
 use crate::zoho::client::server_clock;
@@ -169,8 +170,15 @@ fn field_json(f: &FieldSeen) -> serde_json::Value {
     })
 }
 
-/// Per module, how many fields were seen (standard ones in a line), then each custom
-/// field: its type, its view column and when it first appeared.
+/// Custom fields listed per module by the text `status` (`--json` lists them all).
+const LISTED_FIELDS: usize = 50;
+
+/// How much of a label the text `status` shows: a server chooses its length.
+const LABEL_CHARS: usize = 40;
+
+/// Per module, how many fields were seen (standard ones in a line), how many custom
+/// fields have values but no view column, then the first custom fields: type, view
+/// column and when each first appeared.
 fn print_fields(fields: &[FieldSeen]) {
     let mut modules: Vec<_> = fields.iter().map(|f| f.module).collect();
     modules.dedup();
@@ -182,21 +190,45 @@ fn print_fields(fields: &[FieldSeen]) {
             of_module.len(),
             view_name(module)
         );
-        for f in of_module.iter().filter(|f| !f.standard) {
-            let ty = f.value_type.map_or("(no value yet)", FieldType::as_str);
-            let column = f
-                .column
-                .as_ref()
-                .map_or_else(|| "-".to_string(), |(name, ty)| format!("{name} {ty}"));
+        let unviewed = of_module
+            .iter()
+            .filter(|f| !f.standard && f.value_type.is_some() && f.column.is_none())
+            .count();
+        if unviewed > 0 {
             println!(
-                "  {:<32} {:<14} column {:<32} first seen {}",
-                f.label,
-                ty,
-                column,
-                f.first_seen_at.format("%Y-%m-%d %H:%M:%S UTC")
+                "  {unviewed} custom fields with values have no view column (a view holds at most {MAX_VIEW_COLUMNS} columns); their values are in the `fields` column"
+            );
+        }
+        let custom: Vec<_> = of_module.iter().filter(|f| !f.standard).collect();
+        for f in custom.iter().take(LISTED_FIELDS) {
+            print_field(f);
+        }
+        if custom.len() > LISTED_FIELDS {
+            println!(
+                "  ... and {} more custom fields (`status --json` lists them all)",
+                custom.len() - LISTED_FIELDS
             );
         }
     }
+}
+
+fn print_field(f: &FieldSeen) {
+    let ty = f.value_type.map_or("(no value yet)", FieldType::as_str);
+    let column = f
+        .column
+        .as_ref()
+        .map_or_else(|| "-".to_string(), |(name, ty)| format!("{name} {ty}"));
+    let mut label: String = f.label.chars().take(LABEL_CHARS).collect();
+    if label.len() < f.label.len() {
+        label.push('…');
+    }
+    println!(
+        "  {:<32} {:<14} column {:<32} first seen {}",
+        label,
+        ty,
+        column,
+        f.first_seen_at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
 }
 
 /// `zoho-sync plan`: a dry run from what the mirror knows.

@@ -3,7 +3,9 @@
 //! keeps, per module, the labels and types it already knows are stored, and a page whose
 //! labels and types are all known costs no statement. Novelty is recorded in the page's
 //! transaction (under the change-log append lock every page commit takes, so concurrent
-//! writers of the same labels queue instead of deadlocking); types only ever widen.
+//! writers of the same labels queue instead of deadlocking); types only ever widen. A
+//! label may be of any length: rows are keyed by its md5 (`label_key`), never by the
+//! label itself, which no index could hold past about 2,700 bytes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -110,7 +112,7 @@ pub(super) async fn record(
         "INSERT INTO fields_seen AS f (module, label, value_type, first_seen_at, first_seen_run_id) \
          SELECT $1, u.label, u.ty, $2, $3 FROM unnest($4::text[], $5::text[]) AS u(label, ty) \
          ORDER BY u.label \
-         ON CONFLICT (module, label) DO UPDATE SET value_type = {JOIN_SQL} \
+         ON CONFLICT (module, label_key) DO UPDATE SET value_type = {JOIN_SQL} \
          WHERE f.value_type IS DISTINCT FROM ({JOIN_SQL}) \
          RETURNING f.label, f.value_type, f.column_name"
     );

@@ -43,7 +43,7 @@ pub use mirror::MirrorRow;
 pub use runs::{RunKind, RunOutcome, RunSummary};
 pub use status::StreamStatus;
 pub use sweep::{DeleteMode, SweepCommit, SweepStats};
-pub use views::view_name;
+pub use views::{view_name, MAX_VIEW_COLUMNS};
 
 /// The database side of zoho-sync: a pool on the configured schema.
 #[derive(Clone)]

@@ -6,7 +6,8 @@
 //! built on a view. Values are read from the jsonb through the guarded casts of migration
 //! 0006, so a value that does not fit its column is NULL, never an error. A refresh runs
 //! under an advisory lock, outside any page's transaction, and issues no DDL when the
-//! view already has the right columns.
+//! view already has the right columns. A view holds at most `MAX_VIEW_COLUMNS`; the
+//! custom fields past it keep no column and are read from `fields`.
 
 use std::collections::HashSet;
 
@@ -20,6 +21,11 @@ use crate::zoho::module::Module;
 
 /// Serialises view refreshes across processes ("zs_views").
 const VIEW_LOCK: i64 = 0x7a73_5f76_6965_7773;
+
+/// The most columns a view may have (a view is a relation: PostgreSQL's
+/// `MaxHeapAttributeNumber`): custom fields past it get no column and stay readable in
+/// `fields`; `status` says how many.
+pub const MAX_VIEW_COLUMNS: usize = 1600;
 
 /// Column names stay under PostgreSQL's 63 bytes, with room for a `_NN` suffix.
 const MAX_NAME_BYTES: usize = 56;
@@ -108,7 +114,7 @@ async fn assign_columns(
                 label,
                 name,
             },
-            (_, Some(ty)) if !is_standard(module, &label) => {
+            (_, Some(ty)) if !is_standard(module, &label) && taken.len() < MAX_VIEW_COLUMNS => {
                 let name = unique_name(&snake_case(&label), &taken);
                 let column = CustomColumn {
                     ty: parse_type(&ty)?,
@@ -147,7 +153,8 @@ async fn store_columns(
     sqlx::query(
         "UPDATE fields_seen f SET column_name = u.name, column_type = u.ty, \
          column_position = $2 + u.n::int FROM unnest($3::text[], $4::text[], $5::text[]) \
-         WITH ORDINALITY AS u(label, name, ty, n) WHERE f.module = $1 AND f.label = u.label",
+         WITH ORDINALITY AS u(label, name, ty, n) \
+         WHERE f.module = $1 AND f.label_key = md5(u.label)",
     )
     .bind(module.url_name())
     .bind(first)

@@ -22,6 +22,7 @@ mod feed_changes;
 mod feed_fields;
 mod harness;
 mod hostile_clock;
+mod hostile_labels;
 mod hostile_rows;
 mod loader_control;
 mod loader_fixtures;
