@@ -3,6 +3,10 @@
 //! schema created under an advisory lock, then the pool whose every connection has its
 //! `search_path` set to that schema, and the migrations. Tables are created and used
 //! unqualified, so everything of zoho-sync lives in the configured schema.
+//!
+//! Every session is pinned to `standard_conforming_strings = on` and `client_encoding =
+//! UTF8` whatever the server, database or role default: DDL is built from server data
+//! (custom field labels), and its quoting must mean what it says.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +27,10 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
 /// fail on the catalog's unique index.
 const SCHEMA_LOCK_KEY: i64 = 0x7a6f_686f_5f73_6368; // "zoho_sch"
 
+/// The session settings every connection is given before any other statement. Sent as
+/// statements rather than startup options, which poolers such as PgBouncer refuse.
+const SESSION_SETTINGS: &str = "SET standard_conforming_strings = on; SET client_encoding = 'UTF8'";
+
 impl Loader {
     /// Connects (pool), creates the target schema if missing, sets `search_path` to it on
     /// every connection and runs the migrations. Concurrent processes are safe: both the
@@ -38,18 +46,19 @@ impl Loader {
         let mut first = PgConnection::connect_with(&options)
             .await
             .map_err(|e| LoaderError::connect(&e, url))?;
+        first.execute(SESSION_SETTINGS).await?;
         create_schema(&mut first, &quoted).await?;
         // A failed close only loses a connection we are done with.
         let _ = first.close().await;
 
-        let set_path = format!("SET search_path TO {quoted}");
+        let settings = format!("{SESSION_SETTINGS}; SET search_path TO {quoted}");
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _meta| {
-                let set_path = set_path.clone();
+                let settings = settings.clone();
                 Box::pin(async move {
-                    conn.execute(set_path.as_str()).await?;
+                    conn.execute(settings.as_str()).await?;
                     Ok(())
                 })
             })

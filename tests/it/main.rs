@@ -20,6 +20,7 @@ mod emulator_faults;
 mod emulator_quota;
 mod feed_changes;
 mod feed_fields;
+mod feed_view_quoting;
 mod harness;
 mod loader_control;
 mod loader_fixtures;
