@@ -17,7 +17,7 @@ use sqlx::{PgConnection, Row};
 use super::field_type::FieldType;
 use super::fields_seen::is_standard;
 use super::schema::{mirror_table, ColumnType, MirrorTable, FIXED_COLUMNS, SYNCED_AT_COLUMN};
-use super::{Loader, LoaderError};
+use super::{slow, Loader, LoaderError};
 use crate::zoho::module::Module;
 
 /// Serialises view refreshes across processes ("zs_views").
@@ -58,7 +58,7 @@ impl Loader {
     /// Gives a column to every custom field of the module that has values and none yet,
     /// and recreates the view if its columns differ from what they should be.
     pub async fn refresh_view(&self, module: Module) -> Result<(), LoaderError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(VIEW_LOCK)
             .execute(&mut *tx)
@@ -209,7 +209,7 @@ async fn replace_view(
         .execute(&mut *conn)
         .await?;
     let ddl = format!("CREATE OR REPLACE VIEW {view} AS {select}");
-    let replaced = sqlx::query(&ddl).execute(&mut *conn).await;
+    let replaced = slow::timed("view DDL", &ddl, sqlx::query(&ddl).execute(&mut *conn)).await;
     match replaced {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(db))

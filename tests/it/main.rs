@@ -39,3 +39,4 @@ mod sync_failures;
 mod sync_kill;
 mod sync_quota_days;
 mod sync_report;
+mod sync_slow_statements;
