@@ -2,7 +2,8 @@
 //! overridden by `ZOHO_SYNC__SECTION__KEY` environment variables, `DATABASE_URL` and the
 //! organisations' token variables. The file is read once, at start, into checked types:
 //! a bad value fails with the path of its key and what is wrong with it, and the rest of
-//! the program only sees valid settings.
+//! the program only sees valid settings. No error quotes a secret: the database URL's
+//! password and tokens are masked or left out (see `redact`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,10 +34,12 @@ pub enum ConfigError {
     Other(String),
 }
 
+/// Every check's error. The detail may quote the value it refuses; a URL's password or a
+/// secret parameter in it is masked all the same.
 fn key_error(key: impl Into<String>, detail: impl Into<String>) -> ConfigError {
     ConfigError::Key {
         key: key.into(),
-        detail: detail.into(),
+        detail: redact::scrub(&detail.into()),
     }
 }
 
@@ -174,12 +177,16 @@ impl Config {
                     .source(Some(overrides)),
             )
             .build()
-            .map_err(|e| ConfigError::Other(e.to_string()))?;
+            .map_err(|e| ConfigError::Other(redact::parse_error(&e.to_string())))?;
         let value: serde_json::Value = built
             .try_deserialize()
-            .map_err(|e| ConfigError::Other(e.to_string()))?;
-        let raw: raw::File = serde_path_to_error::deserialize(value)
-            .map_err(|e| key_error(e.path().to_string(), e.inner().to_string()))?;
+            .map_err(|e| ConfigError::Other(redact::value_error(&e.to_string())))?;
+        let raw: raw::File = serde_path_to_error::deserialize(value).map_err(|e| {
+            key_error(
+                e.path().to_string(),
+                redact::value_error(&e.inner().to_string()),
+            )
+        })?;
         let database_url = env
             .iter()
             .find(|(k, _)| k == "DATABASE_URL")
@@ -254,6 +261,7 @@ impl TokenSource {
 }
 
 mod raw;
+mod redact;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 
 mod organisation;
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -47,13 +48,23 @@ impl Default for Daemon {
     }
 }
 
+/// A cron schedule that fires at least once in the coming year: one that never fires (the
+/// 30th of February) would leave its organisation or module silently idle for good.
 fn schedule(key: &str, text: &str) -> Result<cron::Schedule, ConfigError> {
-    text.parse().map_err(|e| {
+    let parsed: cron::Schedule = text.parse().map_err(|e| {
         key_error(
             key,
             format!("`{text}` is not a cron schedule (sec min hour day month weekday): {e}"),
         )
-    })
+    })?;
+    let now = chrono::Utc::now();
+    match parsed.after(&now).next() {
+        Some(next) if next - now <= chrono::TimeDelta::days(366) => Ok(parsed),
+        _ => Err(key_error(
+            key,
+            format!("`{text}` does not fire in the coming year"),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -143,28 +154,7 @@ impl Default for Retry {
 
 impl File {
     pub(super) fn check(self, database_url: Option<String>) -> Result<Config, ConfigError> {
-        let schema = self.database.schema;
-        let schema_ok = !schema.is_empty()
-            && schema.len() <= 63
-            && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && schema
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !schema_ok {
-            return Err(key_error(
-                "database.schema",
-                format!("`{schema}` is not a plain lower-case SQL identifier"),
-            ));
-        }
-        if self.database.lease_secs == 0 {
-            return Err(key_error("database.lease_secs", "must be greater than 0"));
-        }
-        let database = DatabaseConfig {
-            url: Secret::new(database_url.unwrap_or(self.database.url)),
-            schema,
-            lease: Duration::from_secs(self.database.lease_secs),
-            hard_delete: self.database.hard_delete,
-        };
+        let database = self.database.check(database_url)?;
         let api = self.api.check()?;
         let daemon = DaemonConfig {
             schedule: schedule("daemon.schedule", &self.daemon.schedule)?,
@@ -188,15 +178,7 @@ impl File {
         let mut organisations = Vec::new();
         for (i, org) in self.organisations.into_iter().enumerate() {
             let checked = org.check(&format!("organisations[{i}]"))?;
-            if organisations
-                .iter()
-                .any(|o: &OrganisationConfig| o.name == checked.name)
-            {
-                return Err(key_error(
-                    format!("organisations[{i}].name"),
-                    format!("`{}` is used by two organisations", checked.name),
-                ));
-            }
+            distinct_from(&organisations, &checked, i)?;
             organisations.push(checked);
         }
         Ok(Config {
@@ -205,6 +187,123 @@ impl File {
             daemon,
             organisations,
         })
+    }
+}
+
+/// An organisation's name and portal are its own: the ledger is keyed by the name, and
+/// Zoho counts the quota per portal, so two entries on one portal would each spend the
+/// whole of a budget they share.
+fn distinct_from(
+    earlier: &[OrganisationConfig],
+    org: &OrganisationConfig,
+    i: usize,
+) -> Result<(), ConfigError> {
+    if earlier.iter().any(|o| o.name == org.name) {
+        return Err(key_error(
+            format!("organisations[{i}].name"),
+            format!("`{}` is used by two organisations", org.name),
+        ));
+    }
+    if let Some(other) = earlier
+        .iter()
+        .find(|o| o.portal.trim().eq_ignore_ascii_case(org.portal.trim()))
+    {
+        return Err(key_error(
+            format!("organisations[{i}].portal"),
+            format!(
+                "organisations `{}` and `{}` are both on portal `{}`, whose daily quota they \
+                 would share; list the departments of one portal in one organisation",
+                other.name, org.name, org.portal
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Database {
+    fn check(self, from_env: Option<String>) -> Result<DatabaseConfig, ConfigError> {
+        check_schema(&self.schema)?;
+        if self.lease_secs == 0 {
+            return Err(key_error("database.lease_secs", "must be greater than 0"));
+        }
+        let (key, url) = match from_env {
+            Some(url) => ("DATABASE_URL", url),
+            None => ("database.url", self.url),
+        };
+        check_database_url(key, &url)?;
+        Ok(DatabaseConfig {
+            url: Secret::new(url),
+            schema: self.schema,
+            lease: Duration::from_secs(self.lease_secs),
+            hard_delete: self.hard_delete,
+        })
+    }
+}
+
+/// A plain lower-case identifier that is not one of PostgreSQL's own schemas: the
+/// migrations would create their tables among the catalogs (`pg_catalog`, `pg_toast`, a
+/// session's `pg_temp_N`: every name starting `pg_` is reserved) or in the SQL
+/// standard's `information_schema`. `public` is an ordinary schema and stays allowed.
+fn check_schema(schema: &str) -> Result<(), ConfigError> {
+    let plain = !schema.is_empty()
+        && schema.len() <= 63
+        && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        return Err(key_error(
+            "database.schema",
+            format!("`{schema}` is not a plain lower-case SQL identifier"),
+        ));
+    }
+    if schema.starts_with("pg_") || schema == "information_schema" {
+        return Err(key_error(
+            "database.schema",
+            format!("`{schema}` is a PostgreSQL system schema; choose another name"),
+        ));
+    }
+    Ok(())
+}
+
+/// The URL must at least be a `postgres://` URL. The message never quotes it: it may
+/// hold a password.
+fn check_database_url(key: &str, url: &str) -> Result<(), ConfigError> {
+    match Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "postgres" | "postgresql") => Ok(()),
+        Ok(_) => Err(key_error(key, "not a postgres:// or postgresql:// URL")),
+        Err(e) => Err(key_error(
+            key,
+            format!(
+                "not a postgres:// URL ({e}); the value is not shown as it may hold a password"
+            ),
+        )),
+    }
+}
+
+/// `api.timeout_secs` and `api.connect_timeout_secs`: a request that may wait longer than
+/// ten minutes holds its stream's lease and the day's reservation for nothing.
+const SECONDS: RangeInclusive<u64> = 1..=600;
+/// `api.max_body_mib`: an answer of 200 records is a few MiB; a GiB is a broken server.
+const BODY_MIB: RangeInclusive<u64> = 1..=1024;
+/// `api.concurrency`: streams at once, each with a database connection of its own.
+const CONCURRENCY: RangeInclusive<usize> = 1..=64;
+/// `api.read_ahead`: each window ahead may cost a request past the end of every pass.
+const READ_AHEAD: RangeInclusive<usize> = 0..=16;
+/// `api.max_clock_skew_secs`: up to a day (0: the server's clock is always believed).
+const CLOCK_SKEW: RangeInclusive<u64> = 0..=86_400;
+
+fn within<T>(key: &str, n: T, range: RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(key_error(
+            key,
+            format!("{n} is out of range: {} to {}", range.start(), range.end()),
+        ))
     }
 }
 
@@ -217,33 +316,30 @@ impl Api {
             }
             Ok(parsed)
         };
-        let positive = |key: &str, n: u64| {
-            if n == 0 {
-                Err(key_error(key, "must be greater than 0"))
-            } else {
-                Ok(n)
-            }
-        };
         if self.retry.initial_delay_ms > self.retry.max_delay_ms {
             return Err(key_error(
                 "api.retry.initial_delay_ms",
                 "must not be greater than api.retry.max_delay_ms",
             ));
         }
+        let secs = |key, n| within(key, n, SECONDS).map(Duration::from_secs);
         Ok(ApiConfig {
             base_url: url("api.base_url", &self.base_url)?,
             accounts_url: url("api.accounts_url", &self.accounts_url)?,
-            timeout: Duration::from_secs(positive("api.timeout_secs", self.timeout_secs)?),
-            connect_timeout: Duration::from_secs(positive(
-                "api.connect_timeout_secs",
-                self.connect_timeout_secs,
-            )?),
-            max_body_bytes: (positive("api.max_body_mib", self.max_body_mib)? as usize)
-                .saturating_mul(1 << 20),
-            concurrency: positive("api.concurrency", self.concurrency as u64)? as usize,
-            read_ahead: self.read_ahead,
-            max_clock_skew: (self.max_clock_skew_secs > 0)
-                .then(|| Duration::from_secs(self.max_clock_skew_secs)),
+            timeout: secs("api.timeout_secs", self.timeout_secs)?,
+            connect_timeout: secs("api.connect_timeout_secs", self.connect_timeout_secs)?,
+            max_body_bytes: within("api.max_body_mib", self.max_body_mib, BODY_MIB)? as usize
+                * (1 << 20),
+            concurrency: within("api.concurrency", self.concurrency, CONCURRENCY)?,
+            read_ahead: within("api.read_ahead", self.read_ahead, READ_AHEAD)?,
+            max_clock_skew: match within(
+                "api.max_clock_skew_secs",
+                self.max_clock_skew_secs,
+                CLOCK_SKEW,
+            )? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
             retry: RetryPolicy {
                 max_retries: self.retry.max_retries,
                 initial_delay: Duration::from_millis(self.retry.initial_delay_ms),

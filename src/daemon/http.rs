@@ -1,6 +1,7 @@
 //! The daemon's HTTP endpoint (127.0.0.1 by default): `/healthz` answers while the
 //! process lives, `/readyz` once the database answers with the migrations applied, and
-//! `/metrics` in the Prometheus text format. It serves until the daemon stops.
+//! `/metrics` in the Prometheus text format. It serves until the daemon stops. No answer
+//! touches a mirror table or waits on the database longer than `DATABASE_WAIT`.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::metrics::Telemetry;
+use super::metrics::{Telemetry, DATABASE_WAIT};
 
 pub async fn serve(listener: TcpListener, telemetry: Arc<Telemetry>, cancel: CancellationToken) {
     let app = Router::new()
@@ -29,12 +30,18 @@ pub async fn serve(listener: TcpListener, telemetry: Arc<Telemetry>, cancel: Can
     }
 }
 
+/// `SELECT 1`, no more: readiness must answer within a health check's timeout (5 s in
+/// the compose file) however large the mirror and however busy the database.
 async fn ready(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {
     // The loader exists only once connected and migrated.
     match telemetry.loader() {
-        Some(loader) => match loader.ping().await {
-            Ok(()) => (StatusCode::OK, "ready\n".to_string()),
-            Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
+        Some(loader) => match tokio::time::timeout(DATABASE_WAIT, loader.ping()).await {
+            Ok(Ok(())) => (StatusCode::OK, "ready\n".to_string()),
+            Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
+            Err(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("database: no answer within {DATABASE_WAIT:?}\n"),
+            ),
         },
         None => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,8 +1,10 @@
 //! What the daemon reports: counters kept by its organisations' pipelines, gauges it
-//! sets after each round, and lag read from the mirror at scrape time, rendered in the
-//! Prometheus text exposition format. Label values are escaped; no secret is a label.
-//! Lag is measured in the server's clock (as the daemon last read it), the clock the
-//! Modified Times are written in, so a skewed local clock does not skew it.
+//! sets after each round, and lag, rendered in the Prometheus text exposition format.
+//! Label values are escaped; no secret is a label. A scrape stays cheap whatever the size
+//! of the mirror: lag comes from `stream_stats`, one row per stream that every page's
+//! commit keeps (never a scan of a mirror table), read with a short timeout. Lag is
+//! measured in the server's clock (as the daemon last read it), the clock the Modified
+//! Times are written in, so a skewed local clock does not skew it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,8 +15,16 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::config::Config;
-use crate::loader::Loader;
+use crate::loader::{Loader, StreamKey};
 use crate::pipeline::Progress;
+use crate::telemetry::Throttle;
+
+/// How long a scrape waits for the database: it must answer well inside a scraper's (or
+/// a health check's) timeout even when the database does not.
+pub const DATABASE_WAIT: Duration = Duration::from_secs(2);
+
+/// At most one warning a minute about a scrape that could not read the lag.
+const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// Per organisation.
 #[derive(Default)]
@@ -32,6 +42,7 @@ struct OrgState {
 pub struct Telemetry {
     orgs: Mutex<BTreeMap<String, OrgState>>,
     loader: OnceLock<Loader>,
+    warnings: Throttle,
 }
 
 impl Telemetry {
@@ -50,6 +61,7 @@ impl Telemetry {
         Telemetry {
             orgs: Mutex::new(orgs),
             loader: OnceLock::new(),
+            warnings: Throttle::new(WARN_EVERY),
         }
     }
 
@@ -107,31 +119,44 @@ impl Telemetry {
     pub async fn render(&self) -> String {
         let mut out = String::new();
         self.render_counters(&mut out);
-        if let Some(loader) = self.loader() {
-            match loader.newest_modified().await {
-                Ok(newest) => {
-                    header(
-                        &mut out,
-                        "zoho_sync_lag_seconds",
-                        "gauge",
-                        "Age of the newest mirrored Modified Time per stream.",
-                    );
-                    for (stream, at) in newest {
-                        let now = self.server_now(&stream.portal);
-                        let lag = (now - at).num_milliseconds() as f64 / 1000.0;
-                        let _ = writeln!(
-                            out,
-                            "zoho_sync_lag_seconds{{portal=\"{}\",department=\"{}\",module=\"{}\"}} {lag}",
-                            escape(&stream.portal),
-                            escape(&stream.department),
-                            stream.module
-                        );
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot read the mirror's lag for metrics"),
+        if let Some(newest) = self.newest_modified().await {
+            header(
+                &mut out,
+                "zoho_sync_lag_seconds",
+                "gauge",
+                "Age of the newest mirrored Modified Time per stream.",
+            );
+            for (stream, at) in newest {
+                let now = self.server_now(&stream.portal);
+                let lag = (now - at).num_milliseconds() as f64 / 1000.0;
+                let _ = writeln!(
+                    out,
+                    "zoho_sync_lag_seconds{{portal=\"{}\",department=\"{}\",module=\"{}\"}} {lag}",
+                    escape(&stream.portal),
+                    escape(&stream.department),
+                    stream.module
+                );
             }
         }
         out
+    }
+
+    /// Each stream's newest mirrored Modified Time; `None` (and a throttled warning) when
+    /// the database does not say within `DATABASE_WAIT`.
+    async fn newest_modified(&self) -> Option<Vec<(StreamKey, DateTime<Utc>)>> {
+        let loader = self.loader()?;
+        match tokio::time::timeout(DATABASE_WAIT, loader.newest_modified()).await {
+            Ok(Ok(newest)) => return Some(newest),
+            Ok(Err(error)) => self.lag_unread(&error),
+            Err(_) => self.lag_unread(&format_args!("no answer within {DATABASE_WAIT:?}")),
+        }
+        None
+    }
+
+    fn lag_unread(&self, error: &dyn std::fmt::Display) {
+        if let Some(held_back) = self.warnings.admit("lag", std::time::Instant::now()) {
+            tracing::warn!(%error, held_back, "cannot read the mirror's lag for metrics");
+        }
     }
 
     fn render_counters(&self, out: &mut String) {

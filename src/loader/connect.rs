@@ -3,13 +3,19 @@
 //! schema created under an advisory lock, then the pool whose every connection has its
 //! `search_path` set to that schema, and the migrations. Tables are created and used
 //! unqualified, so everything of zoho-sync lives in the configured schema.
+//!
+//! Every session is pinned to `standard_conforming_strings = on` and `client_encoding =
+//! UTF8` whatever the server, database or role default: DDL is built from server data
+//! (custom field labels), and its quoting must mean what it says. sqlx's own statement and
+//! pool logging is kept at TRACE: slow work is reported, briefly and throttled, by `slow`.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, Executor, PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
+use tracing::log::LevelFilter;
 
 use super::{Loader, LoaderError};
 use crate::zoho::secret::Secret;
@@ -23,6 +29,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
 /// fail on the catalog's unique index.
 const SCHEMA_LOCK_KEY: i64 = 0x7a6f_686f_5f73_6368; // "zoho_sch"
 
+/// The session settings every connection is given before any other statement. Sent as
+/// statements rather than startup options, which poolers such as PgBouncer refuse.
+const SESSION_SETTINGS: &str = "SET standard_conforming_strings = on; SET client_encoding = 'UTF8'";
+
+/// The slowest statement sqlx itself would report (at TRACE: see `quiet`).
+const SQLX_SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
 impl Loader {
     /// Connects (pool), creates the target schema if missing, sets `search_path` to it on
     /// every connection and runs the migrations. Concurrent processes are safe: both the
@@ -33,23 +46,27 @@ impl Loader {
         max_connections: u32,
     ) -> Result<Loader, LoaderError> {
         let quoted = quote_ident(schema)?;
-        let options =
-            PgConnectOptions::from_str(url.expose()).map_err(|e| LoaderError::connect(&e, url))?;
+        let options = quiet(
+            PgConnectOptions::from_str(url.expose()).map_err(|e| LoaderError::connect(&e, url))?,
+        );
         let mut first = PgConnection::connect_with(&options)
             .await
             .map_err(|e| LoaderError::connect(&e, url))?;
+        first.execute(SESSION_SETTINGS).await?;
         create_schema(&mut first, &quoted).await?;
         // A failed close only loses a connection we are done with.
         let _ = first.close().await;
 
-        let set_path = format!("SET search_path TO {quoted}");
+        let settings = format!("{SESSION_SETTINGS}; SET search_path TO {quoted}");
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_time_level(LevelFilter::Off)
+            .acquire_slow_level(LevelFilter::Trace)
             .after_connect(move |conn, _meta| {
-                let set_path = set_path.clone();
+                let settings = settings.clone();
                 Box::pin(async move {
-                    conn.execute(set_path.as_str()).await?;
+                    conn.execute(settings.as_str()).await?;
                     Ok(())
                 })
             })
@@ -84,6 +101,13 @@ impl Loader {
     pub fn schema(&self) -> &str {
         &self.schema
     }
+}
+
+/// sqlx logs every statement at DEBUG and a slow one at WARN, whole: down to TRACE.
+fn quiet(options: PgConnectOptions) -> PgConnectOptions {
+    options
+        .log_statements(LevelFilter::Trace)
+        .log_slow_statements(LevelFilter::Trace, SQLX_SLOW_STATEMENT)
 }
 
 async fn create_schema(conn: &mut PgConnection, quoted: &str) -> Result<(), LoaderError> {

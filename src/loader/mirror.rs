@@ -7,7 +7,8 @@
 //! deadlock on each other. The same statement appends every row it inserts or rewrites
 //! to the change log (a data-modifying CTE), so the log never misses a change nor records
 //! one that did not happen; a row marked deleted that is read again is live again, and
-//! logged as an insert.
+//! logged as an insert. It also keeps the stream's newest Modified Time in `stream_stats`,
+//! so nothing that reports freshness has to scan a mirror table.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -152,7 +153,9 @@ pub(super) fn fields_json(record: &Record) -> Json {
 
 /// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
 /// `$5` fields, `$6` module, `$7` run id, then one array per typed column. Returns
-/// (inserted, updated).
+/// (inserted, updated). It also moves the stream's newest Modified Time in
+/// `stream_stats` forward (rows not changed are already counted there), which the
+/// daemon's lag gauge reads instead of the mirror table.
 fn upsert_sql(table: &MirrorTable) -> String {
     let cols = table.columns;
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
@@ -190,7 +193,14 @@ fn upsert_sql(table: &MirrorTable) -> String {
          SELECT $1::text, $2::text, $6::text, up.id,\n\
          CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
          ELSE 'update' END, up.modified_time, $3::timestamptz, $7::bigint\n\
-         FROM upserted up ORDER BY up.id)\n\
+         FROM upserted up ORDER BY up.id),\n\
+         newest AS (\n\
+         INSERT INTO stream_stats AS s (portal, department, module, newest_modified)\n\
+         SELECT $1::text, $2::text, $6::text, max(up.modified_time) FROM upserted up\n\
+         HAVING max(up.modified_time) IS NOT NULL\n\
+         ON CONFLICT (portal, department, module) DO UPDATE\n\
+         SET newest_modified = EXCLUDED.newest_modified\n\
+         WHERE s.newest_modified < EXCLUDED.newest_modified)\n\
          SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
          count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted",
         table = table.name,

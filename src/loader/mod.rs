@@ -18,6 +18,7 @@ mod mirror;
 mod page;
 mod runs;
 pub mod schema;
+mod slow;
 mod status;
 mod sweep;
 mod values;

@@ -9,8 +9,8 @@
 
 use super::dead_letters::{self, Letter};
 use super::{
-    change_log, checkpoint, fields_seen, leases, mirror, runs, Loader, LoaderError, PageCommit,
-    PageStats,
+    change_log, checkpoint, fields_seen, leases, mirror, runs, slow, Loader, LoaderError,
+    PageCommit, PageStats,
 };
 
 /// SQLSTATE of a foreign key violation: here, only a `run_id` that names no run.
@@ -37,7 +37,8 @@ impl Loader {
         let module = page.stream.module;
         let observed = fields_seen::observe(prepared.records());
         let novel = self.known_fields.novel(module, &observed);
-        let mut tx = self.pool.begin().await?;
+        let started = std::time::Instant::now();
+        let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
         if let Some(lease) = page.lease {
             leases::renew(&mut tx, lease).await?;
         }
@@ -72,6 +73,7 @@ impl Loader {
         let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
         runs::count_page(&mut tx, page.run_id, received).await?;
         tx.commit().await?;
+        slow::report_if_slow("page commit", module.url_name(), started);
         self.known_fields.learn(module, &novel);
         if new_column {
             // The page is stored; a view that fails to refresh now is refreshed with the

@@ -124,30 +124,19 @@ fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, LoaderError> {
 }
 
 impl Loader {
-    /// The newest mirrored Modified Time of every stream (the daemon's lag gauge).
+    /// The newest mirrored Modified Time of every stream with rows (the daemon's lag
+    /// gauge): one small row per stream, kept by the pages' upserts, never a scan of the
+    /// mirror tables.
     pub async fn newest_modified(&self) -> Result<Vec<(StreamKey, DateTime<Utc>)>, LoaderError> {
-        let mut newest = Vec::new();
-        for table in super::schema::mirror_tables() {
-            let sql = format!(
-                "SELECT portal, department, max(modified_time) AS newest FROM {} \
-                 GROUP BY portal, department",
-                table.name
-            );
-            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
-                let newest_at: Option<DateTime<Utc>> = row.try_get("newest")?;
-                if let Some(at) = newest_at {
-                    newest.push((
-                        StreamKey {
-                            portal: row.try_get("portal")?,
-                            department: row.try_get("department")?,
-                            module: table.module,
-                        },
-                        at,
-                    ));
-                }
-            }
-        }
-        Ok(newest)
+        let rows = sqlx::query(
+            "SELECT portal, department, module, newest_modified FROM stream_stats \
+             ORDER BY portal, department, module",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((stream_key(r)?, r.try_get("newest_modified")?)))
+            .collect()
     }
 
     /// Whether the database answers (the daemon's readiness).

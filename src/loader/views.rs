@@ -7,7 +7,10 @@
 //! 0006, so a value that does not fit its column is NULL, never an error. A refresh runs
 //! under an advisory lock, outside any page's transaction, and issues no DDL when the
 //! view already has the right columns. A view holds at most `MAX_VIEW_COLUMNS`; the
-//! custom fields past it keep no column and are read from `fields`.
+//! custom fields past it keep no column and are read from `fields`. Labels come from the
+//! server and may hold anything: their literals and the column names are quoted by
+//! PostgreSQL itself (`format` with `%L` and `%I`), which is right under any
+//! `standard_conforming_strings`.
 
 use std::collections::HashSet;
 
@@ -16,7 +19,7 @@ use sqlx::{PgConnection, Row};
 use super::field_type::FieldType;
 use super::fields_seen::is_standard;
 use super::schema::{mirror_table, ColumnType, MirrorTable, FIXED_COLUMNS, SYNCED_AT_COLUMN};
-use super::{Loader, LoaderError};
+use super::{slow, Loader, LoaderError};
 use crate::zoho::module::Module;
 
 /// Serialises view refreshes across processes ("zs_views").
@@ -62,7 +65,7 @@ impl Loader {
     /// Gives a column to every custom field of the module that has values and none yet,
     /// and recreates the view if its columns differ from what they should be.
     pub async fn refresh_view(&self, module: Module) -> Result<(), LoaderError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(VIEW_LOCK)
             .execute(&mut *tx)
@@ -74,7 +77,8 @@ impl Loader {
         let table = mirror_table(module);
         let wanted = view_columns(table, &custom);
         if existing_columns(&mut tx, &view_name(module)).await? != wanted {
-            replace_view(&mut tx, module, &view_sql(table, &custom)).await?;
+            let items = custom_items(&mut tx, &custom).await?;
+            replace_view(&mut tx, module, &view_sql(table, &items)).await?;
             tracing::info!(%module, columns = wanted.len(), "view refreshed");
         }
         tx.commit().await?;
@@ -212,9 +216,8 @@ async fn replace_view(
     sqlx::query("SAVEPOINT replace_view")
         .execute(&mut *conn)
         .await?;
-    let replaced = sqlx::query(&format!("CREATE OR REPLACE VIEW {view} AS {select}"))
-        .execute(&mut *conn)
-        .await;
+    let ddl = format!("CREATE OR REPLACE VIEW {view} AS {select}");
+    let replaced = slow::timed("view DDL", &ddl, sqlx::query(&ddl).execute(&mut *conn)).await;
     match replaced {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(db))
@@ -237,32 +240,49 @@ async fn replace_view(
     }
 }
 
-/// The view's query.
-fn view_sql(table: &MirrorTable, custom: &[CustomColumn]) -> String {
-    let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
-    columns.extend(table.columns.iter().map(|c| c.name.to_string()));
-    columns.push(SYNCED_AT_COLUMN.to_string());
-    columns.extend(custom.iter().map(|c| {
-        let value = format!("fields ->> {}", quote_literal(&c.label));
-        let expr = match c.ty {
-            FieldType::Text => value,
-            ty => format!("zoho_sync_{}({value})", ty.as_str()),
-        };
-        format!("{expr} AS {}", quote_ident(&c.name))
-    }));
+/// The custom columns' select items (`fields ->> 'Label' AS "name"`, through the guarded
+/// cast of the column's type), in order. PostgreSQL quotes them (`quote_literal` writes
+/// `E'…'` when a label holds a backslash), from bound parameters, so a label can never end
+/// its literal, whatever the session's `standard_conforming_strings`.
+async fn custom_items(
+    conn: &mut PgConnection,
+    custom: &[CustomColumn],
+) -> Result<Vec<String>, LoaderError> {
+    let labels: Vec<&str> = custom.iter().map(|c| c.label.as_str()).collect();
+    let names: Vec<&str> = custom.iter().map(|c| c.name.as_str()).collect();
+    let casts: Vec<Option<String>> = custom
+        .iter()
+        .map(|c| match c.ty {
+            FieldType::Text => None,
+            ty => Some(format!("zoho_sync_{}", ty.as_str())),
+        })
+        .collect();
+    let items = sqlx::query_scalar(
+        "SELECT CASE WHEN u.cast_fn IS NULL \
+         THEN format('fields ->> %L AS %I', u.label, u.name) \
+         ELSE format('%I(fields ->> %L) AS %I', u.cast_fn, u.label, u.name) END \
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY \
+         AS u(label, name, cast_fn, n) ORDER BY u.n",
+    )
+    .bind(labels)
+    .bind(names)
+    .bind(casts)
+    .fetch_all(conn)
+    .await?;
+    Ok(items)
+}
+
+/// The view's query: the mirror table's columns, then the custom `items`.
+fn view_sql(table: &MirrorTable, items: &[String]) -> String {
+    let mut columns: Vec<&str> = FIXED_COLUMNS.iter().map(|(n, _)| *n).collect();
+    columns.extend(table.columns.iter().map(|c| c.name));
+    columns.push(SYNCED_AT_COLUMN);
+    columns.extend(items.iter().map(String::as_str));
     format!(
         "SELECT {} FROM {} WHERE _deleted_at IS NULL",
         columns.join(", "),
         table.name
     )
-}
-
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// snake_case of a label: lower case, words joined by `_` (a lower-to-upper change starts
@@ -329,30 +349,24 @@ mod tests {
     }
 
     #[test]
-    fn custom_columns_read_the_jsonb_through_guarded_casts_and_quote_everything() {
-        let custom = [
-            CustomColumn {
-                label: "Bob's Score".into(),
-                name: "bob_s_score".into(),
-                ty: FieldType::BigInt,
-            },
-            CustomColumn {
-                label: "Note".into(),
-                name: "select".into(),
-                ty: FieldType::Text,
-            },
-        ];
-        let sql = view_sql(mirror_table(Module::Products), &custom);
+    fn the_view_selects_the_mirror_columns_then_the_custom_items() {
+        let items = ["fields ->> 'Note' AS \"select\"".to_string()];
+        let sql = view_sql(mirror_table(Module::Products), &items);
         assert!(
             sql.starts_with("SELECT portal, department, id, product_name"),
             "{sql}"
         );
-        assert!(sql.contains("zoho_sync_bigint(fields ->> 'Bob''s Score') AS \"bob_s_score\""));
-        assert!(sql.contains("fields ->> 'Note' AS \"select\""), "{sql}");
         assert!(
-            sql.ends_with("FROM products WHERE _deleted_at IS NULL"),
+            sql.ends_with(
+                ", fields ->> 'Note' AS \"select\" FROM products WHERE _deleted_at IS NULL"
+            ),
             "{sql}"
         );
+        let custom = [CustomColumn {
+            label: "Note".into(),
+            name: "select".into(),
+            ty: FieldType::Text,
+        }];
         let columns = view_columns(mirror_table(Module::Products), &custom);
         assert_eq!(
             columns.last(),

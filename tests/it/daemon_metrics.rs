@@ -194,3 +194,103 @@ async fn metrics_are_valid_prometheus_text_and_agree_with_the_emulator() {
     let status = daemon.stop(Duration::from_secs(10)).await;
     assert!(status.success(), "{status:?}; log:\n{}", daemon.log());
 }
+
+/// The mirror tables, locked against every reader by the returned transaction.
+async fn lock_the_mirror(database: &TestDatabase) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = database.pool.begin().await.expect("begin");
+    let tables: Vec<String> = zoho_sync::loader::schema::mirror_tables()
+        .map(|t| format!("zoho.{}", t.name))
+        .collect();
+    sqlx::query(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        tables.join(", ")
+    ))
+    .execute(&mut *tx)
+    .await
+    .expect("lock the mirror tables");
+    tx
+}
+
+/// The lag the daemon should report for the requests stream now: the emulator's clock
+/// less the newest Modified Time in the mirror.
+async fn expected_lag(emulator: &TestEmulator, database: &TestDatabase) -> f64 {
+    let clock = emulator.admin_get("clock").await;
+    let now: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(clock["now"].clone()).expect("the emulator's clock");
+    let newest: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT max(modified_time) FROM zoho.requests")
+            .fetch_one(&database.pool)
+            .await
+            .expect("the newest modified time");
+    (now - newest).num_milliseconds() as f64 / 1000.0
+}
+
+const REQUESTS: [(&str, &str); 3] = [
+    ("portal", "demo"),
+    ("department", "Support"),
+    ("module", "requests"),
+];
+
+#[tokio::test]
+async fn scrapes_never_touch_the_mirror_tables_and_the_lag_follows_the_pages() {
+    let emulator = emulator_with(&[(Module::Requests, 500)]).await;
+    emulator.set_clock("2027-06-01T17:30:00Z").await;
+    let database = TestDatabase::fresh().await;
+    let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
+    let schedule = DaemonSettings {
+        schedule: "0 0 * * * *",
+        pace: false,
+        ..DaemonSettings::default()
+    };
+    configure(&setup, &schedule);
+    let mut daemon = Daemon::start(&setup);
+    daemon.wait_ready().await;
+    run_rounds(&emulator, &daemon, 1.0).await;
+    let lag = settled(&daemon)
+        .await
+        .value("zoho_sync_lag_seconds", &REQUESTS);
+    assert!((lag - expected_lag(&emulator, &database).await).abs() < 10.0);
+
+    // A scrape that read a mirror table would wait behind these locks.
+    let locks = lock_the_mirror(&database).await;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        let metrics = scrape(&daemon).await;
+        assert!(metrics.value("zoho_sync_lag_seconds", &REQUESTS) > 0.0);
+        assert_eq!(daemon.get("/readyz").await.map(|(s, _)| s), Some(200));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "a scrape and a readiness check took {:?}",
+            started.elapsed()
+        );
+    }
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(&database.pool)
+    .await
+    .expect("read pg_stat_activity");
+    assert_eq!(waiting, 0, "a statement of a scrape waits on the mirror");
+    locks.rollback().await.expect("release the mirror");
+
+    // Newer rows committed by the next round move the figure with them.
+    emulator
+        .admin_post("churn", serde_json::json!({ "modifies": CHANGED }))
+        .await;
+    run_rounds(&emulator, &daemon, 2.0).await;
+    let after = settled(&daemon)
+        .await
+        .value("zoho_sync_lag_seconds", &REQUESTS);
+    let expected = expected_lag(&emulator, &database).await;
+    assert!(
+        (after - expected).abs() < 10.0,
+        "lag {after} s, expected {expected} s"
+    );
+    assert!(
+        after < 7_200.0,
+        "the modified rows are an emulated hour old: {after} s"
+    );
+    let status = daemon.stop(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}; log:\n{}", daemon.log());
+}

@@ -54,6 +54,50 @@ async fn a_bad_config_exits_2_naming_the_key() {
     setup.edit_config(|t| t.replace("concurrency =", "concurency ="));
     let run = setup.run(&["sync"]).await;
     assert_one_error_line(&run, 2, &["concurency"]);
+
+    let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
+    setup.edit_config(|t| t.replace("read_ahead = 0", "read_ahead = 99"));
+    let run = setup.run(&["sync"]).await;
+    assert_one_error_line(&run, 2, &["api.read_ahead", "out of range"]);
+
+    let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
+    setup.edit_config(|t| t.replace("[[organisations]]", "[[organisations]]\nlicences = 0"));
+    let run = setup.run(&["sync"]).await;
+    assert_one_error_line(&run, 2, &["organisations[0].licences"]);
+    assert_eq!(emulator.quota_used().await, 0);
+}
+
+#[tokio::test]
+async fn a_config_that_does_not_parse_never_echoes_the_database_password() {
+    let emulator = emulator_with(&[(Module::Requests, 10)]).await;
+    let database = TestDatabase::fresh().await;
+    let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
+    setup.edit_config(|t| {
+        let start = t.find("url = \"postgres").expect("the database url");
+        let end = start + t[start..].find('\n').expect("end of line");
+        // Unquoted: the parser stops on this very line.
+        let url = "url = postgres://postgres:s3cr3t-pw@127.0.0.1:5432/zs";
+        format!("{}{url}{}", &t[..start], &t[end..])
+    });
+    let run = setup.run(&["sync"]).await;
+    assert_one_error_line(&run, 2, &["line"]);
+    assert!(!run.stderr.contains("s3cr3t-pw"), "{}", run.stderr);
+
+    let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
+    setup.edit_config(|t| {
+        t.replacen(
+            "url = \"postgres",
+            "password = \"s3cr3t-pw\"\nurl = \"postgres",
+            1,
+        )
+        .replace(
+            "schema = \"zoho\"",
+            "schema = [\"postgres://u:s3cr3t-pw@h/db\"]",
+        )
+    });
+    let run = setup.run(&["sync"]).await;
+    assert_one_error_line(&run, 2, &["database"]);
+    assert!(!run.stderr.contains("s3cr3t-pw"), "{}", run.stderr);
     assert_eq!(emulator.quota_used().await, 0);
 }
 

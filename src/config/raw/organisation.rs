@@ -96,6 +96,13 @@ impl Organisation {
         for (i, d) in self.departments.iter().enumerate() {
             nonempty(&format!("departments[{i}]"), d)?;
         }
+        if self.licences == 0 {
+            return Err(key_error(
+                format!("{at}.licences"),
+                "must be at least 1 (the portal's user licences)",
+            ));
+        }
+        check_token_env(&format!("{at}.authtoken_env"), &self.authtoken_env)?;
         let daily_limit = match self.daily_limit {
             Some(0) => {
                 return Err(key_error(
@@ -174,6 +181,29 @@ impl Organisation {
             sweep_every_days,
         })
     }
+}
+
+/// `authtoken_env` names a variable. A value that looks like an authtoken itself (32 hex
+/// digits) is refused without being quoted: it would otherwise be echoed by the error
+/// that says the variable is unset.
+fn check_token_env(key: &str, name: &str) -> Result<(), ConfigError> {
+    let looks_like_token = name.len() == 32 && name.chars().all(|c| c.is_ascii_hexdigit());
+    if looks_like_token {
+        return Err(key_error(
+            key,
+            "holds what looks like an authtoken (not shown); name the environment variable \
+             that holds the token instead",
+        ));
+    }
+    let is_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_name {
+        return Err(key_error(
+            key,
+            "not an environment variable name (letters, digits and `_`; value not shown)",
+        ));
+    }
+    Ok(())
 }
 
 impl Reserve {
