@@ -1,7 +1,9 @@
 //! The one-shot sync commands, `backfill` and `sync`: open the database, run the pipeline
 //! under a progress display, and print a summary. Ctrl-C (or SIGTERM) stops between
 //! pages: what is committed stays, the page in flight is fetched again next time. A spent
-//! budget ends the command with exit code 0 and the moment it can resume.
+//! budget ends the command with exit code 0 and the moment it can resume; streams that
+//! live processes hold are left to them, named with who holds them, and end the command
+//! with `EXIT_HELD` so that a cron job notices.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::loader::{Loader, LoaderError, RunKind};
 use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
-use crate::pipeline::{PassEnd, Progress};
+use crate::pipeline::Progress;
 use crate::scheduler::cursor::PAGE_ROWS;
 use crate::scheduler::Goal;
 
@@ -27,12 +29,16 @@ pub enum SyncCommandError {
     Run(#[from] RunError),
     #[error("{0}")]
     Failed(String),
+    /// Streams live processes hold were left to them (the rest ran).
+    #[error("left to the live processes that hold them: {0}; run again once those have finished")]
+    Held(String),
 }
 
 impl SyncCommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SyncCommandError::Run(RunError::Config(_)) => super::EXIT_USAGE,
+            SyncCommandError::Held(_) => super::EXIT_HELD,
             _ => super::EXIT_FAILURE,
         }
     }
@@ -77,14 +83,21 @@ pub async fn run_once(
             _ => None,
         })
         .collect();
-    if failures.is_empty() {
-        Ok(summaries.iter().find_map(|s| match s.outcome {
-            OrgOutcome::QuotaSpent { resets_at } => Some(resets_at),
-            _ => None,
-        }))
-    } else {
-        Err(SyncCommandError::Failed(failures.join("; ")))
+    if !failures.is_empty() {
+        return Err(SyncCommandError::Failed(failures.join("; ")));
     }
+    let held: Vec<String> = summaries
+        .iter()
+        .flat_map(|s| &s.held)
+        .map(|(stream, holding)| format!("{stream} (held by {holding})"))
+        .collect();
+    if !held.is_empty() {
+        return Err(SyncCommandError::Held(held.join("; ")));
+    }
+    Ok(summaries.iter().find_map(|s| match s.outcome {
+        OrgOutcome::QuotaSpent { resets_at } => Some(resets_at),
+        _ => None,
+    }))
 }
 
 /// First Ctrl-C or SIGTERM: stop between pages. A second: leave at once (nothing
@@ -195,15 +208,11 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
     let pages = progress.pages.load(Ordering::Relaxed);
     let dead = progress.dead_letters.load(Ordering::Relaxed);
     for summary in summaries {
-        // A stream another process holds was left to it: this run did not complete it.
-        let skipped = summary
-            .passes
-            .iter()
-            .filter(|(_, _, end)| matches!(end, Ok(PassEnd::Skipped)))
-            .count();
+        // A stream a live process holds was left to it: this run did not complete it.
+        let held = summary.held.len();
         let outcome = match &summary.outcome {
-            OrgOutcome::Completed if skipped > 0 => format!(
-                "{skipped} of {} passes left to another process that holds their streams",
+            OrgOutcome::Completed if held > 0 => format!(
+                "{held} of {} passes left to the live processes that hold their streams",
                 summary.passes.len()
             ),
             OrgOutcome::Completed => "complete".to_string(),
@@ -218,6 +227,9 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
             "{}: {outcome} (run {}, {} requests)",
             summary.organisation, summary.run_id, summary.requests
         );
+        for (stream, holding) in &summary.held {
+            println!("  {stream}: held by {holding}");
+        }
     }
     println!("{records} records in {pages} pages loaded; {dead} rows set aside as dead letters");
 }

@@ -28,6 +28,13 @@ pub enum LoaderError {
     /// A stored value no writer of ours can have produced.
     #[error("stored {what} is invalid: {detail}")]
     Corrupt { what: &'static str, detail: String },
+    /// The session proving this process alive was lost and is being replaced; no lease
+    /// is taken meanwhile.
+    #[error("this process's presence lock on the database is being taken again")]
+    Absent,
+    /// The stream's lease row kept changing hands while this process tried to take it.
+    #[error("the lease on {stream} changed hands while it was being taken")]
+    LeaseRace { stream: String },
 }
 
 impl LoaderError {
@@ -35,6 +42,7 @@ impl LoaderError {
     pub fn is_retryable(&self) -> bool {
         match self {
             LoaderError::Connect { retryable, .. } => *retryable,
+            LoaderError::Absent | LoaderError::LeaseRace { .. } => true,
             LoaderError::Database(e) => sqlx_is_retryable(e),
             LoaderError::Migrate(MigrateError::Execute(e))
             | LoaderError::Migrate(MigrateError::ExecuteMigration(e, _)) => sqlx_is_retryable(e),

@@ -16,6 +16,7 @@ mod leases;
 mod ledger;
 mod mirror;
 mod page;
+mod presence;
 mod runs;
 pub mod schema;
 mod status;
@@ -37,7 +38,7 @@ pub use dead_letters::DeadLetter;
 pub use error::{patiently, LoaderError, DATABASE_PATIENCE};
 pub use field_type::FieldType;
 pub use fields_seen::FieldSeen;
-pub use leases::Lease;
+pub use leases::{Claim, Holder, Holding, Lease, StreamLease};
 pub use ledger::LedgerDay;
 pub use mirror::MirrorRow;
 pub use runs::{RunKind, RunOutcome, RunSummary};
@@ -52,6 +53,9 @@ pub struct Loader {
     schema: String,
     /// The labels and types this process knows `fields_seen` holds.
     known_fields: fields_seen::KnownFields,
+    /// The advisory lock that tells other processes this one is alive (shared by the
+    /// clones: one per `connect`).
+    presence: std::sync::Arc<presence::Presence>,
 }
 
 impl std::fmt::Debug for Loader {

@@ -38,3 +38,4 @@ mod sync_failures;
 mod sync_kill;
 mod sync_quota_days;
 mod sync_report;
+mod sync_restart;

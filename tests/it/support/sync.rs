@@ -305,8 +305,8 @@ where
 }
 
 impl SyncSetup {
-    /// Shortens the stream leases, so that a stream a killed process held is free again
-    /// soon (the default keeps it for two minutes).
+    /// Sets `database.lease_secs`: how long a stream stays leased to a live process that
+    /// stopped renewing it (a dead one's streams are free at once).
     pub fn set_lease_secs(&self, secs: u64) {
         self.edit_config(|text| {
             text.replacen(
@@ -316,15 +316,4 @@ impl SyncSetup {
             )
         });
     }
-}
-
-/// Waits until no process holds a stream's lease (a killed one's lease has expired).
-pub async fn wait_for_free_streams(database: &TestDatabase) {
-    let loader = loader(database).await;
-    wait_for(
-        "the stream leases to expire",
-        std::time::Duration::from_secs(10),
-        || async { loader.lease_holders().await.map_or(true, |h| h.is_empty()) },
-    )
-    .await;
 }
