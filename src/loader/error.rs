@@ -77,12 +77,13 @@ impl From<MigrateError> for LoaderError {
 }
 
 /// SQLSTATEs worth a retry: connection exceptions (class 08), serialization failure,
-/// deadlock, the server shutting down or starting, too many connections.
+/// deadlock, the server shutting down or starting, too many connections, and our own
+/// lock and statement timeouts (`limits`): the lock or the load may be gone next time.
 fn retryable_state(code: &str) -> bool {
     code.starts_with("08")
         || matches!(
             code,
-            "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300"
+            "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "55P03" | "57014"
         )
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::limits::{self, Work};
 use super::{Loader, LoaderError, StreamKey};
 use crate::zoho::module::Module;
 
@@ -140,6 +141,7 @@ impl Loader {
         let key = self.presence.key(&self.pool).await?;
         for _ in 0..TAKE_ATTEMPTS {
             let mut tx = self.pool.begin().await?;
+            limits::bound(&mut tx, Work::Page).await?;
             let row: Option<TakeRow> = sqlx::query_as(TAKE)
                 .bind(&stream.portal)
                 .bind(&stream.department)
@@ -179,6 +181,7 @@ impl Loader {
     /// Gives the stream up (a stop, or the end of its pass).
     pub async fn release_lease(&self, lease: &Lease) -> Result<(), LoaderError> {
         let mut tx = self.pool.begin().await?;
+        limits::bound(&mut tx, Work::Page).await?;
         sqlx::query(
             "DELETE FROM stream_leases \
              WHERE portal = $1 AND department = $2 AND module = $3 AND holder = $4",

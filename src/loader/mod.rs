@@ -14,6 +14,7 @@ mod field_type;
 mod fields_seen;
 mod leases;
 mod ledger;
+mod limits;
 mod mirror;
 mod page;
 mod presence;

@@ -6,8 +6,10 @@
 //! other's upserts. The upsert logs its changes, under the change log's append lock, and
 //! the page's new labels are recorded in `fields_seen` in the same transaction; a page
 //! that brings a custom field its module's view lacks refreshes the view after commit.
+//! Its statements wait at most `limits::LOCK_TIMEOUT` for a lock.
 
 use super::dead_letters::{self, Letter};
+use super::limits::{self, Work};
 use super::{
     change_log, checkpoint, fields_seen, leases, mirror, runs, Loader, LoaderError, PageCommit,
     PageStats,
@@ -36,6 +38,7 @@ impl Loader {
         let observed = fields_seen::observe(prepared.records());
         let novel = self.known_fields.novel(module, &observed);
         let mut tx = self.pool.begin().await?;
+        limits::bound(&mut tx, Work::Page).await?;
         if let Some(lease) = page.lease {
             leases::renew(&mut tx, lease).await?;
         }
