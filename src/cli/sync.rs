@@ -1,9 +1,9 @@
 //! The one-shot sync commands, `backfill` and `sync`: open the database, run the pipeline
-//! under a progress display, and print a summary. Ctrl-C (or SIGTERM) stops between
-//! pages: what is committed stays, the page in flight is fetched again next time. A spent
-//! budget ends the command with exit code 0 and the moment it can resume; streams that
-//! live processes hold are left to them, named with who holds them, and end the command
-//! with `EXIT_HELD` so that a cron job notices.
+//! under a progress display, and print a summary. The stop token (`shutdown`) stops
+//! between pages: what is committed stays, what is in flight lands or is fetched again
+//! next time. A spent budget ends the command with exit code 0 and the moment it can resume;
+//! streams that live processes hold are left to them, named with who holds them, and end
+//! the command with `EXIT_HELD` so that a cron job notices.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -46,15 +46,17 @@ impl SyncCommandError {
 
 /// Connects to the configured database and applies the migrations.
 pub async fn open_database(config: &Config) -> Result<Loader, LoaderError> {
-    let connections = u32::try_from(config.api.concurrency)
-        .unwrap_or(8)
-        .saturating_add(2);
-    Loader::connect(&config.database.url, &config.database.schema, connections).await
+    Loader::open(config).await
 }
 
-/// `backfill` or `sync`: runs the goal and prints the summary.
-pub async fn run(config: &Config, kind: RunKind, goal: Goal) -> Result<(), SyncCommandError> {
-    run_once(config, kind, &goal).await.map(|_| ())
+/// `backfill` or `sync`: runs the goal until done or `cancel`, and prints the summary.
+pub async fn run(
+    config: &Config,
+    kind: RunKind,
+    goal: Goal,
+    cancel: &CancellationToken,
+) -> Result<(), SyncCommandError> {
+    run_once(config, kind, &goal, cancel).await.map(|_| ())
 }
 
 /// Runs the goal, prints the summary, and tells when a spent budget resets (`None` when
@@ -63,16 +65,26 @@ pub async fn run_once(
     config: &Config,
     kind: RunKind,
     goal: &Goal,
+    cancel: &CancellationToken,
 ) -> Result<Option<DateTime<Utc>>, SyncCommandError> {
-    let loader = open_database(config).await?;
-    let cancel = CancellationToken::new();
-    stop_on_signal(cancel.clone());
+    let connecting = crate::shutdown::waiting("connecting to the database");
+    let loader = tokio::select! {
+        loader = open_database(config) => loader?,
+        () = cancel.cancelled() => return Ok(None),
+    };
+    drop(connecting);
     let progress = Arc::new(Progress::default());
     let left_today = left_today(config, &loader).await;
     let display = Display::start(config, &progress, left_today);
-    let outcome = run::run(config, &loader, kind, goal, &cancel, &progress).await;
+    let outcome = run::run(config, &loader, kind, goal, cancel, &progress).await;
     display.finish();
-    let summaries = outcome?;
+    let summaries = match outcome {
+        Err(e) if e.is_stop() => {
+            println!("stopped; the next run continues from the checkpoints");
+            return Ok(None);
+        }
+        outcome => outcome?,
+    };
     print_summary(&summaries, &progress);
     let failures: Vec<String> = summaries
         .iter()
@@ -98,33 +110,6 @@ pub async fn run_once(
         OrgOutcome::QuotaSpent { resets_at } => Some(resets_at),
         _ => None,
     }))
-}
-
-/// First Ctrl-C or SIGTERM: stop between pages. A second: leave at once (nothing
-/// committed is lost; the page in flight is read again next time).
-pub fn stop_on_signal(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::warn!("stopping after the page in flight (signal again to quit at once)");
-        cancel.cancel();
-        wait_for_signal().await;
-        std::process::exit(130);
-    });
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The progress bar on stderr (only on a terminal) while passes run.

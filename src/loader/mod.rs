@@ -59,6 +59,17 @@ pub struct Loader {
     presence: std::sync::Arc<presence::Presence>,
 }
 
+impl Loader {
+    /// Connects as the commands do: one pool connection per stream worked at once
+    /// (`api.concurrency`), plus two for the run's bookkeeping.
+    pub async fn open(config: &crate::config::Config) -> Result<Loader, LoaderError> {
+        let connections = u32::try_from(config.api.concurrency)
+            .unwrap_or(8)
+            .saturating_add(2);
+        Loader::connect(&config.database.url, &config.database.schema, connections).await
+    }
+}
+
 impl std::fmt::Debug for Loader {
     // The pool's options hold the password; only the schema is shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

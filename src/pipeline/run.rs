@@ -5,7 +5,7 @@
 //! Organisations are independent: one whose token is revoked fails alone. A spent budget
 //! is not a failure: the round ends cleanly with the moment the quota resets, and the next
 //! round continues from the checkpoints. Streams that live processes hold are reported
-//! with who holds them (`OrgSummary::held`).
+//! with who holds them (`OrgSummary::held`); a stop ends the round as `Cancelled`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use crate::zoho::ErrorClass;
 mod leased;
 mod sweeps;
 
-use leased::split_held;
+use leased::{split_held, CLEANUP_TIMEOUT};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -43,6 +43,13 @@ pub enum RunError {
 impl From<crate::loader::LoaderError> for RunError {
     fn from(e: crate::loader::LoaderError) -> Self {
         RunError::Pipeline(PipelineError::Loader(e))
+    }
+}
+
+impl RunError {
+    /// Whether a stop cut the round short (not a failure).
+    pub fn is_stop(&self) -> bool {
+        matches!(self, RunError::Pipeline(e) if leased::is_stop(e))
     }
 }
 
@@ -82,6 +89,7 @@ pub struct OrgRunner {
     allowance: Arc<Allowance>,
     concurrency: usize,
     lease_ttl: Duration,
+    cancel: CancellationToken,
 }
 
 /// Runs `goal` once for every organisation, one after the other.
@@ -100,7 +108,10 @@ pub async fn run(
         }
         let runner = OrgRunner::new(config, org, loader, cancel, progress)?;
         // The budget left is the server's day's: plan by its clock, not ours.
-        runner.probe_clock().await;
+        tokio::select! {
+            () = runner.probe_clock() => {}
+            () = cancel.cancelled() => break,
+        }
         summaries.push(runner.round(kind, goal, None).await?);
     }
     Ok(summaries)
@@ -153,6 +164,7 @@ impl OrgRunner {
             allowance,
             concurrency: config.api.concurrency.max(1),
             lease_ttl: config.database.lease,
+            cancel: cancel.clone(),
         })
     }
 
@@ -292,15 +304,30 @@ impl OrgRunner {
             }
         };
         let requests = u32::try_from(requests).unwrap_or(u32::MAX);
-        patiently("recording the run", || {
-            self.loader.add_run_requests(run_id, requests)
-        })
-        .await?;
-        patiently("recording the run", || {
-            self.loader.finish_run(run_id, recorded, error)
-        })
-        .await?;
-        Ok(())
+        // Recording a stop must not give up at the stop: it gets its own patience, cut
+        // `CLEANUP_TIMEOUT` after a stop (a run left unrecorded only reads as running).
+        let patience = CancellationToken::new();
+        let record = async {
+            patiently("recording the run", &patience, || {
+                self.loader.add_run_requests(run_id, requests)
+            })
+            .await?;
+            patiently("recording the run", &patience, || {
+                self.loader.finish_run(run_id, recorded, error)
+            })
+            .await
+        };
+        let cut = async {
+            self.cancel.cancelled().await;
+            tokio::time::sleep(CLEANUP_TIMEOUT).await;
+        };
+        tokio::select! {
+            recorded = record => Ok(recorded?),
+            () = cut => {
+                tracing::warn!(run_id, "recording the stopped run timed out");
+                Ok(())
+            }
+        }
     }
 
     async fn stream_states(&self) -> Result<Vec<StreamState>, RunError> {

@@ -39,3 +39,4 @@ mod sync_kill;
 mod sync_quota_days;
 mod sync_report;
 mod sync_restart;
+mod sync_stop;

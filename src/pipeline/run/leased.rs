@@ -1,14 +1,24 @@
 //! One pass under its stream's lease: take the lease (a dead holder's at once, see
 //! `loader::leases`), run the pass, give the lease back. A stream a live process holds
 //! is not worked: the pass is reported held, with who holds it, so a one-shot command can
-//! say so and exit with its own code, and the daemon logs it and tries next round.
+//! say so and exit with its own code, and the daemon logs it and tries next round. A stop
+//! is an outcome, not a failure: whatever wait it cut short, the pass ends `Cancelled`.
+//! The clean-up after a pass (releasing the lease) is bounded, so a database that holds
+//! a lock or is down cannot keep a stopping process from leaving.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::OrgRunner;
-use crate::loader::{patiently, Claim, Holder, Holding, PassKind, StreamKey};
+use crate::fetcher::FetchError;
+use crate::loader::{patiently, Claim, Holder, Holding, LoaderError, PassKind, StreamKey};
 use crate::pipeline::{Pass, PassEnd, PipelineError};
 use crate::scheduler::PlannedPass;
+
+/// The longest a clean-up statement (releasing a lease, recording a stopped run) may take
+/// once a stop was asked for: well inside `shutdown::GRACE`.
+pub(super) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How a planned pass went, lease included.
 #[derive(Debug)]
@@ -29,7 +39,10 @@ impl OrgRunner {
         let Some(pipeline) = self.pipelines.get(&planned.stream.department) else {
             return Leased::Ran(Ok(PassEnd::Skipped));
         };
-        let claim = patiently("taking a lease", || {
+        if self.cancel.is_cancelled() {
+            return Leased::Ran(Ok(PassEnd::Cancelled));
+        }
+        let claim = patiently("taking a lease", &self.cancel, || {
             self.loader
                 .take_lease(&planned.stream, Holder::this_process(), self.lease_ttl)
         })
@@ -44,7 +57,7 @@ impl OrgRunner {
                 );
                 return Leased::Held(holding);
             }
-            Err(e) => return Leased::Ran(Err(e.into())),
+            Err(e) => return Leased::Ran(stopped(Err(e.into()))),
         };
         let pass = Pass {
             stream: &planned.stream,
@@ -54,14 +67,39 @@ impl OrgRunner {
             lease: Some(&lease),
             planned_at,
         };
-        let end = pipeline.run_pass(&pass).await;
-        if let Err(e) = self.loader.release_lease(&lease).await {
-            // Our presence lock goes with the process, and the lease with it; until then
-            // the lease expires by itself.
-            tracing::warn!(stream = %planned.stream, error = %e, "cannot release the stream's lease");
+        let end = stopped(pipeline.run_pass(&pass).await);
+        let released = tokio::time::timeout(CLEANUP_TIMEOUT, self.loader.release_lease(&lease));
+        match released.await {
+            Ok(Ok(())) => {}
+            // Our presence lock goes with the process, and the lease with it; until
+            // then the lease expires by itself.
+            Ok(Err(e)) => {
+                tracing::warn!(stream = %planned.stream, error = %e, "cannot release the stream's lease")
+            }
+            Err(_) => {
+                tracing::warn!(stream = %planned.stream, "releasing the stream's lease timed out")
+            }
         }
         Leased::Ran(end)
     }
+}
+
+/// A pass cut short by a stop, wherever it was waiting, ends `Cancelled`.
+fn stopped(end: Result<PassEnd, PipelineError>) -> Result<PassEnd, PipelineError> {
+    match end {
+        Err(e) if is_stop(&e) => Ok(PassEnd::Cancelled),
+        end => end,
+    }
+}
+
+/// Whether the error is a stop rather than a failure.
+pub(super) fn is_stop(error: &PipelineError) -> bool {
+    matches!(
+        error,
+        PipelineError::Loader(LoaderError::Cancelled { .. })
+            | PipelineError::Fetch(FetchError::Cancelled)
+            | PipelineError::Fetch(FetchError::Loader(LoaderError::Cancelled { .. }))
+    )
 }
 
 /// The passes of a phase, with the streams live processes hold set apart.

@@ -130,6 +130,26 @@ format = "{format}"
     pub fn start(&self, args: &[&str]) -> Child {
         self.command(args).spawn().expect("start zoho-sync")
     }
+
+    /// Starts a command in the background, its stderr (with `info` logs) in a file next
+    /// to the config that a test can read while it runs (a pipe nobody reads would block
+    /// it); returns the process and the file.
+    pub fn start_logged(&self, args: &[&str]) -> (Child, PathBuf) {
+        let log_path = self.config_path.with_file_name(format!(
+            "{}-{}.log",
+            args.join("-"),
+            rand::random::<u32>()
+        ));
+        let log = std::fs::File::create(&log_path).expect("a log file");
+        let child = self
+            .command(args)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start zoho-sync");
+        (child, log_path)
+    }
 }
 
 /// How a command ended, with its output as text.
