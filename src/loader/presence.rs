@@ -5,14 +5,16 @@
 //! the lock with the session), and takes a dead holder's streams at once instead of
 //! waiting for the lease to expire.
 //!
-//! Invariant: `alive` is true only while we know our lock session holds the key, and no
-//! lease is taken while it is false. The lock is a liveness *hint*; the fencing never
+//! Invariant: no lease is taken while `alive` is false, and `alive` turns false within
+//! `CHECK_EVERY` (plus `CHECK_TIMEOUT`) of the lock session's loss; a lease taken before
+//! the loss is noticed names a key nobody holds, so others may take it at once, which is
+//! safe for the reason that follows. The lock is a liveness *hint*; the fencing never
 //! depends on it. A page commits only if its transaction's `renew` finds the lease row
 //! still naming this holder, and a takeover rewrites that row under the same row lock, so
 //! whatever happens to the lock session, two processes never both commit pages of one
 //! stream past each other. So when the lock connection is lost (a database restart, a
-//! cut network) the watchdog marks us absent, and from that moment the database sees
-//! our leases as free, which is the truth: we no longer prove that we are alive. Passes
+//! cut network), the database sees our leases as free from that moment, which is the
+//! truth: we no longer prove that we are alive; the watchdog marks us absent. Passes
 //! in progress go on; if another process takes one of their streams meanwhile, their
 //! next commit is refused as a lost lease. The watchdog then takes the *same* key again
 //! on a new connection (retrying while an old session of ours that the server has not yet
