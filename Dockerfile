@@ -31,7 +31,7 @@ USER zoho-sync
 # 8089: the emulator, when the image runs `emulator --listen 0.0.0.0:8089`.
 EXPOSE 9187 8089
 # `docker stop` sends SIGTERM: the daemon lets the page in flight commit or roll back,
-# releases its leases and exits 0 (within 8 s; keep the stop timeout above that).
+# releases its leases and exits 0 (within 10 s; keep the stop timeout above that).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["zoho-sync"]
 CMD ["daemon"]

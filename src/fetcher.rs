@@ -202,10 +202,14 @@ impl Fetcher {
                 return Err(FetchError::Cancelled);
             }
             let day = self.reserve().await?;
-            let exchange = self
-                .client
-                .exchange(Method::GetRecords, module, &params)
-                .await;
+            // An answer on its way at a stop is awaited a little (it is paid for), then
+            // given up: the page is asked again next time.
+            let exchange = tokio::select! {
+                exchange = self.client.exchange(Method::GetRecords, module, &params) => exchange,
+                () = crate::shutdown::cut(&self.cancel, crate::shutdown::IN_FLIGHT) => {
+                    return Err(FetchError::Cancelled)
+                }
+            };
             self.requests.fetch_add(1, Ordering::Relaxed);
             self.progress.requests.fetch_add(1, Ordering::Relaxed);
             let server_time = self.observe(day, exchange.server_time).await?;
@@ -268,7 +272,7 @@ impl Fetcher {
             return Err(FetchError::AllowanceSpent);
         }
         let (day, resets_at) = self.quota_day();
-        let reserved = patiently("a quota reservation", || {
+        let reserved = patiently("a quota reservation", &self.cancel, || {
             self.loader
                 .reserve_request(&self.budget.organisation, day, self.budget.per_day)
         })
@@ -294,7 +298,7 @@ impl Fetcher {
         let counted_on = self.budget.rule.day_of(server_time);
         if counted_on != reserved_on {
             tracing::debug!(%reserved_on, %counted_on, "moving a reservation to the server's day");
-            patiently("moving a reservation", || {
+            patiently("moving a reservation", &self.cancel, || {
                 self.loader
                     .move_reservation(&self.budget.organisation, reserved_on, counted_on)
             })

@@ -11,5 +11,6 @@ pub mod loader;
 pub mod pipeline;
 pub mod quota;
 pub mod scheduler;
+pub mod shutdown;
 pub mod telemetry;
 pub mod zoho;

@@ -1,13 +1,17 @@
 //! The `zoho-sync` binary: parse the command line, set up logging, run the command, and
 //! turn its outcome into the documented exit code (0 success, 1 runtime failure,
-//! 2 usage or config error). The one place `anyhow` is used.
+//! 2 usage or config error, 3 streams held by other live processes, 130 a second
+//! signal). The one place `anyhow` is used, and the one place that exits the process
+//! early: when a stop outlasts its grace (`shutdown`).
 
 use std::process::ExitCode;
 
-use zoho_sync::cli::{self, AuthCommand, Command, EXIT_FAILURE, EXIT_USAGE};
+use tokio_util::sync::CancellationToken;
+use zoho_sync::cli::{self, AuthCommand, Command, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use zoho_sync::config::{Config, ConfigError};
 use zoho_sync::loader::RunKind;
 use zoho_sync::scheduler::Goal;
+use zoho_sync::shutdown::{Abandon, Shutdown};
 use zoho_sync::{daemon, emulator, telemetry};
 
 /// A failure and the exit code it maps to.
@@ -52,6 +56,25 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The stop token of a command that honours it: the first SIGTERM or SIGINT fires it; if
+/// the command has not finished within the grace, or at a second signal, the process
+/// leaves with a message naming what it was still waiting for.
+fn stop_on_signals() -> CancellationToken {
+    let shutdown = Shutdown::on_signals();
+    let deadline = shutdown.deadline();
+    tokio::spawn(async move {
+        let abandon = deadline.await;
+        let code = match abandon {
+            Abandon::GraceOver { .. } => EXIT_FAILURE,
+            Abandon::SecondSignal { .. } => EXIT_INTERRUPTED,
+        };
+        eprintln!("error: {abandon}");
+        // Not a return from main: the tasks still waiting would keep the runtime open.
+        std::process::exit(i32::from(code));
+    });
+    shutdown.token().clone()
+}
+
 /// The error and its causes on one line. Most messages already quote their cause's text
 /// (`cannot use the database: {0}`), so a cause is added only when it says something new.
 fn one_line(error: &anyhow::Error) -> String {
@@ -81,13 +104,13 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 .await
                 .map_err(runtime)
         }
-        Command::Demo => cli::demo::run().await.map_err(runtime),
+        Command::Demo => cli::demo::run(&stop_on_signals()).await.map_err(runtime),
         Command::Backfill(args) => {
             let config = Config::load(&cli.config)?;
             let goal = Goal::Backfill {
                 modules: args.modules.clone(),
             };
-            cli::sync::run(&config, RunKind::Backfill, goal)
+            cli::sync::run(&config, RunKind::Backfill, goal, &stop_on_signals())
                 .await
                 .map_err(sync_failure)
         }
@@ -99,6 +122,7 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 Goal::Sync {
                     modules: Vec::new(),
                 },
+                &stop_on_signals(),
             )
             .await
             .map_err(sync_failure)
@@ -109,7 +133,9 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
             for org in &config.organisations {
                 config.client_settings(Some(&org.name), None)?;
             }
-            daemon::run(config).await.map_err(runtime)
+            daemon::run(config, stop_on_signals())
+                .await
+                .map_err(runtime)
         }
         Command::Migrate => {
             let config = Config::load(&cli.config)?;

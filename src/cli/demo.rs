@@ -30,8 +30,8 @@ pub enum DemoError {
     TokenFile(#[from] std::io::Error),
 }
 
-/// Runs the demo to its end.
-pub async fn run() -> Result<(), DemoError> {
+/// Runs the demo to its end, or until `cancel`.
+pub async fn run(cancel: &tokio_util::sync::CancellationToken) -> Result<(), DemoError> {
     let emulator = spawn(
         EmulatorConfig::default(),
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -77,7 +77,8 @@ pub async fn run() -> Result<(), DemoError> {
     };
     for day in 1..=MAX_DAYS {
         println!("\n== day {day}");
-        match sync::run_once(&config, RunKind::Backfill, &goal).await? {
+        match sync::run_once(&config, RunKind::Backfill, &goal, cancel).await? {
+            _ if cancel.is_cancelled() => return Ok(()),
             Some(resets_at) => {
                 println!(
                     "The quota ran out: the demo moves the emulator's clock to the reset ({}).",

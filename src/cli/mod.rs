@@ -1,7 +1,9 @@
 //! The command-line surface: argument definitions (clap) and the dispatch from a parsed
 //! command to the module that does the work. This surface is kept stable; later features
 //! add subcommands. Every command ends in an `ExitCode` of the documented meaning
-//! (0 success, also a clean stop at the quota; 1 runtime failure; 2 usage or config error).
+//! (0 success, also a clean stop at the quota or on a signal; 1 runtime failure, also a
+//! stop that outlasted its grace; 2 usage or config error; 3 streams held by other live
+//! processes were left to them; 130 a second signal).
 
 pub mod api;
 pub mod auth;
@@ -22,6 +24,11 @@ use crate::zoho::module::Module;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code for a usage or configuration error.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a one-shot `backfill` or `sync` that left streams to the live processes
+/// holding them (the rest of its work done): a cron job should notice.
+pub const EXIT_HELD: u8 = 3;
+/// Exit code after a second stop signal (the shell's 128 + SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Parser)]
 #[command(

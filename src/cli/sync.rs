@@ -1,7 +1,9 @@
 //! The one-shot sync commands, `backfill` and `sync`: open the database, run the pipeline
-//! under a progress display, and print a summary. Ctrl-C (or SIGTERM) stops between
-//! pages: what is committed stays, the page in flight is fetched again next time. A spent
-//! budget ends the command with exit code 0 and the moment it can resume.
+//! under a progress display, and print a summary. The stop token (`shutdown`) stops
+//! between pages: what is committed stays, what is in flight lands or is fetched again
+//! next time. A spent budget ends the command with exit code 0 and the moment it can resume;
+//! streams that live processes hold are left to them, named with who holds them, and end
+//! the command with `EXIT_HELD` so that a cron job notices.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::loader::{Loader, LoaderError, RunKind};
 use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
-use crate::pipeline::{PassEnd, Progress};
+use crate::pipeline::Progress;
 use crate::scheduler::cursor::PAGE_ROWS;
 use crate::scheduler::Goal;
 
@@ -27,12 +29,16 @@ pub enum SyncCommandError {
     Run(#[from] RunError),
     #[error("{0}")]
     Failed(String),
+    /// Streams live processes hold were left to them (the rest ran).
+    #[error("left to the live processes that hold them: {0}; run again once those have finished")]
+    Held(String),
 }
 
 impl SyncCommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SyncCommandError::Run(RunError::Config(_)) => super::EXIT_USAGE,
+            SyncCommandError::Held(_) => super::EXIT_HELD,
             _ => super::EXIT_FAILURE,
         }
     }
@@ -40,15 +46,17 @@ impl SyncCommandError {
 
 /// Connects to the configured database and applies the migrations.
 pub async fn open_database(config: &Config) -> Result<Loader, LoaderError> {
-    let connections = u32::try_from(config.api.concurrency)
-        .unwrap_or(8)
-        .saturating_add(2);
-    Loader::connect(&config.database.url, &config.database.schema, connections).await
+    Loader::open(config).await
 }
 
-/// `backfill` or `sync`: runs the goal and prints the summary.
-pub async fn run(config: &Config, kind: RunKind, goal: Goal) -> Result<(), SyncCommandError> {
-    run_once(config, kind, &goal).await.map(|_| ())
+/// `backfill` or `sync`: runs the goal until done or `cancel`, and prints the summary.
+pub async fn run(
+    config: &Config,
+    kind: RunKind,
+    goal: Goal,
+    cancel: &CancellationToken,
+) -> Result<(), SyncCommandError> {
+    run_once(config, kind, &goal, cancel).await.map(|_| ())
 }
 
 /// Runs the goal, prints the summary, and tells when a spent budget resets (`None` when
@@ -57,16 +65,26 @@ pub async fn run_once(
     config: &Config,
     kind: RunKind,
     goal: &Goal,
+    cancel: &CancellationToken,
 ) -> Result<Option<DateTime<Utc>>, SyncCommandError> {
-    let loader = open_database(config).await?;
-    let cancel = CancellationToken::new();
-    stop_on_signal(cancel.clone());
+    let connecting = crate::shutdown::waiting("connecting to the database");
+    let loader = tokio::select! {
+        loader = open_database(config) => loader?,
+        () = cancel.cancelled() => return Ok(None),
+    };
+    drop(connecting);
     let progress = Arc::new(Progress::default());
     let left_today = left_today(config, &loader).await;
     let display = Display::start(config, &progress, left_today);
-    let outcome = run::run(config, &loader, kind, goal, &cancel, &progress).await;
+    let outcome = run::run(config, &loader, kind, goal, cancel, &progress).await;
     display.finish();
-    let summaries = outcome?;
+    let summaries = match outcome {
+        Err(e) if e.is_stop() => {
+            println!("stopped; the next run continues from the checkpoints");
+            return Ok(None);
+        }
+        outcome => outcome?,
+    };
     print_summary(&summaries, &progress);
     let failures: Vec<String> = summaries
         .iter()
@@ -77,41 +95,21 @@ pub async fn run_once(
             _ => None,
         })
         .collect();
-    if failures.is_empty() {
-        Ok(summaries.iter().find_map(|s| match s.outcome {
-            OrgOutcome::QuotaSpent { resets_at } => Some(resets_at),
-            _ => None,
-        }))
-    } else {
-        Err(SyncCommandError::Failed(failures.join("; ")))
+    if !failures.is_empty() {
+        return Err(SyncCommandError::Failed(failures.join("; ")));
     }
-}
-
-/// First Ctrl-C or SIGTERM: stop between pages. A second: leave at once (nothing
-/// committed is lost; the page in flight is read again next time).
-pub fn stop_on_signal(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::warn!("stopping after the page in flight (signal again to quit at once)");
-        cancel.cancel();
-        wait_for_signal().await;
-        std::process::exit(130);
-    });
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
+    let held: Vec<String> = summaries
+        .iter()
+        .flat_map(|s| &s.held)
+        .map(|(stream, holding)| format!("{stream} (held by {holding})"))
+        .collect();
+    if !held.is_empty() {
+        return Err(SyncCommandError::Held(held.join("; ")));
     }
-    let _ = tokio::signal::ctrl_c().await;
+    Ok(summaries.iter().find_map(|s| match s.outcome {
+        OrgOutcome::QuotaSpent { resets_at } => Some(resets_at),
+        _ => None,
+    }))
 }
 
 /// The progress bar on stderr (only on a terminal) while passes run.
@@ -195,15 +193,11 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
     let pages = progress.pages.load(Ordering::Relaxed);
     let dead = progress.dead_letters.load(Ordering::Relaxed);
     for summary in summaries {
-        // A stream another process holds was left to it: this run did not complete it.
-        let skipped = summary
-            .passes
-            .iter()
-            .filter(|(_, _, end)| matches!(end, Ok(PassEnd::Skipped)))
-            .count();
+        // A stream a live process holds was left to it: this run did not complete it.
+        let held = summary.held.len();
         let outcome = match &summary.outcome {
-            OrgOutcome::Completed if skipped > 0 => format!(
-                "{skipped} of {} passes left to another process that holds their streams",
+            OrgOutcome::Completed if held > 0 => format!(
+                "{held} of {} passes left to the live processes that hold their streams",
                 summary.passes.len()
             ),
             OrgOutcome::Completed => "complete".to_string(),
@@ -218,6 +212,9 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
             "{}: {outcome} (run {}, {} requests)",
             summary.organisation, summary.run_id, summary.requests
         );
+        for (stream, holding) in &summary.held {
+            println!("  {stream}: held by {holding}");
+        }
     }
     println!("{records} records in {pages} pages loaded; {dead} rows set aside as dead letters");
 }

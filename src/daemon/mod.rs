@@ -2,9 +2,11 @@
 //! of the same pipeline the one-shot commands use, on the cron schedules of `sync.toml`
 //! read in the server's clock, paced so the day's budget lasts until Pacific midnight.
 //! Transient failures (the API, the network, a database restart) are waited out; a
-//! refused token stops its organisation alone. The first SIGTERM or SIGINT stops taking
-//! work, lets the page in flight commit or roll back, releases the leases and exits 0; a
-//! second exits at once (committed pages are never lost).
+//! refused token stops its organisation alone. A stop (the token `shutdown` fires on the
+//! first SIGTERM or SIGINT) stops taking work, lets what is in flight land or drops it
+//! (`shutdown::IN_FLIGHT`), releases the leases and returns within `STOP_GRACE`, inside
+//! the process's `shutdown::GRACE` (committed pages are never lost). Streams another live
+//! process holds are logged and tried again next round.
 
 pub mod http;
 pub mod metrics;
@@ -16,13 +18,13 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::sync::{open_database, stop_on_signal};
 use crate::config::Config;
 use crate::loader::{Loader, LoaderError};
 use metrics::Telemetry;
 
-/// How long a stop waits for the pages in flight before leaving anyway.
-const STOP_GRACE: Duration = Duration::from_secs(8);
+/// How long a stop waits for the rounds to wind down before leaving them: inside the
+/// process's grace, with time left to close.
+const STOP_GRACE: Duration = Duration::from_secs(crate::shutdown::GRACE.as_secs() - 2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -35,10 +37,8 @@ pub enum DaemonError {
     AllStopped(String),
 }
 
-/// Runs until a signal, or until every organisation has stopped for good.
-pub async fn run(config: Config) -> Result<(), DaemonError> {
-    let cancel = CancellationToken::new();
-    stop_on_signal(cancel.clone());
+/// Runs until `cancel`, or until every organisation has stopped for good.
+pub async fn run(config: Config, cancel: CancellationToken) -> Result<(), DaemonError> {
     let telemetry = Arc::new(Telemetry::new(&config));
     let listener = tokio::net::TcpListener::bind(config.daemon.listen)
         .await
@@ -104,7 +104,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 async fn connect_until_up(config: &Config, cancel: &CancellationToken) -> Option<Loader> {
     let mut delay = Duration::from_secs(1);
     loop {
-        match open_database(config).await {
+        let opened = tokio::select! {
+            opened = Loader::open(config) => opened,
+            () = cancel.cancelled() => return None,
+        };
+        match opened {
             Ok(loader) => return Some(loader),
             Err(e) => log_database_wait(&e, delay),
         }

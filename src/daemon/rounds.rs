@@ -73,6 +73,9 @@ pub async fn organisation_loop(
         match runner.round(RunKind::Daemon, &goal, allowance).await {
             Ok(summary) => {
                 per_round = u32::try_from(summary.incremental_requests).unwrap_or(u32::MAX);
+                if !summary.held.is_empty() {
+                    tracing::info!(organisation = %org.name, streams = summary.held.len(), "streams held by other live processes were left to them; the next round tries again");
+                }
                 telemetry.round_finished(&org.name, started.elapsed());
                 match summary.outcome {
                     OrgOutcome::AuthFailed(e) => {

@@ -75,6 +75,7 @@ impl Loader {
             pool,
             schema: schema.to_string(),
             known_fields: Default::default(),
+            presence: Default::default(),
         };
         loader.migrate().await?;
         // Creates the views of a new schema; a view that cannot be refreshed now (a

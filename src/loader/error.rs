@@ -5,7 +5,10 @@
 //! database password: connection failures are rendered once, at the edge, with the URL's
 //! secret parts scrubbed.
 
+use std::time::Duration;
+
 use sqlx::migrate::MigrateError;
+use tokio_util::sync::CancellationToken;
 
 use crate::zoho::secret::Secret;
 
@@ -28,6 +31,16 @@ pub enum LoaderError {
     /// A stored value no writer of ours can have produced.
     #[error("stored {what} is invalid: {detail}")]
     Corrupt { what: &'static str, detail: String },
+    /// The session proving this process alive was lost and is being replaced; no lease
+    /// is taken meanwhile.
+    #[error("this process's presence lock on the database is being taken again")]
+    Absent,
+    /// The stream's lease row kept changing hands while this process tried to take it.
+    #[error("the lease on {stream} changed hands while it was being taken")]
+    LeaseRace { stream: String },
+    /// A stop was asked for while waiting (see `patiently`).
+    #[error("stopped while waiting for {waiting_for}")]
+    Cancelled { waiting_for: String },
 }
 
 impl LoaderError {
@@ -35,6 +48,7 @@ impl LoaderError {
     pub fn is_retryable(&self) -> bool {
         match self {
             LoaderError::Connect { retryable, .. } => *retryable,
+            LoaderError::Absent | LoaderError::LeaseRace { .. } => true,
             LoaderError::Database(e) => sqlx_is_retryable(e),
             LoaderError::Migrate(MigrateError::Execute(e))
             | LoaderError::Migrate(MigrateError::ExecuteMigration(e, _)) => sqlx_is_retryable(e),
@@ -42,7 +56,8 @@ impl LoaderError {
             | LoaderError::SchemaName(_)
             | LoaderError::UnknownRun(_)
             | LoaderError::LeaseLost { .. }
-            | LoaderError::Corrupt { .. } => false,
+            | LoaderError::Corrupt { .. }
+            | LoaderError::Cancelled { .. } => false,
         }
     }
 
@@ -69,12 +84,13 @@ impl From<MigrateError> for LoaderError {
 }
 
 /// SQLSTATEs worth a retry: connection exceptions (class 08), serialization failure,
-/// deadlock, the server shutting down or starting, too many connections.
+/// deadlock, the server shutting down or starting, too many connections, and our own
+/// lock and statement timeouts (`limits`): the lock or the load may be gone next time.
 fn retryable_state(code: &str) -> bool {
     code.starts_with("08")
         || matches!(
             code,
-            "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300"
+            "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "55P03" | "57014"
         )
 }
 
@@ -129,25 +145,58 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// How long an operation waits out a database that is restarting or unreachable.
-pub const DATABASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+pub const DATABASE_PATIENCE: Duration = Duration::from_secs(300);
 
 /// Runs `op`, and while it fails with a retryable error (a lost connection, a restarting
-/// server) tries it again with backoff, for up to `DATABASE_PATIENCE`. The operations
-/// passed here are idempotent (a page commit, a reservation not yet used), so trying one
-/// again after an unknown outcome is safe.
-pub async fn patiently<T, F, Fut>(what: &str, mut op: F) -> Result<T, LoaderError>
+/// server, a lock timeout) tries it again with backoff, for up to `DATABASE_PATIENCE`.
+/// The operations passed here are idempotent (a page commit, a reservation not yet used),
+/// so trying one again after an unknown outcome is safe. A stop (`cancel`) ends it with
+/// `LoaderError::Cancelled`: no retry starts after the stop, and the attempt in flight
+/// gets `shutdown::IN_FLIGHT` to finish (a page commit usually lands) before it is
+/// dropped; a transaction dropped mid-way rolls back (or, if its commit was already
+/// sent, is committed whole), so the state it leaves is one a crash could leave too.
+pub async fn patiently<T, F, Fut>(
+    what: &str,
+    cancel: &CancellationToken,
+    op: F,
+) -> Result<T, LoaderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, LoaderError>>,
 {
-    let started = std::time::Instant::now();
-    let mut delay = std::time::Duration::from_millis(200);
+    patiently_cut(what, cancel, crate::shutdown::IN_FLIGHT, op).await
+}
+
+/// `patiently`, an attempt in flight at a stop cut after `in_flight`.
+async fn patiently_cut<T, F, Fut>(
+    what: &str,
+    cancel: &CancellationToken,
+    in_flight: Duration,
+    mut op: F,
+) -> Result<T, LoaderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LoaderError>>,
+{
+    let _named = crate::shutdown::waiting(what);
+    let cancelled = || LoaderError::Cancelled {
+        waiting_for: what.to_string(),
+    };
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(200);
     loop {
-        match op().await {
+        let outcome = tokio::select! {
+            outcome = op() => outcome,
+            () = crate::shutdown::cut(cancel, in_flight) => return Err(cancelled()),
+        };
+        match outcome {
             Err(e) if e.is_retryable() && started.elapsed() < DATABASE_PATIENCE => {
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database unavailable during {what}; waiting");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = cancel.cancelled() => return Err(cancelled()),
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
             }
             outcome => return outcome,
         }
@@ -175,5 +224,106 @@ mod tests {
         let io = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
         assert!(LoaderError::Database(io).is_retryable());
         assert!(!LoaderError::UnknownRun(3).is_retryable());
+    }
+
+    fn lost_connection() -> LoaderError {
+        LoaderError::Database(sqlx::Error::Io(
+            std::io::ErrorKind::ConnectionRefused.into(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn patiently_waits_out_a_lost_connection_until_it_is_back() {
+        let cancel = CancellationToken::new();
+        let mut attempts = 0;
+        let outcome = patiently("a test commit", &cancel, || {
+            attempts += 1;
+            let fails = attempts < 3;
+            async move {
+                if fails {
+                    Err(lost_connection())
+                } else {
+                    Ok(attempts)
+                }
+            }
+        })
+        .await;
+        assert_eq!(outcome.unwrap(), 3);
+    }
+
+    /// Cancels `cancel` after `delay`.
+    fn stop_after(cancel: &CancellationToken, delay: Duration) {
+        let stopper = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            stopper.cancel();
+        });
+    }
+
+    #[tokio::test]
+    async fn patiently_stops_waiting_for_a_database_that_is_down_when_cancelled() {
+        let cancel = CancellationToken::new();
+        stop_after(&cancel, Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let outcome: Result<(), _> = patiently("a test commit", &cancel, || async {
+            Err(lost_connection())
+        })
+        .await;
+        let Err(LoaderError::Cancelled { waiting_for }) = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(waiting_for, "a test commit");
+        // Not the five minutes of its patience, nor the next backoff.
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn patiently_lets_an_attempt_in_flight_at_a_stop_finish() {
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let in_flight = Duration::from_secs(5);
+        let outcome = patiently_cut("a commit under way", &cancel, in_flight, || async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(7)
+        })
+        .await;
+        assert_eq!(outcome.unwrap(), 7);
+        let retried: Result<(), _> =
+            patiently_cut("a failing commit", &cancel, in_flight, || async {
+                Err(lost_connection())
+            })
+            .await;
+        assert!(
+            matches!(retried, Err(LoaderError::Cancelled { .. })),
+            "no retry after a stop: {retried:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn patiently_abandons_an_attempt_that_hangs_past_the_stop() {
+        let cancel = CancellationToken::new();
+        stop_after(&cancel, Duration::from_millis(100));
+        let in_flight = Duration::from_millis(200);
+        let outcome: Result<(), _> = patiently_cut("a locked commit", &cancel, in_flight, || {
+            std::future::pending::<Result<(), LoaderError>>()
+        })
+        .await;
+        assert!(
+            matches!(outcome, Err(LoaderError::Cancelled { .. })),
+            "{outcome:?}"
+        );
+        let stop = LoaderError::Cancelled {
+            waiting_for: String::new(),
+        };
+        assert!(!stop.is_retryable(), "a stop is not retried");
+    }
+
+    #[test]
+    fn lock_and_statement_timeouts_are_retryable() {
+        assert!(retryable_state("55P03") && retryable_state("57014"));
     }
 }

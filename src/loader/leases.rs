@@ -1,13 +1,20 @@
 //! Stream leases: the rows that let any number of processes share one database while
 //! each stream is worked by one of them at a time. A lease is taken (or renewed) by one
-//! atomic upsert that succeeds only when the stream is free, expired, or already ours;
+//! atomic upsert that succeeds only when the stream is free, expired, held by a process
+//! that is no longer alive (its presence lock is gone, see `presence`), or already ours;
 //! every page commit renews it inside the page's transaction and aborts the page if the
-//! lease was lost meanwhile, so a process that stalled past its lease can never commit
-//! over the process that took the stream over.
+//! lease was lost meanwhile, so a process that stalled past its lease, or whose presence
+//! lapsed while another took its stream, can never commit over the process that took the
+//! stream over. A row names its holder's host, pid and since when it holds the stream, so
+//! a process that finds a stream taken can say by whom.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
+use super::limits::{self, Work};
 use super::{Loader, LoaderError, StreamKey};
+use crate::zoho::module::Module;
 
 /// A lease this process holds on a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,44 +24,164 @@ pub struct Lease {
     pub ttl: Duration,
 }
 
+/// Who takes leases: a process's name in the lease table (`host:pid:tag`; the random tag
+/// tells apart two processes that got the same pid, as after a crash), its host and pid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pub name: String,
+    pub host: String,
+    pub pid: u32,
+}
+
+impl Holder {
+    /// This process.
+    pub fn this_process() -> &'static Holder {
+        static HOLDER: std::sync::OnceLock<Holder> = std::sync::OnceLock::new();
+        HOLDER.get_or_init(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "host".into());
+            let pid = std::process::id();
+            Holder {
+                name: format!("{host}:{pid}:{:08x}", rand::random::<u32>()),
+                host,
+                pid,
+            }
+        })
+    }
+}
+
+/// Who holds a stream, as its lease row says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holding {
+    pub holder: String,
+    /// `None` on a row written before hosts and pids were recorded.
+    pub host: Option<String>,
+    pub pid: Option<i32>,
+    /// When it took the stream (renewals keep it).
+    pub since: DateTime<Utc>,
+}
+
+impl std::fmt::Display for Holding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.host, self.pid) {
+            (Some(host), Some(pid)) => write!(f, "host {host}, pid {pid}")?,
+            _ => write!(f, "{}", self.holder)?,
+        }
+        write!(f, ", since {}", self.since.format("%Y-%m-%d %H:%M:%S UTC"))
+    }
+}
+
+/// What an attempt to take a stream found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    Taken(Lease),
+    /// A live process holds it.
+    Held(Holding),
+}
+
+/// A lease row and whether it still counts (unexpired, its holder alive).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamLease {
+    pub stream: StreamKey,
+    pub holding: Holding,
+    pub live: bool,
+}
+
+/// Takes the stream, or reports the row that kept us from it. `before` is read in the
+/// statement's snapshot, so it is the row the upsert found (unless that row was inserted
+/// by a transaction that committed after the snapshot: then neither part returns a row,
+/// and the caller asks again).
 const TAKE: &str = "\
-    INSERT INTO stream_leases AS l (portal, department, module, holder, expires_at) \
-    VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) \
-    ON CONFLICT (portal, department, module) DO UPDATE \
-        SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, \
-            acquired_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.acquired_at ELSE now() END \
-        WHERE l.holder = EXCLUDED.holder OR l.expires_at < now() \
-    RETURNING holder";
+    WITH before AS ( \
+        SELECT holder, host, pid, acquired_at FROM stream_leases \
+        WHERE portal = $1 AND department = $2 AND module = $3 \
+    ), taken AS ( \
+        INSERT INTO stream_leases AS l \
+            (portal, department, module, holder, host, pid, holder_key, expires_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8)) \
+        ON CONFLICT (portal, department, module) DO UPDATE \
+            SET holder = EXCLUDED.holder, host = EXCLUDED.host, pid = EXCLUDED.pid, \
+                holder_key = EXCLUDED.holder_key, expires_at = EXCLUDED.expires_at, \
+                acquired_at = CASE WHEN l.holder = EXCLUDED.holder \
+                              THEN l.acquired_at ELSE now() END \
+            WHERE l.holder = EXCLUDED.holder OR l.expires_at < now() \
+               OR (l.holder_key IS NOT NULL AND NOT zoho_sync_holder_alive(l.holder_key)) \
+        RETURNING holder, host, pid, acquired_at \
+    ) \
+    SELECT true, holder, host, pid, acquired_at FROM taken \
+    UNION ALL \
+    SELECT false, holder, host, pid, acquired_at FROM before \
+    WHERE NOT EXISTS (SELECT 1 FROM taken)";
+
+/// A lease counts while it is unexpired and its holder is alive (rows without a key:
+/// until they expire). `take` frees exactly the rows this says are not live.
+const LIVE: &str =
+    "expires_at >= now() AND (holder_key IS NULL OR zoho_sync_holder_alive(holder_key))";
 
 const RENEW: &str = "\
     UPDATE stream_leases SET expires_at = now() + make_interval(secs => $5) \
     WHERE portal = $1 AND department = $2 AND module = $3 AND holder = $4";
 
+/// Attempts at `take` before giving up (retryably): each failed one saw a row appear and
+/// vanish between two statements, which only a burst of takes and releases does.
+const TAKE_ATTEMPTS: usize = 5;
+
+type TakeRow = (bool, String, Option<String>, Option<i32>, DateTime<Utc>);
+
 impl Loader {
-    /// Takes the stream for `holder` for `ttl`, or `None` while another holds it.
+    /// Takes the stream for `holder` for `ttl` (proving this process alive to others
+    /// through its presence lock), or says who holds it.
     pub async fn take_lease(
         &self,
         stream: &StreamKey,
-        holder: &str,
+        holder: &Holder,
         ttl: Duration,
-    ) -> Result<Option<Lease>, LoaderError> {
-        let taken: Option<String> = sqlx::query_scalar(TAKE)
-            .bind(&stream.portal)
-            .bind(&stream.department)
-            .bind(stream.module.url_name())
-            .bind(holder)
-            .bind(ttl.as_secs_f64())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(taken.map(|holder| Lease {
-            stream: stream.clone(),
-            holder,
-            ttl,
-        }))
+    ) -> Result<Claim, LoaderError> {
+        let key = self.presence.key(&self.pool).await?;
+        for _ in 0..TAKE_ATTEMPTS {
+            let mut tx = self.pool.begin().await?;
+            limits::bound(&mut tx, Work::Page).await?;
+            let row: Option<TakeRow> = sqlx::query_as(TAKE)
+                .bind(&stream.portal)
+                .bind(&stream.department)
+                .bind(stream.module.url_name())
+                .bind(&holder.name)
+                .bind(&holder.host)
+                .bind(i32::try_from(holder.pid).ok())
+                .bind(key)
+                .bind(ttl.as_secs_f64())
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            match row {
+                Some((true, name, ..)) => {
+                    return Ok(Claim::Taken(Lease {
+                        stream: stream.clone(),
+                        holder: name,
+                        ttl,
+                    }))
+                }
+                Some((false, holder, host, pid, since)) => {
+                    return Ok(Claim::Held(Holding {
+                        holder,
+                        host,
+                        pid,
+                        since,
+                    }))
+                }
+                None => continue,
+            }
+        }
+        Err(LoaderError::LeaseRace {
+            stream: stream.to_string(),
+        })
     }
 
     /// Gives the stream up (a stop, or the end of its pass).
     pub async fn release_lease(&self, lease: &Lease) -> Result<(), LoaderError> {
+        let mut tx = self.pool.begin().await?;
+        limits::bound(&mut tx, Work::Page).await?;
         sqlx::query(
             "DELETE FROM stream_leases \
              WHERE portal = $1 AND department = $2 AND module = $3 AND holder = $4",
@@ -63,32 +190,60 @@ impl Loader {
         .bind(&lease.stream.department)
         .bind(lease.stream.module.url_name())
         .bind(&lease.holder)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Who holds each stream now (expired leases excluded), for `status`.
+    /// Who holds each stream now (expired leases and dead holders excluded).
     pub async fn lease_holders(&self) -> Result<Vec<(StreamKey, String)>, LoaderError> {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT portal, department, module, holder FROM stream_leases \
-             WHERE expires_at >= now() ORDER BY portal, department, module",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        Ok(self
+            .leases()
+            .await?
+            .into_iter()
+            .filter(|l| l.live)
+            .map(|l| (l.stream, l.holding.holder))
+            .collect())
+    }
+
+    /// Every lease row, live or not, by stream.
+    pub async fn leases(&self) -> Result<Vec<StreamLease>, LoaderError> {
+        let sql = format!(
+            "SELECT portal, department, module, holder, host, pid, acquired_at, {LIVE} \
+             FROM stream_leases ORDER BY portal, department, module"
+        );
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<i32>,
+            DateTime<Utc>,
+            bool,
+        );
+        let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(portal, department, module, holder)| {
-                let module = crate::zoho::module::Module::parse(&module)?;
-                Some((
-                    StreamKey {
-                        portal,
-                        department,
-                        module,
-                    },
-                    holder,
-                ))
-            })
+            .filter_map(
+                |(portal, department, module, holder, host, pid, since, live)| {
+                    Some(StreamLease {
+                        stream: StreamKey {
+                            portal,
+                            department,
+                            module: Module::parse(&module)?,
+                        },
+                        holding: Holding {
+                            holder,
+                            host,
+                            pid,
+                            since,
+                        },
+                        live,
+                    })
+                },
+            )
             .collect())
     }
 }

@@ -14,8 +14,10 @@ mod field_type;
 mod fields_seen;
 mod leases;
 mod ledger;
+mod limits;
 mod mirror;
 mod page;
+mod presence;
 mod runs;
 pub mod schema;
 mod slow;
@@ -38,7 +40,7 @@ pub use dead_letters::DeadLetter;
 pub use error::{patiently, LoaderError, DATABASE_PATIENCE};
 pub use field_type::FieldType;
 pub use fields_seen::FieldSeen;
-pub use leases::Lease;
+pub use leases::{Claim, Holder, Holding, Lease, StreamLease};
 pub use ledger::LedgerDay;
 pub use mirror::MirrorRow;
 pub use runs::{RunKind, RunOutcome, RunSummary};
@@ -53,6 +55,20 @@ pub struct Loader {
     schema: String,
     /// The labels and types this process knows `fields_seen` holds.
     known_fields: fields_seen::KnownFields,
+    /// The advisory lock that tells other processes this one is alive (shared by the
+    /// clones: one per `connect`).
+    presence: std::sync::Arc<presence::Presence>,
+}
+
+impl Loader {
+    /// Connects as the commands do: one pool connection per stream worked at once
+    /// (`api.concurrency`), plus two for the run's bookkeeping.
+    pub async fn open(config: &crate::config::Config) -> Result<Loader, LoaderError> {
+        let connections = u32::try_from(config.api.concurrency)
+            .unwrap_or(8)
+            .saturating_add(2);
+        Loader::connect(&config.database.url, &config.database.schema, connections).await
+    }
 }
 
 impl std::fmt::Debug for Loader {

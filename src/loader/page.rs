@@ -6,8 +6,10 @@
 //! other's upserts. The upsert logs its changes, under the change log's append lock, and
 //! the page's new labels are recorded in `fields_seen` in the same transaction; a page
 //! that brings a custom field its module's view lacks refreshes the view after commit.
+//! Its statements wait at most `limits::LOCK_TIMEOUT` for a lock.
 
 use super::dead_letters::{self, Letter};
+use super::limits::{self, Work};
 use super::{
     change_log, checkpoint, fields_seen, leases, mirror, runs, slow, Loader, LoaderError,
     PageCommit, PageStats,
@@ -39,6 +41,7 @@ impl Loader {
         let novel = self.known_fields.novel(module, &observed);
         let started = std::time::Instant::now();
         let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
+        limits::bound(&mut tx, Work::Page).await?;
         if let Some(lease) = page.lease {
             leases::renew(&mut tx, lease).await?;
         }

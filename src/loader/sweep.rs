@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
 use super::change_log::{lock_for_append, log_deletes};
+use super::limits::{self, Work};
 use super::schema::mirror_table;
 use super::{
     checkpoint, leases, runs, Checkpoint, Lease, Loader, LoaderError, PassKind, StreamKey,
@@ -87,6 +88,7 @@ impl Loader {
         })?;
         let ids = bigint_ids(page.ids);
         let mut tx = self.pool.begin().await?;
+        limits::bound(&mut tx, Work::Sweep).await?;
         if let Some(lease) = page.lease {
             leases::renew(&mut tx, lease).await?;
         }

@@ -184,7 +184,7 @@ impl Pipeline {
 
     /// The checkpoint the pass continues from, a fresh pass set up if none is in progress.
     async fn start(&self, pass: &Pass<'_>) -> Result<Checkpoint, PipelineError> {
-        let mut checkpoint = patiently("reading a checkpoint", || {
+        let mut checkpoint = patiently("reading a checkpoint", &self.cancel, || {
             self.loader.checkpoint(pass.stream, pass.kind)
         })
         .await?;
@@ -323,7 +323,10 @@ impl Pipeline {
             synced_at: Utc::now(),
             lease: pass.lease,
         };
-        let stats = patiently("a page commit", || self.loader.commit_page(&commit)).await?;
+        let stats = patiently("a page commit", &self.cancel, || {
+            self.loader.commit_page(&commit)
+        })
+        .await?;
         self.progress.pages.fetch_add(1, Ordering::Relaxed);
         self.progress
             .records

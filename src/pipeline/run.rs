@@ -4,7 +4,8 @@
 //! reading of the server's clock survives) and runs rounds; `run` is the one-shot form.
 //! Organisations are independent: one whose token is revoked fails alone. A spent budget
 //! is not a failure: the round ends cleanly with the moment the quota resets, and the next
-//! round continues from the checkpoints.
+//! round continues from the checkpoints. Streams that live processes hold are reported
+//! with who holds them (`OrgSummary::held`); a stop ends the round as `Cancelled`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,15 +15,20 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{Pass, PassEnd, Pipeline, PipelineError, Progress};
+use super::{PassEnd, Pipeline, PipelineError, Progress};
 use crate::config::{Config, ConfigError, OrganisationConfig};
 use crate::fetcher::{Allowance, Budget, FetchError, Fetcher, ServerClock};
-use crate::loader::{patiently, DeleteMode, Loader, PassKind, RunKind, RunOutcome, StreamKey};
+use crate::loader::{
+    patiently, DeleteMode, Holding, Loader, PassKind, RunKind, RunOutcome, StreamKey,
+};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
 use crate::zoho::client::Client;
 use crate::zoho::ErrorClass;
 
+mod leased;
 mod sweeps;
+
+use leased::{split_held, CLEANUP_TIMEOUT};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -37,6 +43,13 @@ pub enum RunError {
 impl From<crate::loader::LoaderError> for RunError {
     fn from(e: crate::loader::LoaderError) -> Self {
         RunError::Pipeline(PipelineError::Loader(e))
+    }
+}
+
+impl RunError {
+    /// Whether a stop cut the round short (not a failure).
+    pub fn is_stop(&self) -> bool {
+        matches!(self, RunError::Pipeline(e) if leased::is_stop(e))
     }
 }
 
@@ -63,6 +76,8 @@ pub struct OrgSummary {
     pub incremental_requests: u64,
     /// Each pass that ran and how it ended (an error as text).
     pub passes: Vec<(StreamKey, PassKind, Result<PassEnd, String>)>,
+    /// The streams left to the live processes that hold them, and who those are.
+    pub held: Vec<(StreamKey, Holding)>,
 }
 
 /// One organisation's pipelines (one per department), kept between rounds.
@@ -74,6 +89,7 @@ pub struct OrgRunner {
     allowance: Arc<Allowance>,
     concurrency: usize,
     lease_ttl: Duration,
+    cancel: CancellationToken,
 }
 
 /// Runs `goal` once for every organisation, one after the other.
@@ -92,7 +108,10 @@ pub async fn run(
         }
         let runner = OrgRunner::new(config, org, loader, cancel, progress)?;
         // The budget left is the server's day's: plan by its clock, not ours.
-        runner.probe_clock().await;
+        tokio::select! {
+            () = runner.probe_clock() => {}
+            () = cancel.cancelled() => break,
+        }
         summaries.push(runner.round(kind, goal, None).await?);
     }
     Ok(summaries)
@@ -148,6 +167,7 @@ impl OrgRunner {
             allowance,
             concurrency: config.api.concurrency.max(1),
             lease_ttl: config.database.lease,
+            cancel: cancel.clone(),
         })
     }
 
@@ -202,6 +222,7 @@ impl OrgRunner {
         tracing::info!(organisation = %self.org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
         let before = self.requests();
         let mut passes = Vec::new();
+        let mut held = Vec::new();
         let mut incremental_requests = 0;
         for (phase, planned) in phases.into_iter().enumerate() {
             // Sweeps get what the backfills left of the allowance.
@@ -209,7 +230,7 @@ impl OrgRunner {
                 let allowance = if phase == 0 { None } else { backfill_allowance };
                 self.allowance.set(allowance);
             }
-            let results = self.run_phase(planned, run_id, planned_at).await;
+            let results = split_held(self.run_phase(planned, run_id, planned_at).await, &mut held);
             if phase == 0 {
                 incremental_requests = self.requests() - before;
             }
@@ -247,6 +268,7 @@ impl OrgRunner {
                 .into_iter()
                 .map(|(s, k, end)| (s, k, end.map_err(|e| e.to_string())))
                 .collect(),
+            held,
         })
     }
 
@@ -259,7 +281,7 @@ impl OrgRunner {
         planned: Vec<PlannedPass>,
         run_id: i64,
         planned_at: DateTime<Utc>,
-    ) -> Vec<(StreamKey, PassKind, Result<PassEnd, PipelineError>)> {
+    ) -> Vec<(StreamKey, PassKind, leased::Leased)> {
         stream::iter(planned)
             .map(|planned| async move {
                 let end = self.leased_pass(&planned, run_id, planned_at).await;
@@ -268,42 +290,6 @@ impl OrgRunner {
             .buffer_unordered(self.concurrency)
             .collect()
             .await
-    }
-
-    /// Runs one pass under a lease on its stream; a stream another process holds is
-    /// skipped.
-    async fn leased_pass(
-        &self,
-        planned: &PlannedPass,
-        run_id: i64,
-        planned_at: DateTime<Utc>,
-    ) -> Result<PassEnd, PipelineError> {
-        let Some(pipeline) = self.pipelines.get(&planned.stream.department) else {
-            return Ok(PassEnd::Skipped);
-        };
-        let lease = patiently("taking a lease", || {
-            self.loader
-                .take_lease(&planned.stream, holder_id(), self.lease_ttl)
-        })
-        .await?;
-        let Some(lease) = lease else {
-            tracing::info!(stream = %planned.stream, "another process holds this stream; skipping it");
-            return Ok(PassEnd::Skipped);
-        };
-        let pass = Pass {
-            stream: &planned.stream,
-            kind: planned.kind,
-            zone: self.org.data_time_zone,
-            run_id,
-            lease: Some(&lease),
-            planned_at,
-        };
-        let end = pipeline.run_pass(&pass).await;
-        if let Err(e) = self.loader.release_lease(&lease).await {
-            // It expires by itself; another process waits at most the lease's length.
-            tracing::warn!(stream = %planned.stream, error = %e, "cannot release the stream's lease");
-        }
-        end
     }
 
     async fn record(
@@ -321,15 +307,30 @@ impl OrgRunner {
             }
         };
         let requests = u32::try_from(requests).unwrap_or(u32::MAX);
-        patiently("recording the run", || {
-            self.loader.add_run_requests(run_id, requests)
-        })
-        .await?;
-        patiently("recording the run", || {
-            self.loader.finish_run(run_id, recorded, error)
-        })
-        .await?;
-        Ok(())
+        // Recording a stop must not give up at the stop: it gets its own patience, cut
+        // `CLEANUP_TIMEOUT` after a stop (a run left unrecorded only reads as running).
+        let patience = CancellationToken::new();
+        let record = async {
+            patiently("recording the run", &patience, || {
+                self.loader.add_run_requests(run_id, requests)
+            })
+            .await?;
+            patiently("recording the run", &patience, || {
+                self.loader.finish_run(run_id, recorded, error)
+            })
+            .await
+        };
+        let cut = async {
+            self.cancel.cancelled().await;
+            tokio::time::sleep(CLEANUP_TIMEOUT).await;
+        };
+        tokio::select! {
+            recorded = record => Ok(recorded?),
+            () = cut => {
+                tracing::warn!(run_id, "recording the stopped run timed out");
+                Ok(())
+            }
+        }
     }
 
     async fn stream_states(&self) -> Result<Vec<StreamState>, RunError> {
@@ -358,22 +359,6 @@ impl OrgRunner {
         }
         Ok(states)
     }
-}
-
-/// This process's name in the lease table: host, process id and a random tag (a pid can
-/// be reused after a crash).
-pub fn holder_id() -> &'static str {
-    static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HOLDER.get_or_init(|| {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "host".into());
-        format!(
-            "{host}:{}:{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        )
-    })
 }
 
 /// A failure outranks a stop, a stop outranks a spent budget.

@@ -43,7 +43,7 @@ impl Pipeline {
             synced_at: Utc::now(),
             lease: pass.lease,
         };
-        let stats = patiently("a sweep page commit", || {
+        let stats = patiently("a sweep page commit", &self.cancel, || {
             self.loader.commit_sweep_page(&commit)
         })
         .await?;

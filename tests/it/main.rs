@@ -42,4 +42,6 @@ mod sync_failures;
 mod sync_kill;
 mod sync_quota_days;
 mod sync_report;
+mod sync_restart;
 mod sync_slow_statements;
+mod sync_stop;

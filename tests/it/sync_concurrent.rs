@@ -1,8 +1,8 @@
 //! Two `backfill` processes of one organisation at once: each works the streams the other
 //! does not hold, together they never send more than the day's budget (the ledger counts
 //! what the emulator charged), and the next days, told by the server's clock rather than
-//! ours, finish the mirror. A process that finds its stream held says so instead of
-//! claiming the backfill complete.
+//! ours, finish the mirror. A process that finds its stream held says so, and by whom,
+//! instead of claiming the backfill complete, and exits 3.
 
 use std::time::Duration;
 
@@ -52,8 +52,15 @@ async fn two_backfills_at_once_never_pass_the_budget_together() {
     let setup = SyncSetup::new(&emulator, &database, &settings);
     // Both apply the migrations, plan and reserve at the same moment.
     let (first, second) = tokio::join!(setup.run(&["backfill"]), setup.run(&["backfill"]));
-    first.assert_success();
-    second.assert_success();
+    for run in [&first, &second] {
+        // 3: it found a stream the other one held, and left it to it.
+        assert!(
+            matches!(run.code, Some(0 | 3)),
+            "stdout:\n{}\nstderr:\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
     let (a, b) = (requests_sent(&first.stdout), requests_sent(&second.stdout));
     assert!(
         a > 0 && b > 0,
@@ -92,7 +99,7 @@ async fn two_backfills_at_once_never_pass_the_budget_together() {
 }
 
 #[tokio::test]
-async fn a_backfill_of_a_stream_another_process_works_says_so_instead_of_complete() {
+async fn a_backfill_of_a_stream_another_process_works_says_by_whom_and_exits_3() {
     let emulator = emulator_with(&[(Module::Requests, 6_000)]).await;
     emulator
         .admin_post("latency", serde_json::json!({ "millis": 30 }))
@@ -114,11 +121,13 @@ async fn a_backfill_of_a_stream_another_process_works_says_so_instead_of_complet
     )
     .await;
     let second = setup.run(&["backfill"]).await;
-    second.assert_success();
+    assert_eq!(second.code, Some(3), "{}", second.stderr);
+    let pid = first.id().expect("the first backfill runs");
     assert!(
         second
             .stdout
-            .contains("1 of 1 passes left to another process")
+            .contains("1 of 1 passes left to the live processes that hold their streams")
+            && second.stdout.contains(&format!(", pid {pid}, since "))
             && !second.stdout.contains("complete"),
         "{}",
         second.stdout

@@ -27,11 +27,11 @@ impl OrgRunner {
                 continue;
             }
             let key = &state.key;
-            let backfill = patiently("reading a checkpoint", || {
+            let backfill = patiently("reading a checkpoint", &self.cancel, || {
                 self.loader.checkpoint(key, PassKind::Backfill)
             })
             .await?;
-            let sweep = patiently("reading a checkpoint", || {
+            let sweep = patiently("reading a checkpoint", &self.cancel, || {
                 self.loader.checkpoint(key, PassKind::Sweep)
             })
             .await?;

@@ -48,6 +48,16 @@ impl PrivatePostgres {
         self.pg_ctl("restart");
     }
 
+    /// Stops the server (fast shutdown): it refuses connections until `start`.
+    pub fn stop(&self) {
+        self.pg_ctl("stop");
+    }
+
+    /// Starts the server `stop` stopped.
+    pub fn start_again(&self) {
+        self.pg_ctl("start");
+    }
+
     fn pg_ctl(&self, action: &str) {
         let data = self.dir.path().join("data");
         let options = format!(

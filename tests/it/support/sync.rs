@@ -149,6 +149,26 @@ format = "{format}"
     pub fn start(&self, args: &[&str]) -> Child {
         self.command(args).spawn().expect("start zoho-sync")
     }
+
+    /// Starts a command in the background, its stderr (with `info` logs) in a file next
+    /// to the config that a test can read while it runs (a pipe nobody reads would block
+    /// it); returns the process and the file.
+    pub fn start_logged(&self, args: &[&str]) -> (Child, PathBuf) {
+        let log_path = self.config_path.with_file_name(format!(
+            "{}-{}.log",
+            args.join("-"),
+            rand::random::<u32>()
+        ));
+        let log = std::fs::File::create(&log_path).expect("a log file");
+        let child = self
+            .command(args)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start zoho-sync");
+        (child, log_path)
+    }
 }
 
 /// How a command ended, with its output as text.
@@ -324,8 +344,8 @@ where
 }
 
 impl SyncSetup {
-    /// Shortens the stream leases, so that a stream a killed process held is free again
-    /// soon (the default keeps it for two minutes).
+    /// Sets `database.lease_secs`: how long a stream stays leased to a live process that
+    /// stopped renewing it (a dead one's streams are free at once).
     pub fn set_lease_secs(&self, secs: u64) {
         self.edit_config(|text| {
             text.replacen(
@@ -335,15 +355,4 @@ impl SyncSetup {
             )
         });
     }
-}
-
-/// Waits until no process holds a stream's lease (a killed one's lease has expired).
-pub async fn wait_for_free_streams(database: &TestDatabase) {
-    let loader = loader(database).await;
-    wait_for(
-        "the stream leases to expire",
-        std::time::Duration::from_secs(10),
-        || async { loader.lease_holders().await.map_or(true, |h| h.is_empty()) },
-    )
-    .await;
 }
