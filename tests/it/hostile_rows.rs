@@ -165,3 +165,23 @@ async fn stray_elements_and_keys_are_ignored_with_one_warning_per_kind() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_page_of_more_rows_than_asked_for_fails_the_pass_loudly_and_stores_nothing_of_it() {
+    let server = HostileServer::start(Module::Requests, plain_rows(Module::Requests, 1, 500)).await;
+    server.edit(|s| s.overfill = 1);
+    let database = TestDatabase::fresh().await;
+    let outcome = backfill(&server, &database, "json").await;
+    assert_eq!(outcome.code, Some(1), "{outcome:?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("served 201 rows for a window of 200"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(mirror(&loader(&database).await, Module::Requests)
+        .await
+        .is_empty());
+    assert!(!backfill_complete(&database).await);
+}

@@ -80,6 +80,8 @@ pub struct Script {
     /// Served in this order, whatever their ids.
     pub rows: Vec<Row>,
     pub stray: Stray,
+    /// Rows served beyond the window asked for.
+    pub overfill: usize,
     /// The `Date` header of the n-th `getrecords` answer (0-based); `None` sends none.
     pub date: DateScript,
     /// The `Date` of a clock probe (any request outside the API).
@@ -132,6 +134,7 @@ impl HostileServer {
             module,
             rows,
             stray: Stray::None,
+            overfill: 0,
             date: Box::new(|_| Some(Utc::now())),
             probe_date: Box::new(|_| Some(Utc::now())),
         };
@@ -234,7 +237,7 @@ async fn api(
         .iter()
         .filter(|r| since.is_none_or(|s| r.modified > s))
         .skip(from.saturating_sub(1) as usize)
-        .take((to + 1).saturating_sub(from) as usize)
+        .take((to + 1).saturating_sub(from) as usize + script.overfill)
         .collect();
     let xml = format == "xml";
     let body = match asked {
