@@ -17,9 +17,9 @@ use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use crate::loader::{patiently, Loader, LoaderError};
-use crate::pipeline::Progress;
 use crate::quota::DayRule;
-use crate::scheduler::cursor::Window;
+use crate::stream::cursor::Window;
+use crate::telemetry::Progress;
 use crate::zoho::client::{Client, GetRecords, SelectFields, TIME_FORMAT};
 use crate::zoho::codec::{Answer, RowOutcome};
 use crate::zoho::error::ErrorClass;

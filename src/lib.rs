@@ -12,5 +12,6 @@ pub mod pipeline;
 pub mod quota;
 pub mod scheduler;
 pub mod shutdown;
+pub mod stream;
 pub mod telemetry;
 pub mod zoho;

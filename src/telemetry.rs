@@ -5,12 +5,18 @@
 //! a misbehaving run logs a line a minute per kind, not gigabytes.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::LogFormat;
+/// How log lines are written (to stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// The default filter for a verbosity: `-q` warnings, `-qq` errors, `-v` debug, `-vv` trace.
 pub fn default_level(verbose: u8, quiet: u8) -> &'static str {
@@ -73,6 +79,25 @@ impl Throttle {
                 Some(0)
             }
         }
+    }
+}
+
+/// Counters a progress display reads while passes run.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub requests: AtomicU64,
+    pub records: AtomicU64,
+    pub pages: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub retries: AtomicU64,
+    /// Requests by method and outcome (`ok`, `no-data`, or the error class).
+    pub outcomes: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+impl Progress {
+    pub fn count_outcome(&self, method: &'static str, outcome: &'static str) {
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        *outcomes.entry((method, outcome)).or_default() += 1;
     }
 }
 

@@ -152,7 +152,8 @@ fn csv_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loader::{ChangeOp, StreamKey};
+    use crate::loader::ChangeOp;
+    use crate::stream::StreamKey;
     use crate::zoho::record::RecordId;
 
     fn change(op: ChangeOp, fields: Option<Json>) -> Change {

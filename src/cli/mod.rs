@@ -12,12 +12,11 @@ pub mod demo;
 pub mod report;
 pub mod sync;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use crate::quota::Edition;
+use crate::telemetry::LogFormat;
 use crate::zoho::module::Module;
 
 /// Exit code for a runtime failure.
@@ -57,18 +56,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The first run: the built-in emulator, the local PostgreSQL and a backfill.
     Demo,
     /// Serve the built-in emulator of the Zoho Support API.
-    Emulator(EmulatorArgs),
+    Emulator(crate::emulator::Options),
     /// Zoho Accounts authtokens.
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -104,52 +97,6 @@ pub struct StatusArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8089")]
-    pub listen: SocketAddr,
-    /// An emulator configuration file (TOML or JSON): portals, departments, users, data.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Seed of the deterministic data generator.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Records per module, e.g. `requests=100000,contacts=500`.
-    #[arg(long, value_name = "MODULE=N,...", value_delimiter = ',', value_parser = parse_module_count)]
-    pub records: Vec<(Module, u64)>,
-    /// Edition of the portal's organisation.
-    #[arg(long)]
-    pub edition: Option<Edition>,
-    /// User licences of the portal's organisation (paid editions).
-    #[arg(long)]
-    pub licences: Option<u32>,
-    /// The authtoken the portal's admin user holds.
-    #[arg(long)]
-    pub token: Option<String>,
-    /// The portal name.
-    #[arg(long)]
-    pub portal: Option<String>,
-    /// The department name.
-    #[arg(long)]
-    pub department: Option<String>,
-    /// Simulated latency added to every record-API request, in milliseconds.
-    #[arg(long, value_name = "MS")]
-    pub latency_ms: Option<u64>,
-}
-
-fn parse_module_count(text: &str) -> Result<(Module, u64), String> {
-    let (module, count) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not MODULE=N"))?;
-    let module = module.parse::<Module>().map_err(|e| e.to_string())?;
-    let count = count
-        .trim()
-        .parse::<u64>()
-        .map_err(|_| format!("`{count}` is not a record count"))?;
-    Ok((module, count))
 }
 
 #[derive(Debug, Subcommand)]

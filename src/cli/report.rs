@@ -9,10 +9,10 @@ use serde_json::json;
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig};
 use crate::loader::{
-    view_name, Checkpoint, FieldSeen, FieldType, Loader, LoaderError, StreamKey, StreamStatus,
-    MAX_VIEW_COLUMNS,
+    view_name, FieldSeen, FieldType, Loader, LoaderError, StreamStatus, MAX_VIEW_COLUMNS,
 };
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
+use crate::stream::{Checkpoint, StreamKey};
 use crate::zoho::client::server_clock;
 
 /// How far back `plan` looks to measure how many records change per day.

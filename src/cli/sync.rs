@@ -17,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::loader::{Loader, LoaderError, RunKind};
 use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
-use crate::pipeline::Progress;
-use crate::scheduler::cursor::PAGE_ROWS;
 use crate::scheduler::Goal;
+use crate::stream::cursor::PAGE_ROWS;
+use crate::telemetry::Progress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncCommandError {

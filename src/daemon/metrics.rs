@@ -15,8 +15,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::config::Config;
-use crate::loader::{Loader, StreamKey};
-use crate::pipeline::Progress;
+use crate::loader::Loader;
+use crate::stream::StreamKey;
+use crate::telemetry::Progress;
 use crate::telemetry::Throttle;
 
 /// How long a scrape waits for the database: it must answer well inside a scraper's (or

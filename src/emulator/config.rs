@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 
 use super::seeds;
 use super::store::{CustomField, AGENTS};
-use crate::cli::EmulatorArgs;
+use super::Options;
 use crate::quota::{DayRule, Edition};
 use crate::zoho::module::Module;
 use crate::zoho::secret::Secret;
@@ -206,18 +206,18 @@ impl EmulatorConfig {
     }
 
     /// The config the `emulator` command serves: the file (or the default), then the flags.
-    pub fn from_args(args: &EmulatorArgs) -> Result<EmulatorConfig, ConfigError> {
+    pub fn from_options(args: &Options) -> Result<EmulatorConfig, ConfigError> {
         let mut config = match &args.config {
             Some(path) => EmulatorConfig::load(path)?,
             None => EmulatorConfig::default(),
         };
-        config.apply_args(args);
+        config.apply_options(args);
         config.validate()?;
         Ok(config)
     }
 
     /// Applies the command-line overrides; the per-portal flags act on the first portal.
-    pub fn apply_args(&mut self, args: &EmulatorArgs) {
+    pub fn apply_options(&mut self, args: &Options) {
         if let Some(seed) = args.seed {
             self.seed = seed;
         }
@@ -312,10 +312,10 @@ mod tests {
     #[derive(Parser)]
     struct Wrapper {
         #[command(flatten)]
-        args: EmulatorArgs,
+        args: Options,
     }
 
-    fn args(line: &[&str]) -> EmulatorArgs {
+    fn args(line: &[&str]) -> Options {
         let mut argv = vec!["emulator"];
         argv.extend_from_slice(line);
         Wrapper::parse_from(argv).args
@@ -351,7 +351,7 @@ mod tests {
             "--department",
             "Help Desk",
         ];
-        let config = EmulatorConfig::from_args(&args(&line)).unwrap();
+        let config = EmulatorConfig::from_options(&args(&line)).unwrap();
         let portal = &config.portals[0];
         assert_eq!(config.seed, 9);
         assert_eq!(portal.record_count(Module::Requests), 10);

@@ -14,6 +14,7 @@ pub mod churn;
 pub mod clock;
 pub mod config;
 pub mod faults;
+mod options;
 pub mod params;
 pub mod quota;
 pub mod render;
@@ -25,6 +26,7 @@ pub mod store;
 use std::net::SocketAddr;
 
 pub use config::{ConfigError, EmulatorConfig, PortalConfig, UserConfig};
+pub use options::Options;
 pub use server::{spawn, RunningEmulator};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +46,8 @@ pub enum EmulatorError {
 
 /// Serves the emulator the command line describes until Ctrl-C, announcing the listen
 /// address and the demo token on stdout.
-pub async fn run(args: &crate::cli::EmulatorArgs) -> Result<(), EmulatorError> {
-    let config = EmulatorConfig::from_args(args)?;
+pub async fn run(args: &Options) -> Result<(), EmulatorError> {
+    let config = EmulatorConfig::from_options(args)?;
     let running = spawn(config, args.listen).await?;
     println!("zoho-sync emulator listening on {}", running.base_url());
     if let Some(token) = running.token() {

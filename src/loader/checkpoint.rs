@@ -7,7 +7,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::{Checkpoint, Loader, LoaderError, PassKind, StreamKey};
-use crate::scheduler::cursor::{Cursor, Order};
+use crate::stream::cursor::{Cursor, Order};
 use crate::zoho::record::RecordId;
 
 /// The columns `from_row` reads, for every query that loads checkpoints.

@@ -30,9 +30,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::PgPool;
 
-use crate::scheduler::cursor::Cursor;
+use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::zoho::codec::BadRow;
-use crate::zoho::module::Module;
 use crate::zoho::record::Record;
 
 pub use changes::{Change, ChangeOp};
@@ -108,60 +107,4 @@ pub struct PageStats {
     pub updated: u64,
     pub unchanged: u64,
     pub dead_letters: u64,
-}
-
-/// One stream: what one checkpoint tracks.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StreamKey {
-    pub portal: String,
-    pub department: String,
-    pub module: Module,
-}
-
-/// The kind of pass a checkpoint belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PassKind {
-    /// Reads the module's whole history, no filter.
-    Backfill,
-    /// Reads rows modified strictly after the watermark.
-    Incremental,
-    /// Reads only the ids of the whole module, to find the records deleted at the source.
-    Sweep,
-}
-
-impl PassKind {
-    /// The spelling in the `checkpoints.kind` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PassKind::Backfill => "backfill",
-            PassKind::Incremental => "incremental",
-            PassKind::Sweep => "sweep",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PassKind> {
-        match text {
-            "backfill" => Some(PassKind::Backfill),
-            "incremental" => Some(PassKind::Incremental),
-            "sweep" => Some(PassKind::Sweep),
-            _ => None,
-        }
-    }
-}
-
-/// The saved state of one (stream, pass kind); the default is "never run".
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Checkpoint {
-    /// Where the pass in progress stands (`Cursor::START` when none is).
-    pub cursor: Cursor,
-    /// Whether a pass is in progress (its cursor is meaningful).
-    pub in_progress: bool,
-    /// Incremental: rows modified strictly after this instant are read by the pass.
-    pub watermark: Option<DateTime<Utc>>,
-    /// The server's time at the first answer of the pass in progress.
-    pub pass_started_at: Option<DateTime<Utc>>,
-    /// When the last pass of this kind completed (our clock).
-    pub completed_at: Option<DateTime<Utc>>,
-    /// Passes of this kind completed so far.
-    pub passes: i64,
 }

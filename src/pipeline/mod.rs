@@ -11,7 +11,7 @@ pub mod run;
 mod sweep;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -21,10 +21,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::fetcher::{FetchError, Fetcher, Filter, Page};
-use crate::loader::{
-    patiently, Checkpoint, DeleteMode, Lease, Loader, LoaderError, PageCommit, PassKind, StreamKey,
-};
-use crate::scheduler::cursor::{Cursor, PageFault, Step, Window};
+use crate::loader::{patiently, DeleteMode, Lease, Loader, LoaderError, PageCommit};
+use crate::stream::cursor::{Cursor, PageFault, Step, Window};
+use crate::stream::{Checkpoint, PassKind, StreamKey};
+use crate::telemetry::Progress;
 use crate::zoho::codec::{BadRow, RowOutcome};
 use crate::zoho::record::{Record, RecordId};
 
@@ -64,25 +64,6 @@ pub enum PassEnd {
         resets_at: DateTime<Utc>,
     },
     Cancelled,
-}
-
-/// Counters a progress display reads while passes run.
-#[derive(Debug, Default)]
-pub struct Progress {
-    pub requests: AtomicU64,
-    pub records: AtomicU64,
-    pub pages: AtomicU64,
-    pub dead_letters: AtomicU64,
-    pub retries: AtomicU64,
-    /// Requests by method and outcome (`ok`, `no-data`, or the error class).
-    pub outcomes: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
-}
-
-impl Progress {
-    pub fn count_outcome(&self, method: &'static str, outcome: &'static str) {
-        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
-        *outcomes.entry((method, outcome)).or_default() += 1;
-    }
 }
 
 /// One stream's pass and everything it needs.
@@ -394,11 +375,5 @@ fn split(rows: Vec<RowOutcome>, new_rows: usize) -> SplitRows {
 fn abort_all(in_flight: &mut InFlight) {
     for (_, task) in in_flight.drain(..) {
         task.abort();
-    }
-}
-
-impl std::fmt::Display for StreamKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}", self.portal, self.department, self.module)
     }
 }

@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{PassEnd, Pipeline, PipelineError, Progress};
+use super::{PassEnd, Pipeline, PipelineError};
 use crate::config::{Config, ConfigError, OrganisationConfig};
 use crate::fetcher::{Allowance, Budget, FetchError, Fetcher, ServerClock};
-use crate::loader::{
-    patiently, DeleteMode, Holding, Loader, PassKind, RunKind, RunOutcome, StreamKey,
-};
+use crate::loader::{patiently, DeleteMode, Holding, Loader, RunKind, RunOutcome};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
+use crate::stream::{PassKind, StreamKey};
+use crate::telemetry::Progress;
 use crate::zoho::client::Client;
 use crate::zoho::ErrorClass;
 

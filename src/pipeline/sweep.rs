@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 
 use super::{Pass, Pipeline, PipelineError};
-use crate::loader::{patiently, Checkpoint, SweepCommit};
+use crate::loader::{patiently, SweepCommit};
+use crate::stream::Checkpoint;
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::RecordId;
 

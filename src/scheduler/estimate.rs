@@ -2,7 +2,7 @@
 //! arithmetic over record counts and the day's budget, using the same page arithmetic as
 //! the cursor (200 rows per request, one of them the anchor after the first page).
 
-use super::cursor::PAGE_ROWS;
+use crate::stream::cursor::PAGE_ROWS;
 
 /// Requests a pass over `rows` rows costs when the data holds still: `rows / 199 + 1`.
 /// A sweep's id-only pass costs the same. Against the ideal `rows / 200 + 1` of windows

@@ -5,12 +5,11 @@
 //! what the budget leaves goes to backfills, highest priority first, and what they leave
 //! to the sweeps that find deleted records (`sweep`).
 
-pub mod cursor;
 pub mod estimate;
 pub mod pacing;
 pub mod sweep;
 
-use crate::loader::{PassKind, StreamKey};
+use crate::stream::{PassKind, StreamKey};
 use crate::zoho::module::Module;
 
 /// Where a stream's backfill stands.

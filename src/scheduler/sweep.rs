@@ -9,7 +9,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{BackfillState, Goal, PlannedPass, StreamState};
-use crate::loader::{Checkpoint, PassKind};
+use crate::stream::{Checkpoint, PassKind};
 
 /// Whether a stream's sweep should run now; `every` is `None` when sweeps are off.
 pub fn is_due(
@@ -68,7 +68,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::loader::StreamKey;
+    use crate::stream::StreamKey;
     use crate::zoho::module::Module;
 
     fn at(day: u32) -> DateTime<Utc> {

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use serde_json::json;
-use zoho_sync::loader::{PassKind, StreamKey, StreamLease};
+use zoho_sync::loader::StreamLease;
 use zoho_sync::quota::DayRule;
+use zoho_sync::stream::{PassKind, StreamKey};
 use zoho_sync::zoho::Module;
 
 use crate::support::daemon::{configure, Daemon, DaemonSettings};

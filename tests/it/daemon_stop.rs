@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use zoho_sync::loader::PassKind;
 use zoho_sync::scheduler::estimate::pass_requests;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::Module;
 
 use crate::support::daemon::{configure, Daemon, DaemonSettings};

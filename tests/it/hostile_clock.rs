@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::America::Los_Angeles;
-use zoho_sync::loader::PassKind;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::Module;
 
 use crate::hostile_rows::assert_mirror_matches;

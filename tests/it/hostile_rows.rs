@@ -3,7 +3,7 @@
 //! exact mirror of every row that can be read, the others set aside as dead letters and
 //! counted, and a pass that is complete only when the server's rows ran out.
 
-use zoho_sync::loader::PassKind;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;

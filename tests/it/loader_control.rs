@@ -2,10 +2,9 @@
 //! concurrency, checkpoints, runs and their counters, status, migrations and schemas.
 
 use chrono::NaiveDate;
-use zoho_sync::loader::{
-    Checkpoint, LedgerDay, Loader, LoaderError, PassKind, RunKind, RunOutcome,
-};
-use zoho_sync::scheduler::cursor::{Cursor, Order};
+use zoho_sync::loader::{LedgerDay, Loader, LoaderError, RunKind, RunOutcome};
+use zoho_sync::stream::cursor::{Cursor, Order};
+use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::{Module, RecordId, Secret};
 
 use crate::loader_fixtures::{at, checkpoint_after, loader, page, request, stream, SCHEMA};

@@ -2,8 +2,9 @@
 //! labels, and a page around them.
 
 use chrono::{DateTime, Utc};
-use zoho_sync::loader::{Checkpoint, Loader, PageCommit, PassKind, StreamKey};
-use zoho_sync::scheduler::cursor::{Cursor, Order};
+use zoho_sync::loader::{Loader, PageCommit};
+use zoho_sync::stream::cursor::{Cursor, Order};
+use zoho_sync::stream::{Checkpoint, PassKind, StreamKey};
 use zoho_sync::zoho::codec::BadRow;
 use zoho_sync::zoho::{Field, Module, Record, RecordId, Secret};
 

@@ -4,9 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use zoho_sync::loader::{
-    Claim, Holder, Lease, Loader, LoaderError, PageCommit, RunKind, StreamKey,
-};
+use zoho_sync::loader::{Claim, Holder, Lease, Loader, LoaderError, PageCommit, RunKind};
+use zoho_sync::stream::StreamKey;
 use zoho_sync::zoho::Module;
 
 use crate::loader_fixtures::{checkpoint_after, loader, page, request, stream};
@@ -77,7 +76,7 @@ async fn a_stream_is_leased_to_one_holder_until_the_lease_expires() {
     assert_eq!(loader.mirror_count(&key).await.unwrap(), 0);
     assert!(
         !loader
-            .checkpoint(&key, zoho_sync::loader::PassKind::Backfill)
+            .checkpoint(&key, zoho_sync::stream::PassKind::Backfill)
             .await
             .unwrap()
             .in_progress

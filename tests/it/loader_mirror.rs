@@ -3,7 +3,8 @@
 //! statements per page whatever its size.
 
 use chrono::{DateTime, Utc};
-use zoho_sync::loader::{Checkpoint, LoaderError, PageStats, PassKind, RunKind};
+use zoho_sync::loader::{LoaderError, PageStats, RunKind};
+use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::codec::BadRow;
 use zoho_sync::zoho::{Module, Record};
 

@@ -7,7 +7,8 @@ use zoho_sync::loader::schema::{
     mirror_tables, ColumnType, DELETED_AT_COLUMN, FIELDS_COLUMN, FIXED_COLUMNS, SWEPT_AT_COLUMN,
     SYNCED_AT_COLUMN,
 };
-use zoho_sync::loader::{PassKind, RunKind};
+use zoho_sync::loader::RunKind;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::client::GetRecords;
 use zoho_sync::zoho::codec::RowOutcome;
 use zoho_sync::zoho::{Format, Record};

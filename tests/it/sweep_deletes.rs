@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
-use zoho_sync::loader::{Loader, PassKind};
+use zoho_sync::loader::Loader;
 use zoho_sync::quota::DayRule;
 use zoho_sync::scheduler::estimate::pass_requests;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;

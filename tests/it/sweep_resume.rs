@@ -6,8 +6,9 @@
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use zoho_sync::loader::{Loader, PassKind};
+use zoho_sync::loader::Loader;
 use zoho_sync::scheduler::estimate::pass_requests;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::{Module, RecordId};
 
 use crate::support::emulator::TestEmulator;
@@ -26,7 +27,7 @@ fn small_budget(setup: &SyncSetup) {
     });
 }
 
-async fn sweep_checkpoint(loader: &Loader) -> zoho_sync::loader::Checkpoint {
+async fn sweep_checkpoint(loader: &Loader) -> zoho_sync::stream::Checkpoint {
     loader
         .checkpoint(&stream(Module::Requests), PassKind::Sweep)
         .await

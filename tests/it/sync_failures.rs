@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use zoho_sync::loader::PassKind;
+use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;

@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 
 use super::OrgRunner;
 use crate::fetcher::FetchError;
-use crate::loader::{patiently, Claim, Holder, Holding, LoaderError, PassKind, StreamKey};
+use crate::loader::{patiently, Claim, Holder, Holding, LoaderError};
 use crate::pipeline::{Pass, PassEnd, PipelineError};
 use crate::scheduler::PlannedPass;
+use crate::stream::{PassKind, StreamKey};
 
 /// The longest a clean-up statement (releasing a lease, recording a stopped run) may take
 /// once a stop was asked for: well inside `shutdown::GRACE`.

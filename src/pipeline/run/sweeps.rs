@@ -5,8 +5,9 @@
 use std::collections::HashSet;
 
 use super::{OrgRunner, RunError};
-use crate::loader::{patiently, PassKind, StreamKey};
+use crate::loader::patiently;
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
+use crate::stream::{PassKind, StreamKey};
 
 impl OrgRunner {
     /// The sweeps due in this round, by priority.

@@ -213,8 +213,8 @@ pub async fn loader(database: &TestDatabase) -> zoho_sync::loader::Loader {
     .expect("open the mirror")
 }
 
-pub fn stream(module: zoho_sync::zoho::Module) -> zoho_sync::loader::StreamKey {
-    zoho_sync::loader::StreamKey {
+pub fn stream(module: zoho_sync::zoho::Module) -> zoho_sync::stream::StreamKey {
+    zoho_sync::stream::StreamKey {
         portal: PORTAL.into(),
         department: DEPARTMENT.into(),
         module,
