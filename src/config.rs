@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
-use crate::quota::{DayRule, Edition};
+use crate::quota::{Budget, DayRule, Edition};
 use crate::zoho::client::ClientSettings;
 use crate::zoho::module::{Format, Module};
 use crate::zoho::retry::RetryPolicy;
@@ -122,6 +122,18 @@ pub struct OrganisationConfig {
     pub module_schedules: Vec<(Module, cron::Schedule)>,
     /// Days between two sweeps (which find deleted records) of each module; 0: never.
     pub sweep_every_days: Vec<(Module, u32)>,
+}
+
+impl OrganisationConfig {
+    /// The organisation's share of each quota day: its daily limit less the reserve kept
+    /// for its other integrations (the one place this is worked out).
+    pub fn budget(&self) -> Budget {
+        Budget {
+            organisation: self.name.clone(),
+            per_day: self.daily_limit.saturating_sub(self.reserve),
+            rule: self.day_rule,
+        }
+    }
 }
 
 impl OrganisationConfig {

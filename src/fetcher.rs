@@ -1,11 +1,13 @@
-//! The fetcher: pulls one page from the API for a pass, inside the budget. Every request,
-//! retries included, is first reserved in the PostgreSQL quota ledger (one atomic
-//! statement), so that any number of processes together never send more than the
-//! organisation's budget; a request the ledger refuses is never sent. The quota day is the
-//! server's: the fetcher reads the server's clock from each answer's `Date` header (a
-//! reading our own clock contradicts is not believed, see `clock`), and a reservation
-//! made on the wrong day (the first of a run, or one racing midnight) is moved to the day
-//! the server counted it on.
+//! The fetcher: pulls one page from a source for a pass, inside the budget. Every
+//! request, retries included, is first reserved in the store's quota ledger at the
+//! source's cost (one atomic statement), so that any number of processes together never
+//! spend more than the organisation's budget; a request the ledger refuses is never
+//! sent. Transient failures are retried under the one retry policy, each retry reserved
+//! like any request, every wait cut short by a stop. The quota day is the server's: the
+//! fetcher reads the server's clock from each answer (a reading our own clock
+//! contradicts is not believed, see `clock`), and a reservation made on the wrong day
+//! (the first of a run, or one racing midnight) is moved to the day the server counted
+//! it on.
 
 pub mod clock;
 
@@ -13,29 +15,17 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
-use crate::loader::{patiently, Loader, LoaderError};
-use crate::quota::DayRule;
+use crate::quota::Budget;
+use crate::source::{Failure, Filter, Source, SourceError};
+use crate::store::{patiently, Store, StoreError};
 use crate::stream::cursor::Window;
 use crate::telemetry::Progress;
-use crate::zoho::client::{Client, GetRecords, SelectFields, TIME_FORMAT};
-use crate::zoho::codec::{Answer, RowOutcome};
-use crate::zoho::error::ErrorClass;
-use crate::zoho::module::{Method, Module};
-use crate::zoho::retry::RetryPolicy;
-use crate::zoho::ZohoError;
+use crate::zoho::codec::RowOutcome;
+use crate::zoho::module::Module;
+use crate::zoho::retry::{Backoff, RetryPolicy};
 pub use clock::{Reading, ServerClock};
-
-/// An organisation's share of the day: requests we may send, by the server's day.
-#[derive(Clone, Debug)]
-pub struct Budget {
-    pub organisation: String,
-    /// The daily limit less the reserve kept for the organisation's other integrations.
-    pub per_day: u32,
-    pub rule: DayRule,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -47,9 +37,9 @@ pub enum FetchError {
     #[error("this round's share of the budget is spent")]
     AllowanceSpent,
     #[error(transparent)]
-    Zoho(#[from] ZohoError),
+    Source(#[from] SourceError),
     #[error(transparent)]
-    Loader(#[from] LoaderError),
+    Store(#[from] StoreError),
 }
 
 /// One page as served.
@@ -61,29 +51,25 @@ pub struct Page {
     pub server_time: DateTime<Utc>,
 }
 
-/// What a pass reads: the whole module, or rows modified after a moment.
-#[derive(Clone, Copy, Debug)]
-pub struct Filter {
-    pub modified_after: Option<DateTime<Utc>>,
-    /// The portal's data time zone, in which `lastmodifiedtime` is written.
-    pub zone: Tz,
-    /// Only the id field of each row (a sweep), instead of every field.
-    pub ids_only: bool,
+/// What an organisation's fetchers share.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    /// Our reading of the server's clock.
+    pub clock: Arc<ServerClock>,
+    pub cancel: CancellationToken,
+    pub progress: Arc<Progress>,
+    /// Requests this round may still send.
+    pub allowance: Arc<Allowance>,
 }
 
+#[derive(Debug)]
 pub struct Fetcher {
-    client: Client,
-    loader: Loader,
+    source: Arc<dyn Source>,
     budget: Budget,
     retry: RetryPolicy,
-    cancel: CancellationToken,
-    /// Our reading of the server's clock, shared by the organisation's fetchers.
-    clock: Arc<ServerClock>,
+    shared: Shared,
     requests: AtomicU64,
-    retries: AtomicU64,
-    progress: Arc<Progress>,
-    /// Requests this round may still send, shared by the organisation's fetchers.
-    allowance: Arc<Allowance>,
 }
 
 /// How many more requests a round may send (pacing); unlimited by default.
@@ -115,26 +101,17 @@ impl Allowance {
 
 impl Fetcher {
     pub fn new(
-        client: Client,
-        loader: Loader,
+        source: Arc<dyn Source>,
         budget: Budget,
-        clock: Arc<ServerClock>,
-        cancel: CancellationToken,
-        progress: Arc<Progress>,
-        allowance: Arc<Allowance>,
+        retry: RetryPolicy,
+        shared: Shared,
     ) -> Fetcher {
-        let retry = client.settings().retry;
         Fetcher {
-            client,
-            loader,
+            source,
             budget,
             retry,
-            cancel,
-            clock,
+            shared,
             requests: AtomicU64::new(0),
-            retries: AtomicU64::new(0),
-            progress,
-            allowance,
         }
     }
 
@@ -142,26 +119,26 @@ impl Fetcher {
         &self.budget
     }
 
+    /// Rows one request returns at most (the cursor's page size).
+    pub fn page_rows(&self) -> u32 {
+        self.source.page_rows()
+    }
+
     /// Requests sent so far (each one reserved in the ledger first).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
 
-    pub fn retries(&self) -> u64 {
-        self.retries.load(Ordering::Relaxed)
-    }
-
     /// Our best reading of the server's clock.
     pub fn server_now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.shared.clock.now()
     }
 
-    /// Reads the server's clock without spending a request of the quota (the `Date` of
-    /// an answer from outside the API); keeps the last estimate if the server is silent
-    /// or its reading is not believed.
+    /// Reads the server's clock without spending any budget; keeps the last estimate if
+    /// the server is silent or its reading is not believed.
     pub async fn probe_clock(&self) {
-        if let Some(server_time) = self.client.server_clock().await {
-            self.clock.observe(Some(server_time));
+        if let Some(server_time) = self.source.server_clock().await {
+            self.shared.clock.observe(Some(server_time));
         }
     }
 
@@ -174,107 +151,92 @@ impl Fetcher {
         )
     }
 
-    /// `getrecords` of one window, retried on transient failures, every attempt reserved.
-    /// A window past the end is an empty page.
+    /// One window of `module`, retried on transient failures, every attempt reserved. A
+    /// window past the end is an empty page.
     pub async fn get_page(
         &self,
         module: Module,
         window: Window,
         filter: Filter,
     ) -> Result<Page, FetchError> {
-        let request = GetRecords {
-            from_index: Some(window.from),
-            to_index: Some(window.to),
-            select: if filter.ids_only {
-                SelectFields::Labels(vec![module.id_field().to_string()])
-            } else {
-                SelectFields::All
-            },
-            last_modified_time: filter
-                .modified_after
-                .map(|t| t.with_timezone(&filter.zone).naive_local()),
-            ..GetRecords::default()
-        };
-        let params = request.params(module)?;
         let mut attempt = 0;
         loop {
-            if self.cancel.is_cancelled() {
+            if self.shared.cancel.is_cancelled() {
                 return Err(FetchError::Cancelled);
             }
-            let day = self.reserve().await?;
-            // An answer on its way at a stop is awaited a little (it is paid for), then
-            // given up: the page is asked again next time.
-            let exchange = tokio::select! {
-                exchange = self.client.exchange(Method::GetRecords, module, &params) => exchange,
-                () = crate::shutdown::cut(&self.cancel, crate::shutdown::IN_FLIGHT) => {
-                    return Err(FetchError::Cancelled)
-                }
+            let error = match self.attempt(module, window, filter).await? {
+                Ok(page) => return Ok(page),
+                Err(error) => error,
             };
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            self.progress.requests.fetch_add(1, Ordering::Relaxed);
-            let server_time = self.observe(day, exchange.server_time).await?;
-            let outcome = match &exchange.outcome {
-                Ok(_) => "ok",
-                Err(e) => e.class().as_str(),
-            };
-            self.progress
-                .count_outcome(Method::GetRecords.wire_name(), outcome);
-            let error = match exchange.outcome {
-                Ok(Answer::Records(rows)) => {
-                    return Ok(Page {
-                        window,
-                        rows,
-                        server_time,
-                    })
-                }
-                Ok(_) => {
-                    ZohoError::Invalid("getrecords answered with a write acknowledgement".into())
-                }
-                Err(e) => e,
-            };
-            match error.class() {
-                ErrorClass::NoData => {
-                    return Ok(Page {
-                        window,
-                        rows: Vec::new(),
-                        server_time,
-                    })
-                }
-                ErrorClass::QuotaExhausted => {
-                    let day = self.budget.rule.day_of(server_time);
-                    self.loader
-                        .mark_day_spent(&self.budget.organisation, day)
-                        .await?;
-                    return Err(FetchError::BudgetSpent {
-                        resets_at: self.budget.rule.next_reset(server_time),
-                    });
-                }
-                class if class.is_retryable() && attempt < self.retry.max_retries => {
-                    attempt += 1;
-                    self.retries.fetch_add(1, Ordering::Relaxed);
-                    self.progress.retries.fetch_add(1, Ordering::Relaxed);
-                    let delay = self.retry.delay(attempt, &mut rand::thread_rng());
+            attempt += 1;
+            match self.retry.backoff(attempt, &self.shared.cancel).await {
+                Backoff::Waited(delay) => {
+                    self.shared.progress.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
-                        %module, from = window.from, attempt, class = %class, error = %error,
+                        %module, from = window.from, attempt, error = %error,
                         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        "page request failed; retrying"
+                        "page request failed; retried"
                     );
-                    self.pause(delay).await?;
                 }
-                _ => return Err(FetchError::Zoho(error)),
+                Backoff::Exhausted => return Err(FetchError::Source(error)),
+                Backoff::Stopped => return Err(FetchError::Cancelled),
             }
         }
     }
 
-    /// Reserves one request on the server's current day, or reports the budget spent.
+    /// One reserved request: the page, a failure worth retrying (`Ok(Err)`), or the end
+    /// of the pass's fetching.
+    async fn attempt(
+        &self,
+        module: Module,
+        window: Window,
+        filter: Filter,
+    ) -> Result<Result<Page, SourceError>, FetchError> {
+        let day = self.reserve().await?;
+        // An answer on its way at a stop is awaited a little (it is paid for), then
+        // given up: the page is asked again next time.
+        let listing = tokio::select! {
+            listing = self.source.list(module, window, filter) => listing,
+            () = crate::shutdown::cut(&self.shared.cancel, crate::shutdown::IN_FLIGHT) => {
+                return Err(FetchError::Cancelled)
+            }
+        };
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let progress = &self.shared.progress;
+        progress.requests.fetch_add(1, Ordering::Relaxed);
+        progress.count_outcome(self.source.list_method(), listing.outcome);
+        let server_time = self.observe(day, listing.server_time).await?;
+        match listing.rows {
+            Ok(rows) => Ok(Ok(Page {
+                window,
+                rows,
+                server_time,
+            })),
+            Err(e) if e.failure == Failure::QuotaExhausted => {
+                let day = self.budget.rule.day_of(server_time);
+                let store = &self.shared.store;
+                store.mark_day_spent(&self.budget.organisation, day).await?;
+                Err(FetchError::BudgetSpent {
+                    resets_at: self.budget.rule.next_reset(server_time),
+                })
+            }
+            Err(e) if e.is_retryable() => Ok(Err(e)),
+            Err(e) => Err(FetchError::Source(e)),
+        }
+    }
+
+    /// Reserves one request's cost on the server's current day, or reports the budget
+    /// spent.
     async fn reserve(&self) -> Result<NaiveDate, FetchError> {
-        if !self.allowance.take() {
+        if !self.shared.allowance.take() {
             return Err(FetchError::AllowanceSpent);
         }
         let (day, resets_at) = self.quota_day();
-        let reserved = patiently("a quota reservation", &self.cancel, || {
-            self.loader
-                .reserve_request(&self.budget.organisation, day, self.budget.per_day)
+        let cost = self.source.request_cost();
+        let reserved = patiently("a quota reservation", &self.shared.cancel, || {
+            self.shared
+                .store
+                .reserve(&self.budget.organisation, day, cost, self.budget.per_day)
         })
         .await?;
         match reserved {
@@ -291,31 +253,24 @@ impl Fetcher {
         reserved_on: NaiveDate,
         server_time: Option<DateTime<Utc>>,
     ) -> Result<DateTime<Utc>, FetchError> {
-        let reading = self.clock.observe(server_time);
+        let reading = self.shared.clock.observe(server_time);
         let Reading::Trusted(server_time) = reading else {
             return Ok(reading.time());
         };
         let counted_on = self.budget.rule.day_of(server_time);
         if counted_on != reserved_on {
             tracing::debug!(%reserved_on, %counted_on, "moving a reservation to the server's day");
-            patiently("moving a reservation", &self.cancel, || {
-                self.loader
-                    .move_reservation(&self.budget.organisation, reserved_on, counted_on)
+            let cost = self.source.request_cost();
+            patiently("moving a reservation", &self.shared.cancel, || {
+                self.shared.store.move_reservation(
+                    &self.budget.organisation,
+                    reserved_on,
+                    counted_on,
+                    cost,
+                )
             })
             .await?;
         }
         Ok(server_time)
     }
-
-    async fn pause(&self, delay: std::time::Duration) -> Result<(), FetchError> {
-        tokio::select! {
-            () = tokio::time::sleep(delay) => Ok(()),
-            () = self.cancel.cancelled() => Err(FetchError::Cancelled),
-        }
-    }
-}
-
-/// The `lastmodifiedtime` text for an instant, in the portal's zone (for logs and tests).
-pub fn wire_time(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format(TIME_FORMAT).to_string()
 }

@@ -12,6 +12,8 @@ pub mod pipeline;
 pub mod quota;
 pub mod scheduler;
 pub mod shutdown;
+pub mod source;
+pub mod store;
 pub mod stream;
 pub mod telemetry;
 pub mod zoho;

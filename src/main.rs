@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 use zoho_sync::cli::{self, AuthCommand, Command, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use zoho_sync::config::{Config, ConfigError};
-use zoho_sync::loader::RunKind;
 use zoho_sync::scheduler::Goal;
 use zoho_sync::shutdown::{Abandon, Shutdown};
+use zoho_sync::store::RunKind;
 use zoho_sync::{daemon, emulator, telemetry};
 
 /// A failure and the exit code it maps to.

@@ -103,6 +103,39 @@ impl DayRule {
     }
 }
 
+/// An organisation's share of each quota day: the units it may spend (the day's limit
+/// less the reserve kept for its other integrations) and how its days are counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub organisation: String,
+    pub per_day: u32,
+    pub rule: DayRule,
+}
+
+/// A quota day as it stands: units used and left, and when the day resets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaToday {
+    pub used: u32,
+    pub left: u32,
+    pub resets_at: DateTime<Utc>,
+}
+
+impl Budget {
+    /// The day `now` falls in, given the units used on it and whether the server said
+    /// it is spent: the one place "used and left today" is worked out.
+    pub fn today(&self, used: u32, spent: bool, now: DateTime<Utc>) -> QuotaToday {
+        QuotaToday {
+            used,
+            left: if spent {
+                0
+            } else {
+                self.per_day.saturating_sub(used)
+            },
+            resets_at: self.rule.next_reset(now),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@ use serde_json::{json, Value as Json};
 
 use super::sync::open_database;
 use crate::config::Config;
-use crate::loader::{Change, LoaderError};
+use crate::loader::Change;
+use crate::store::StoreError;
 use crate::zoho::module::Module;
 
 /// Changes read per statement.
@@ -47,7 +48,7 @@ pub struct ChangesArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum ChangesError {
     #[error("cannot use the database: {0}")]
-    Database(#[from] LoaderError),
+    Database(#[from] StoreError),
     #[error("cannot write the changes: {0}")]
     Output(#[from] std::io::Error),
 }

@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use crate::cli::sync::{self, SyncCommandError};
 use crate::config::{Config, ConfigError, BUILT_IN};
 use crate::emulator::{spawn, EmulatorConfig, EmulatorError};
-use crate::loader::RunKind;
 use crate::scheduler::Goal;
+use crate::store::RunKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

@@ -8,10 +8,9 @@ use serde_json::json;
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig};
-use crate::loader::{
-    view_name, FieldSeen, FieldType, Loader, LoaderError, StreamStatus, MAX_VIEW_COLUMNS,
-};
+use crate::loader::{view_name, FieldSeen, FieldType, Loader, StreamStatus, MAX_VIEW_COLUMNS};
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
+use crate::store::StoreError;
 use crate::stream::{Checkpoint, StreamKey};
 use crate::zoho::client::server_clock;
 
@@ -21,7 +20,7 @@ const CHANGE_WINDOW_DAYS: i64 = 7;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("cannot use the database: {0}")]
-    Database(#[from] LoaderError),
+    Database(#[from] StoreError),
     #[error("cannot write the report: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -37,7 +36,7 @@ async fn quota_today(
     loader: &Loader,
     org: &OrganisationConfig,
     now: DateTime<Utc>,
-) -> Result<QuotaToday, LoaderError> {
+) -> Result<QuotaToday, StoreError> {
     let day = org.day_rule.day_of(now);
     let ledger = loader.ledger_day(&org.name, day).await?;
     let budget = org.daily_limit - org.reserve;

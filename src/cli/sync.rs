@@ -15,16 +15,19 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::loader::{Loader, LoaderError, RunKind};
+use crate::loader::Loader;
 use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
 use crate::scheduler::Goal;
-use crate::stream::cursor::PAGE_ROWS;
+use crate::store::Store;
+use crate::store::{RunKind, StoreError};
+// The legacy API's page size: the plan and the progress display speak of its passes.
 use crate::telemetry::Progress;
+use crate::zoho::client::MAX_WINDOW as PAGE_ROWS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncCommandError {
     #[error("cannot use the database: {0}")]
-    Database(#[from] LoaderError),
+    Database(#[from] StoreError),
     #[error(transparent)]
     Run(#[from] RunError),
     #[error("{0}")]
@@ -45,7 +48,7 @@ impl SyncCommandError {
 }
 
 /// Connects to the configured database and applies the migrations.
-pub async fn open_database(config: &Config) -> Result<Loader, LoaderError> {
+pub async fn open_database(config: &Config) -> Result<Loader, StoreError> {
     Loader::open(config).await
 }
 
@@ -76,7 +79,8 @@ pub async fn run_once(
     let progress = Arc::new(Progress::default());
     let left_today = left_today(config, &loader).await;
     let display = Display::start(config, &progress, left_today);
-    let outcome = run::run(config, &loader, kind, goal, cancel, &progress).await;
+    let store: Arc<dyn Store> = Arc::new(loader.clone());
+    let outcome = run::run(config, &store, kind, goal, cancel, &progress).await;
     display.finish();
     let summaries = match outcome {
         Err(e) if e.is_stop() => {

@@ -19,7 +19,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::loader::{Loader, LoaderError};
+use crate::loader::Loader;
+use crate::store::StoreError;
 use metrics::Telemetry;
 
 /// How long a stop waits for the rounds to wind down before leaving them: inside the
@@ -120,6 +121,6 @@ async fn connect_until_up(config: &Config, cancel: &CancellationToken) -> Option
     }
 }
 
-fn log_database_wait(error: &LoaderError, delay: Duration) {
+fn log_database_wait(error: &StoreError, delay: Duration) {
     tracing::warn!(error = %error, retry_in_s = delay.as_secs(), "database unavailable; waiting");
 }

@@ -11,10 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::metrics::Telemetry;
 use crate::config::{Config, OrganisationConfig};
-use crate::loader::{Loader, RunKind};
+use crate::loader::Loader;
 use crate::pipeline::run::{OrgOutcome, OrgRunner};
 use crate::scheduler::pacing::{pace, rounds_between, PaceInput};
 use crate::scheduler::Goal;
+use crate::store::RunKind;
+use crate::store::Store;
 use crate::zoho::module::Module;
 
 /// The longest the loop sleeps before reading the server's clock again.
@@ -31,7 +33,8 @@ pub async fn organisation_loop(
     cancel: CancellationToken,
 ) -> Option<String> {
     let progress = telemetry.progress(&org.name);
-    let runner = match OrgRunner::new(&config, &org, &loader, &cancel, &progress) {
+    let store: Arc<dyn Store> = Arc::new(loader);
+    let runner = match OrgRunner::new(&config, &org, &store, &cancel, &progress) {
         Ok(runner) => runner,
         Err(e) => {
             tracing::error!(organisation = %org.name, error = %e, "cannot start this organisation");
@@ -96,8 +99,8 @@ pub async fn organisation_loop(
                 tracing::warn!(organisation = %org.name, error = %e, "round failed; the next round retries");
             }
         }
-        if let Ok((used, left)) = runner.quota_today().await {
-            telemetry.set_quota(&org.name, used, left);
+        if let Ok(today) = runner.quota_today().await {
+            telemetry.set_quota(&org.name, today.used, today.left);
         }
     }
     None
@@ -168,7 +171,7 @@ async fn paced(
     if !pacing {
         return Ok(Some(None));
     }
-    let (used, _) = runner.quota_today().await?;
+    let used = runner.quota_today().await?.used;
     let rule = runner.budget.rule;
     let day = rule.day_of(now);
     let day_start = rule.start_of(day);

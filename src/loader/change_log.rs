@@ -7,13 +7,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::{LoaderError, StreamKey};
+use super::{StoreError, StreamKey};
 
 /// The advisory lock key that orders change-log appends ("zohosync" in ASCII).
 pub(super) const APPEND_LOCK: i64 = 0x7a6f_686f_7379_6e63;
 
 /// Takes the append lock for the rest of the transaction.
-pub(super) async fn lock_for_append(conn: &mut PgConnection) -> Result<(), LoaderError> {
+pub(super) async fn lock_for_append(conn: &mut PgConnection) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(APPEND_LOCK)
         .execute(conn)
@@ -29,7 +29,7 @@ pub(super) async fn log_deletes(
     ids: &[i64],
     run_id: Option<i64>,
     synced_at: DateTime<Utc>,
-) -> Result<u64, LoaderError> {
+) -> Result<u64, StoreError> {
     if ids.is_empty() {
         return Ok(0);
     }

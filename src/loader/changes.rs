@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use sqlx::Row;
 
 use super::schema::mirror_tables;
-use super::{Loader, LoaderError, StreamKey};
+use super::{Loader, StoreError, StreamKey};
 use crate::zoho::module::Module;
 use crate::zoho::record::RecordId;
 
@@ -59,7 +59,7 @@ pub struct Change {
 
 impl Loader {
     /// The highest sequence number committed (0 when the log is empty).
-    pub async fn last_change_seq(&self) -> Result<i64, LoaderError> {
+    pub async fn last_change_seq(&self) -> Result<i64, StoreError> {
         let last: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM change_log")
             .fetch_one(&self.pool)
             .await?;
@@ -74,7 +74,7 @@ impl Loader {
         upto: i64,
         module: Option<Module>,
         limit: i64,
-    ) -> Result<Vec<Change>, LoaderError> {
+    ) -> Result<Vec<Change>, StoreError> {
         let rows = sqlx::query(&changes_sql())
             .bind(after)
             .bind(upto)
@@ -109,7 +109,7 @@ fn changes_sql() -> String {
     )
 }
 
-fn change(row: &sqlx::postgres::PgRow) -> Result<Change, LoaderError> {
+fn change(row: &sqlx::postgres::PgRow) -> Result<Change, StoreError> {
     let module: String = row.try_get("module")?;
     let op: String = row.try_get("op")?;
     let id: i64 = row.try_get("record_id")?;
@@ -118,12 +118,12 @@ fn change(row: &sqlx::postgres::PgRow) -> Result<Change, LoaderError> {
         stream: StreamKey {
             portal: row.try_get("portal")?,
             department: row.try_get("department")?,
-            module: Module::parse(&module).ok_or_else(|| LoaderError::corrupt("module", module))?,
+            module: Module::parse(&module).ok_or_else(|| StoreError::corrupt("module", module))?,
         },
         record_id: u64::try_from(id)
             .map(RecordId)
-            .map_err(|_| LoaderError::corrupt("change record id", id.to_string()))?,
-        op: ChangeOp::parse(&op).ok_or_else(|| LoaderError::corrupt("change op", op))?,
+            .map_err(|_| StoreError::corrupt("change record id", id.to_string()))?,
+        op: ChangeOp::parse(&op).ok_or_else(|| StoreError::corrupt("change op", op))?,
         modified_time: row.try_get("modified_time")?,
         synced_at: row.try_get("synced_at")?,
         run_id: row.try_get("run_id")?,

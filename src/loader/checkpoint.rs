@@ -6,7 +6,7 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::{Checkpoint, Loader, LoaderError, PassKind, StreamKey};
+use super::{Checkpoint, Loader, PassKind, StoreError, StreamKey};
 use crate::stream::cursor::{Cursor, Order};
 use crate::zoho::record::RecordId;
 
@@ -36,7 +36,7 @@ impl Loader {
         &self,
         stream: &StreamKey,
         kind: PassKind,
-    ) -> Result<Checkpoint, LoaderError> {
+    ) -> Result<Checkpoint, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM checkpoints \
              WHERE portal = $1 AND department = $2 AND module = $3 AND kind = $4"
@@ -58,7 +58,7 @@ impl Loader {
         stream: &StreamKey,
         kind: PassKind,
         cp: &Checkpoint,
-    ) -> Result<(), LoaderError> {
+    ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         save(&mut conn, stream, kind, cp, None).await
     }
@@ -72,7 +72,7 @@ pub(super) async fn save(
     kind: PassKind,
     cp: &Checkpoint,
     run_id: Option<i64>,
-) -> Result<(), LoaderError> {
+) -> Result<(), StoreError> {
     sqlx::query(UPSERT)
         .bind(super::values::clean_text(&stream.portal))
         .bind(super::values::clean_text(&stream.department))
@@ -93,22 +93,22 @@ pub(super) async fn save(
 }
 
 /// A checkpoint from a row selected with `COLUMNS`.
-pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, LoaderError> {
+pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, StoreError> {
     let next: i64 = row.try_get("next_index")?;
     let next = u32::try_from(next)
-        .map_err(|_| LoaderError::corrupt("checkpoint next_index", next.to_string()))?;
+        .map_err(|_| StoreError::corrupt("checkpoint next_index", next.to_string()))?;
     let last_id = match row.try_get::<Option<String>, _>("last_id")? {
         None => None,
         Some(text) => Some(
             RecordId::parse(&text)
-                .ok_or_else(|| LoaderError::corrupt("checkpoint last_id", text))?,
+                .ok_or_else(|| StoreError::corrupt("checkpoint last_id", text))?,
         ),
     };
     let order: String = row.try_get("id_order")?;
     let order = match order.as_str() {
         "ascending" => Order::Ascending,
         "unordered" => Order::Unordered,
-        _ => return Err(LoaderError::corrupt("checkpoint id_order", order)),
+        _ => return Err(StoreError::corrupt("checkpoint id_order", order)),
     };
     Ok(Checkpoint {
         cursor: Cursor {

@@ -17,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
 use tracing::log::LevelFilter;
 
-use super::{Loader, LoaderError};
+use super::{Loader, StoreError};
 use crate::zoho::secret::Secret;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -44,14 +44,14 @@ impl Loader {
         url: &Secret,
         schema: &str,
         max_connections: u32,
-    ) -> Result<Loader, LoaderError> {
+    ) -> Result<Loader, StoreError> {
         let quoted = quote_ident(schema)?;
         let options = quiet(
-            PgConnectOptions::from_str(url.expose()).map_err(|e| LoaderError::connect(&e, url))?,
+            PgConnectOptions::from_str(url.expose()).map_err(|e| StoreError::connect(&e, url))?,
         );
         let mut first = PgConnection::connect_with(&options)
             .await
-            .map_err(|e| LoaderError::connect(&e, url))?;
+            .map_err(|e| StoreError::connect(&e, url))?;
         first.execute(SESSION_SETTINGS).await?;
         create_schema(&mut first, &quoted).await?;
         // A failed close only loses a connection we are done with.
@@ -89,7 +89,7 @@ impl Loader {
     }
 
     /// Applies the migrations not yet applied in the schema; a no-op when all are.
-    pub async fn migrate(&self) -> Result<(), LoaderError> {
+    pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
     }
@@ -111,7 +111,7 @@ fn quiet(options: PgConnectOptions) -> PgConnectOptions {
         .log_slow_statements(LevelFilter::Trace, SQLX_SLOW_STATEMENT)
 }
 
-async fn create_schema(conn: &mut PgConnection, quoted: &str) -> Result<(), LoaderError> {
+async fn create_schema(conn: &mut PgConnection, quoted: &str) -> Result<(), StoreError> {
     let mut tx = conn.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(SCHEMA_LOCK_KEY)
@@ -124,9 +124,9 @@ async fn create_schema(conn: &mut PgConnection, quoted: &str) -> Result<(), Load
 }
 
 /// The schema name as a quoted SQL identifier (case kept, `"` doubled).
-fn quote_ident(name: &str) -> Result<String, LoaderError> {
+fn quote_ident(name: &str) -> Result<String, StoreError> {
     if name.is_empty() || name.len() > 63 || name.contains('\0') {
-        return Err(LoaderError::SchemaName(name.to_string()));
+        return Err(StoreError::SchemaName(name.to_string()));
     }
     Ok(format!("\"{}\"", name.replace('"', "\"\"")))
 }

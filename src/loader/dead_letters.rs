@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
 use super::values::clean_text;
-use super::{Loader, LoaderError, StreamKey};
+use super::{Loader, StoreError, StreamKey};
 use crate::zoho::record::RecordId;
 
 /// One stored dead letter.
@@ -33,7 +33,7 @@ pub(super) struct Letter<'a> {
 
 impl Loader {
     /// The stream's dead letters, oldest first.
-    pub async fn dead_letters(&self, stream: &StreamKey) -> Result<Vec<DeadLetter>, LoaderError> {
+    pub async fn dead_letters(&self, stream: &StreamKey) -> Result<Vec<DeadLetter>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, run_id, record_id::text AS record_id, raw, error, created_at \
              FROM dead_letters \
@@ -66,7 +66,7 @@ pub(super) async fn store(
     stream: &StreamKey,
     run_id: i64,
     letters: &[Letter<'_>],
-) -> Result<u64, LoaderError> {
+) -> Result<u64, StoreError> {
     if letters.is_empty() {
         return Ok(0);
     }

@@ -16,7 +16,7 @@ use sqlx::{PgConnection, Row};
 use super::field_type::FieldType;
 use super::schema::mirror_table;
 use super::values::clean_text;
-use super::{Loader, LoaderError};
+use super::{Loader, StoreError};
 use crate::zoho::module::Module;
 use crate::zoho::record::Record;
 
@@ -102,7 +102,7 @@ pub(super) async fn record(
     novel: &Observed,
     seen_at: DateTime<Utc>,
     run_id: i64,
-) -> Result<bool, LoaderError> {
+) -> Result<bool, StoreError> {
     if novel.is_empty() {
         return Ok(false);
     }
@@ -151,7 +151,7 @@ pub struct FieldSeen {
 
 impl Loader {
     /// Every field seen, by module and then in order of first appearance.
-    pub async fn fields_seen(&self) -> Result<Vec<FieldSeen>, LoaderError> {
+    pub async fn fields_seen(&self) -> Result<Vec<FieldSeen>, StoreError> {
         let rows = sqlx::query(
             "SELECT module, label, value_type, first_seen_at, column_name, column_type \
              FROM fields_seen ORDER BY module, first_seen_at, label",
@@ -162,13 +162,13 @@ impl Loader {
     }
 }
 
-fn field_seen(row: &sqlx::postgres::PgRow) -> Result<FieldSeen, LoaderError> {
+fn field_seen(row: &sqlx::postgres::PgRow) -> Result<FieldSeen, StoreError> {
     let module: String = row.try_get("module")?;
-    let module = Module::parse(&module).ok_or_else(|| LoaderError::corrupt("module", module))?;
+    let module = Module::parse(&module).ok_or_else(|| StoreError::corrupt("module", module))?;
     let label: String = row.try_get("label")?;
-    let field_type = |name: &str| -> Result<Option<FieldType>, LoaderError> {
+    let field_type = |name: &str| -> Result<Option<FieldType>, StoreError> {
         row.try_get::<Option<String>, _>(name)?
-            .map(|t| FieldType::parse(&t).ok_or_else(|| LoaderError::corrupt("field type", t)))
+            .map(|t| FieldType::parse(&t).ok_or_else(|| StoreError::corrupt("field type", t)))
             .transpose()
     };
     let column = match (

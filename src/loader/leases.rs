@@ -13,72 +13,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::limits::{self, Work};
-use super::{Loader, LoaderError, StreamKey};
+use super::{Loader, StoreError, StreamKey};
+use crate::store::Claim;
+use crate::store::Holder;
+use crate::store::Holding;
+use crate::store::Lease;
 use crate::zoho::module::Module;
-
-/// A lease this process holds on a stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lease {
-    pub stream: StreamKey,
-    pub holder: String,
-    pub ttl: Duration,
-}
-
-/// Who takes leases: a process's name in the lease table (`host:pid:tag`; the random tag
-/// tells apart two processes that got the same pid, as after a crash), its host and pid.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Holder {
-    pub name: String,
-    pub host: String,
-    pub pid: u32,
-}
-
-impl Holder {
-    /// This process.
-    pub fn this_process() -> &'static Holder {
-        static HOLDER: std::sync::OnceLock<Holder> = std::sync::OnceLock::new();
-        HOLDER.get_or_init(|| {
-            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_else(|_| "host".into());
-            let pid = std::process::id();
-            Holder {
-                name: format!("{host}:{pid}:{:08x}", rand::random::<u32>()),
-                host,
-                pid,
-            }
-        })
-    }
-}
-
-/// Who holds a stream, as its lease row says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Holding {
-    pub holder: String,
-    /// `None` on a row written before hosts and pids were recorded.
-    pub host: Option<String>,
-    pub pid: Option<i32>,
-    /// When it took the stream (renewals keep it).
-    pub since: DateTime<Utc>,
-}
-
-impl std::fmt::Display for Holding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.host, self.pid) {
-            (Some(host), Some(pid)) => write!(f, "host {host}, pid {pid}")?,
-            _ => write!(f, "{}", self.holder)?,
-        }
-        write!(f, ", since {}", self.since.format("%Y-%m-%d %H:%M:%S UTC"))
-    }
-}
-
-/// What an attempt to take a stream found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Claim {
-    Taken(Lease),
-    /// A live process holds it.
-    Held(Holding),
-}
 
 /// A lease row and whether it still counts (unexpired, its holder alive).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +77,7 @@ impl Loader {
         stream: &StreamKey,
         holder: &Holder,
         ttl: Duration,
-    ) -> Result<Claim, LoaderError> {
+    ) -> Result<Claim, StoreError> {
         let key = self.presence.key(&self.pool).await?;
         for _ in 0..TAKE_ATTEMPTS {
             let mut tx = self.pool.begin().await?;
@@ -173,13 +113,13 @@ impl Loader {
                 None => continue,
             }
         }
-        Err(LoaderError::LeaseRace {
+        Err(StoreError::LeaseRace {
             stream: stream.to_string(),
         })
     }
 
     /// Gives the stream up (a stop, or the end of its pass).
-    pub async fn release_lease(&self, lease: &Lease) -> Result<(), LoaderError> {
+    pub async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         limits::bound(&mut tx, Work::Page).await?;
         sqlx::query(
@@ -197,7 +137,7 @@ impl Loader {
     }
 
     /// Who holds each stream now (expired leases and dead holders excluded).
-    pub async fn lease_holders(&self) -> Result<Vec<(StreamKey, String)>, LoaderError> {
+    pub async fn lease_holders(&self) -> Result<Vec<(StreamKey, String)>, StoreError> {
         Ok(self
             .leases()
             .await?
@@ -208,7 +148,7 @@ impl Loader {
     }
 
     /// Every lease row, live or not, by stream.
-    pub async fn leases(&self) -> Result<Vec<StreamLease>, LoaderError> {
+    pub async fn leases(&self) -> Result<Vec<StreamLease>, StoreError> {
         let sql = format!(
             "SELECT portal, department, module, holder, host, pid, acquired_at, {LIVE} \
              FROM stream_leases ORDER BY portal, department, module"
@@ -249,7 +189,7 @@ impl Loader {
 }
 
 /// Renews `lease` inside a page's transaction; fails the page if the lease was lost.
-pub(super) async fn renew(conn: &mut sqlx::PgConnection, lease: &Lease) -> Result<(), LoaderError> {
+pub(super) async fn renew(conn: &mut sqlx::PgConnection, lease: &Lease) -> Result<(), StoreError> {
     let renewed = sqlx::query(RENEW)
         .bind(&lease.stream.portal)
         .bind(&lease.stream.department)
@@ -262,7 +202,7 @@ pub(super) async fn renew(conn: &mut sqlx::PgConnection, lease: &Lease) -> Resul
     if renewed == 1 {
         Ok(())
     } else {
-        Err(LoaderError::LeaseLost {
+        Err(StoreError::LeaseLost {
             stream: lease.stream.to_string(),
         })
     }

@@ -7,49 +7,43 @@
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use super::{Loader, LoaderError};
+use super::{Loader, StoreError};
+use crate::store::LedgerDay;
 
-/// One quota day of one organisation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LedgerDay {
-    /// Requests reserved so far.
-    pub used: u32,
-    /// The server said the day's quota is exhausted.
-    pub spent: bool,
-}
-
-/// Inserts a first reservation of the day (only for a positive budget), or adds one to
-/// the count while it is below the budget and the day is not spent.
+/// Inserts a first reservation of the day (only when the budget holds the cost), or adds
+/// the cost to the count while the budget still holds it and the day is not spent.
 const RESERVE: &str = "\
 INSERT INTO quota_ledger AS q (organisation, day, used, spent, updated_at)
-SELECT $1, $2, 1, false, now() WHERE $3::bigint > 0
-ON CONFLICT (organisation, day) DO UPDATE SET used = q.used + 1, updated_at = now()
-    WHERE q.used < $3::bigint AND NOT q.spent
+SELECT $1, $2, $4, false, now() WHERE $4::bigint <= $3::bigint
+ON CONFLICT (organisation, day) DO UPDATE SET used = q.used + $4, updated_at = now()
+    WHERE q.used + $4 <= $3::bigint AND NOT q.spent
 RETURNING used";
 
 impl Loader {
-    /// Reserves one request of `day`'s budget: `Some(used after)` or `None` when the
-    /// budget is reached or the day is spent.
-    pub async fn reserve_request(
+    /// Reserves `cost` units of `day`'s budget: `Some(used after)` or `None` when the
+    /// budget does not hold them or the day is spent.
+    pub async fn reserve(
         &self,
         org: &str,
         day: NaiveDate,
+        cost: u32,
         budget: u32,
-    ) -> Result<Option<u32>, LoaderError> {
+    ) -> Result<Option<u32>, StoreError> {
         let used: Option<i32> = sqlx::query_scalar(RESERVE)
             .bind(super::values::clean_text(org))
             .bind(day)
             .bind(i64::from(budget))
+            .bind(i32::try_from(cost).unwrap_or(i32::MAX))
             .fetch_optional(&self.pool)
             .await?;
         used.map(|u| {
-            u32::try_from(u).map_err(|_| LoaderError::corrupt("quota ledger used", u.to_string()))
+            u32::try_from(u).map_err(|_| StoreError::corrupt("quota ledger used", u.to_string()))
         })
         .transpose()
     }
 
     /// Marks the day spent: no reservation succeeds for it any more.
-    pub async fn mark_day_spent(&self, org: &str, day: NaiveDate) -> Result<(), LoaderError> {
+    pub async fn mark_day_spent(&self, org: &str, day: NaiveDate) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO quota_ledger AS q (organisation, day, used, spent, updated_at) \
              VALUES ($1, $2, 0, true, now()) \
@@ -63,35 +57,38 @@ impl Loader {
         Ok(())
     }
 
-    /// Moves one reserved request from day `from` to day `to`, when the server counted it
-    /// on another quota day than we reserved it on (around midnight). `from` loses one
-    /// (never below zero); `to` gains one even past its budget, as the request was made.
+    /// Moves `cost` reserved units from day `from` to day `to`, when the server counted the
+    /// request on another quota day than we reserved it on (around midnight). `from` loses
+    /// them (never below zero); `to` gains them even past its budget, as the request was
+    /// made.
     pub async fn move_reservation(
         &self,
         org: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<(), LoaderError> {
+        cost: u32,
+    ) -> Result<(), StoreError> {
         if from == to {
             return Ok(());
         }
         sqlx::query(
-            "WITH taken AS (UPDATE quota_ledger SET used = greatest(used - 1, 0), \
+            "WITH taken AS (UPDATE quota_ledger SET used = greatest(used - $4, 0), \
                  updated_at = now() WHERE organisation = $1 AND day = $2 RETURNING day) \
              INSERT INTO quota_ledger AS q (organisation, day, used, spent, updated_at) \
-             VALUES ($1, $3, 1, false, now()) \
-             ON CONFLICT (organisation, day) DO UPDATE SET used = q.used + 1, updated_at = now()",
+             VALUES ($1, $3, $4, false, now()) \
+             ON CONFLICT (organisation, day) DO UPDATE SET used = q.used + $4, updated_at = now()",
         )
         .bind(super::values::clean_text(org))
         .bind(from)
         .bind(to)
+        .bind(i32::try_from(cost).unwrap_or(i32::MAX))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// The day's count and state; `(0, false)` for a day never used.
-    pub async fn ledger_day(&self, org: &str, day: NaiveDate) -> Result<LedgerDay, LoaderError> {
+    pub async fn ledger_day(&self, org: &str, day: NaiveDate) -> Result<LedgerDay, StoreError> {
         let row = sqlx::query(
             "SELECT used, spent FROM quota_ledger WHERE organisation = $1 AND day = $2",
         )
@@ -103,7 +100,7 @@ impl Loader {
     }
 
     /// Every recorded day of the organisation, oldest first.
-    pub async fn ledger_days(&self, org: &str) -> Result<Vec<(NaiveDate, LedgerDay)>, LoaderError> {
+    pub async fn ledger_days(&self, org: &str) -> Result<Vec<(NaiveDate, LedgerDay)>, StoreError> {
         let rows = sqlx::query(
             "SELECT day, used, spent FROM quota_ledger WHERE organisation = $1 ORDER BY day",
         )
@@ -116,11 +113,11 @@ impl Loader {
     }
 }
 
-fn from_row(row: &sqlx::postgres::PgRow) -> Result<LedgerDay, LoaderError> {
+fn from_row(row: &sqlx::postgres::PgRow) -> Result<LedgerDay, StoreError> {
     let used: i32 = row.try_get("used")?;
     Ok(LedgerDay {
         used: u32::try_from(used)
-            .map_err(|_| LoaderError::corrupt("quota ledger used", used.to_string()))?,
+            .map_err(|_| StoreError::corrupt("quota ledger used", used.to_string()))?,
         spent: row.try_get("spent")?,
     })
 }

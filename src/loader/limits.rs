@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::PgConnection;
 
-use super::LoaderError;
+use super::StoreError;
 
 /// The longest a statement of ours waits for a lock (a row, a table, the change log's
 /// append lock) before it fails and is tried again.
@@ -38,7 +38,7 @@ impl Work {
 }
 
 /// Sets the transaction's lock and statement timeouts (one round trip).
-pub(super) async fn bound(tx: &mut PgConnection, work: Work) -> Result<(), LoaderError> {
+pub(super) async fn bound(tx: &mut PgConnection, work: Work) -> Result<(), StoreError> {
     sqlx::query(
         "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
     )

@@ -20,7 +20,7 @@ use sqlx::{PgConnection, Postgres, Row};
 
 use super::schema::{mirror_table, ColumnType, MirrorTable};
 use super::values::{clean_text, convert, Value};
-use super::{Loader, LoaderError, StreamKey};
+use super::{Loader, StoreError, StreamKey};
 use crate::zoho::record::{Record, RecordId};
 
 /// One mirrored row: its id and every field as received (label → value, `None` for the
@@ -220,7 +220,7 @@ pub(super) async fn upsert(
     zone: chrono_tz::Tz,
     synced_at: DateTime<Utc>,
     run_id: i64,
-) -> Result<Upserted, LoaderError> {
+) -> Result<Upserted, StoreError> {
     let n = prepared.rows.len();
     if n == 0 {
         return Ok(Upserted::default());
@@ -251,7 +251,7 @@ pub(super) async fn upsert(
         query = values.bind(query);
     }
     let row = query.fetch_one(conn).await?;
-    let count = |name: &str| -> Result<u64, LoaderError> {
+    let count = |name: &str| -> Result<u64, StoreError> {
         let n: i64 = row.try_get(name)?;
         Ok(u64::try_from(n).unwrap_or(0))
     };
@@ -264,7 +264,7 @@ pub(super) async fn upsert(
 
 impl Loader {
     /// The stream's mirrored rows in id order, fields as stored in the jsonb.
-    pub async fn mirror_rows(&self, stream: &StreamKey) -> Result<Vec<MirrorRow>, LoaderError> {
+    pub async fn mirror_rows(&self, stream: &StreamKey) -> Result<Vec<MirrorRow>, StoreError> {
         let table = mirror_table(stream.module).name;
         let sql = format!(
             "SELECT id, fields FROM {table} WHERE portal = $1 AND department = $2 ORDER BY id"
@@ -278,7 +278,7 @@ impl Loader {
     }
 
     /// How many rows the stream has in its mirror table.
-    pub async fn mirror_count(&self, stream: &StreamKey) -> Result<i64, LoaderError> {
+    pub async fn mirror_count(&self, stream: &StreamKey) -> Result<i64, StoreError> {
         let table = mirror_table(stream.module).name;
         let sql = format!("SELECT count(*) FROM {table} WHERE portal = $1 AND department = $2");
         let count = sqlx::query_scalar(&sql)
@@ -294,7 +294,7 @@ impl Loader {
         &self,
         stream: &StreamKey,
         since: DateTime<Utc>,
-    ) -> Result<i64, LoaderError> {
+    ) -> Result<i64, StoreError> {
         let table = mirror_table(stream.module).name;
         let sql = format!(
             "SELECT count(*) FROM {table} \
@@ -310,7 +310,7 @@ impl Loader {
     }
 
     /// Rows per (portal, department) of every mirror table, for `status`.
-    pub(super) async fn mirror_counts(&self) -> Result<HashMap<StreamKey, i64>, LoaderError> {
+    pub(super) async fn mirror_counts(&self) -> Result<HashMap<StreamKey, i64>, StoreError> {
         let mut counts = HashMap::new();
         for table in super::schema::mirror_tables() {
             let sql = format!(
@@ -330,14 +330,14 @@ impl Loader {
     }
 }
 
-fn mirror_row(row: &sqlx::postgres::PgRow) -> Result<MirrorRow, LoaderError> {
+fn mirror_row(row: &sqlx::postgres::PgRow) -> Result<MirrorRow, StoreError> {
     let id: i64 = row.try_get("id")?;
     let id = u64::try_from(id)
         .map(RecordId)
-        .map_err(|_| LoaderError::corrupt("mirror id", id.to_string()))?;
+        .map_err(|_| StoreError::corrupt("mirror id", id.to_string()))?;
     let fields: Json = row.try_get("fields")?;
     let Json::Object(map) = fields else {
-        return Err(LoaderError::corrupt("mirror fields", fields.to_string()));
+        return Err(StoreError::corrupt("mirror fields", fields.to_string()));
     };
     let fields = map
         .into_iter()

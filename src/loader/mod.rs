@@ -9,7 +9,6 @@ mod changes;
 mod checkpoint;
 mod connect;
 mod dead_letters;
-mod error;
 mod field_type;
 mod fields_seen;
 mod leases;
@@ -26,25 +25,22 @@ mod sweep;
 mod values;
 mod views;
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use sqlx::PgPool;
 
+use crate::store::{
+    Claim, Holder, Lease, LedgerDay, PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError,
+    SweepCommit, SweepStats,
+};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
-use crate::zoho::codec::BadRow;
-use crate::zoho::record::Record;
 
 pub use changes::{Change, ChangeOp};
 pub use dead_letters::DeadLetter;
-pub use error::{patiently, LoaderError, DATABASE_PATIENCE};
 pub use field_type::FieldType;
 pub use fields_seen::FieldSeen;
-pub use leases::{Claim, Holder, Holding, Lease, StreamLease};
-pub use ledger::LedgerDay;
+pub use leases::StreamLease;
 pub use mirror::MirrorRow;
-pub use runs::{RunKind, RunOutcome, RunSummary};
+pub use runs::RunSummary;
 pub use status::StreamStatus;
-pub use sweep::{DeleteMode, SweepCommit, SweepStats};
 pub use views::{view_name, MAX_VIEW_COLUMNS};
 
 /// The database side of zoho-sync: a pool on the configured schema.
@@ -62,7 +58,7 @@ pub struct Loader {
 impl Loader {
     /// Connects as the commands do: one pool connection per stream worked at once
     /// (`api.concurrency`), plus two for the run's bookkeeping.
-    pub async fn open(config: &crate::config::Config) -> Result<Loader, LoaderError> {
+    pub async fn open(config: &crate::config::Config) -> Result<Loader, StoreError> {
         let connections = u32::try_from(config.api.concurrency)
             .unwrap_or(8)
             .saturating_add(2);
@@ -79,32 +75,89 @@ impl std::fmt::Debug for Loader {
     }
 }
 
-/// One page to commit: its rows, the rows that could not be decoded, and the checkpoint
-/// the stream reaches once the page is stored.
-#[derive(Clone, Copy, Debug)]
-pub struct PageCommit<'a> {
-    pub stream: &'a StreamKey,
-    pub kind: PassKind,
-    pub run_id: i64,
-    pub records: &'a [Record],
-    pub bad_rows: &'a [BadRow],
-    pub checkpoint: &'a Checkpoint,
-    /// The portal's data time zone, which wire date-times are written in.
-    pub zone: Tz,
-    pub synced_at: DateTime<Utc>,
-    /// The lease the page is committed under: renewed in the page's transaction, and
-    /// the page refused if it was lost.
-    pub lease: Option<&'a Lease>,
-}
+/// PostgreSQL is the production store: each operation is the `Loader` method of the
+/// same name, whose module says how it keeps the store's promises.
+#[async_trait::async_trait]
+impl Store for Loader {
+    async fn checkpoint(
+        &self,
+        stream: &StreamKey,
+        kind: PassKind,
+    ) -> Result<Checkpoint, StoreError> {
+        Loader::checkpoint(self, stream, kind).await
+    }
 
-/// What a committed page did to the mirror. `unchanged` rows were already stored with
-/// exactly the same fields and were not touched (their `_synced_at` is kept: it is the
-/// time the row's content was last written). A record repeated within the page counts
-/// once; records without a usable id are dead letters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PageStats {
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub dead_letters: u64,
+    async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError> {
+        Loader::commit_page(self, page).await
+    }
+
+    async fn commit_sweep_page(&self, page: &SweepCommit<'_>) -> Result<SweepStats, StoreError> {
+        Loader::commit_sweep_page(self, page).await
+    }
+
+    async fn take_lease(
+        &self,
+        stream: &StreamKey,
+        holder: &Holder,
+        ttl: std::time::Duration,
+    ) -> Result<Claim, StoreError> {
+        Loader::take_lease(self, stream, holder, ttl).await
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        Loader::release_lease(self, lease).await
+    }
+
+    async fn reserve(
+        &self,
+        organisation: &str,
+        day: chrono::NaiveDate,
+        cost: u32,
+        budget: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        Loader::reserve(self, organisation, day, cost, budget).await
+    }
+
+    async fn move_reservation(
+        &self,
+        organisation: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        cost: u32,
+    ) -> Result<(), StoreError> {
+        Loader::move_reservation(self, organisation, from, to, cost).await
+    }
+
+    async fn mark_day_spent(
+        &self,
+        organisation: &str,
+        day: chrono::NaiveDate,
+    ) -> Result<(), StoreError> {
+        Loader::mark_day_spent(self, organisation, day).await
+    }
+
+    async fn ledger_day(
+        &self,
+        organisation: &str,
+        day: chrono::NaiveDate,
+    ) -> Result<LedgerDay, StoreError> {
+        Loader::ledger_day(self, organisation, day).await
+    }
+
+    async fn start_run(&self, kind: RunKind, organisation: &str) -> Result<i64, StoreError> {
+        Loader::start_run(self, kind, organisation).await
+    }
+
+    async fn add_run_requests(&self, run_id: i64, requests: u32) -> Result<(), StoreError> {
+        Loader::add_run_requests(self, run_id, requests).await
+    }
+
+    async fn finish_run(
+        &self,
+        run_id: i64,
+        outcome: RunOutcome,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        Loader::finish_run(self, run_id, outcome, error).await
+    }
 }

@@ -11,8 +11,8 @@
 use super::dead_letters::{self, Letter};
 use super::limits::{self, Work};
 use super::{
-    change_log, checkpoint, fields_seen, leases, mirror, runs, slow, Loader, LoaderError,
-    PageCommit, PageStats,
+    change_log, checkpoint, fields_seen, leases, mirror, runs, slow, Loader, PageCommit, PageStats,
+    StoreError,
 };
 
 /// SQLSTATE of a foreign key violation: here, only a `run_id` that names no run.
@@ -20,7 +20,7 @@ const FOREIGN_KEY_VIOLATION: &str = "23503";
 
 impl Loader {
     /// Stores one page and moves its stream's checkpoint, atomically.
-    pub async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, LoaderError> {
+    pub async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError> {
         let prepared = mirror::prepare(page.records);
         let letters: Vec<Letter<'_>> = page
             .bad_rows
@@ -107,12 +107,12 @@ impl Loader {
     }
 }
 
-fn unknown_run(error: LoaderError, run_id: i64) -> LoaderError {
+fn unknown_run(error: StoreError, run_id: i64) -> StoreError {
     match &error {
-        LoaderError::Database(sqlx::Error::Database(db))
+        StoreError::Database(sqlx::Error::Database(db))
             if db.code().as_deref() == Some(FOREIGN_KEY_VIOLATION) =>
         {
-            LoaderError::UnknownRun(run_id)
+            StoreError::UnknownRun(run_id)
         }
         _ => error,
     }

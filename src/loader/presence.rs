@@ -28,7 +28,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{watch, Mutex};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::LoaderError;
+use super::StoreError;
 
 /// How often the watchdog checks that the lock session is still there.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
@@ -55,13 +55,13 @@ struct Watchdog {
 impl Presence {
     /// Our key, once its lock is held (on a session to the pool's database, started on
     /// first use); a retryable error while a lost session is being replaced.
-    pub(super) async fn key(&self, pool: &PgPool) -> Result<i64, LoaderError> {
+    pub(super) async fn key(&self, pool: &PgPool) -> Result<i64, StoreError> {
         let mut started = self.started.lock().await;
         if let Some(watchdog) = started.as_ref() {
             return if *watchdog.alive.borrow() {
                 Ok(watchdog.key)
             } else {
-                Err(LoaderError::Absent)
+                Err(StoreError::Absent)
             };
         }
         let options = PgConnectOptions::clone(&pool.connect_options());
@@ -80,7 +80,7 @@ impl Presence {
 
 /// A new key and its locked session (a key some session already holds, which only a
 /// 1 in 2^64 draw gives, is drawn again).
-async fn first_lock(options: &PgConnectOptions) -> Result<(i64, PgConnection), LoaderError> {
+async fn first_lock(options: &PgConnectOptions) -> Result<(i64, PgConnection), StoreError> {
     loop {
         let key: i64 = rand::random();
         if let Some(session) = lock(options, key).await? {
@@ -91,7 +91,7 @@ async fn first_lock(options: &PgConnectOptions) -> Result<(i64, PgConnection), L
 }
 
 /// A new session holding `key`, or `None` when another session holds it.
-async fn lock(options: &PgConnectOptions, key: i64) -> Result<Option<PgConnection>, LoaderError> {
+async fn lock(options: &PgConnectOptions, key: i64) -> Result<Option<PgConnection>, StoreError> {
     let mut session = PgConnection::connect_with(options).await?;
     let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
         .bind(key)

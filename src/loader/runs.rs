@@ -7,64 +7,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::{Loader, LoaderError};
-
-/// What kind of invocation a run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunKind {
-    Backfill,
-    Sync,
-    Daemon,
-}
-
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunOutcome {
-    Completed,
-    /// The day's request budget ran out (or the server answered 4421).
-    QuotaSpent,
-    Failed,
-    /// Stopped by a signal before finishing.
-    Interrupted,
-}
-
-impl RunKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Backfill => "backfill",
-            RunKind::Sync => "sync",
-            RunKind::Daemon => "daemon",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RunKind> {
-        [RunKind::Backfill, RunKind::Sync, RunKind::Daemon]
-            .into_iter()
-            .find(|k| k.as_str() == text)
-    }
-}
-
-impl RunOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunOutcome::Completed => "completed",
-            RunOutcome::QuotaSpent => "quota_spent",
-            RunOutcome::Failed => "failed",
-            RunOutcome::Interrupted => "interrupted",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RunOutcome> {
-        [
-            RunOutcome::Completed,
-            RunOutcome::QuotaSpent,
-            RunOutcome::Failed,
-            RunOutcome::Interrupted,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == text)
-    }
-}
+use super::{Loader, StoreError};
+use crate::store::RunKind;
+use crate::store::RunOutcome;
 
 /// One run as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,7 +32,7 @@ pub(super) const COLUMNS: &str =
 
 impl Loader {
     /// Opens a run and returns its id.
-    pub async fn start_run(&self, kind: RunKind, org: &str) -> Result<i64, LoaderError> {
+    pub async fn start_run(&self, kind: RunKind, org: &str) -> Result<i64, StoreError> {
         let id = sqlx::query_scalar(
             "INSERT INTO runs (kind, organisation, started_at) VALUES ($1, $2, now()) RETURNING id",
         )
@@ -99,7 +44,7 @@ impl Loader {
     }
 
     /// Adds `n` requests (every request sent, whatever its answer) to the run.
-    pub async fn add_run_requests(&self, run_id: i64, n: u32) -> Result<(), LoaderError> {
+    pub async fn add_run_requests(&self, run_id: i64, n: u32) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE runs SET requests = requests + $2 WHERE id = $1")
             .bind(run_id)
             .bind(i64::from(n))
@@ -114,7 +59,7 @@ impl Loader {
         run_id: i64,
         outcome: RunOutcome,
         error: Option<&str>,
-    ) -> Result<(), LoaderError> {
+    ) -> Result<(), StoreError> {
         let done =
             sqlx::query("UPDATE runs SET ended_at = now(), outcome = $2, error = $3 WHERE id = $1")
                 .bind(run_id)
@@ -126,7 +71,7 @@ impl Loader {
     }
 
     /// One run, if it exists.
-    pub async fn run(&self, run_id: i64) -> Result<Option<RunSummary>, LoaderError> {
+    pub async fn run(&self, run_id: i64) -> Result<Option<RunSummary>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(run_id)
@@ -136,7 +81,7 @@ impl Loader {
     }
 
     /// The organisation's latest runs, newest first.
-    pub async fn recent_runs(&self, org: &str, limit: u32) -> Result<Vec<RunSummary>, LoaderError> {
+    pub async fn recent_runs(&self, org: &str, limit: u32) -> Result<Vec<RunSummary>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM runs WHERE organisation = $1 ORDER BY id DESC LIMIT $2");
         let rows = sqlx::query(&sql)
@@ -153,7 +98,7 @@ pub(super) async fn count_page(
     conn: &mut PgConnection,
     run_id: i64,
     records: u64,
-) -> Result<(), LoaderError> {
+) -> Result<(), StoreError> {
     let records = i64::try_from(records).unwrap_or(i64::MAX);
     let done =
         sqlx::query("UPDATE runs SET pages = pages + 1, records = records + $2 WHERE id = $1")
@@ -164,27 +109,27 @@ pub(super) async fn count_page(
     known_run(run_id, done.rows_affected())
 }
 
-fn known_run(run_id: i64, rows: u64) -> Result<(), LoaderError> {
+fn known_run(run_id: i64, rows: u64) -> Result<(), StoreError> {
     if rows == 0 {
-        Err(LoaderError::UnknownRun(run_id))
+        Err(StoreError::UnknownRun(run_id))
     } else {
         Ok(())
     }
 }
 
 /// A run from a row selected with `COLUMNS`.
-pub(super) fn from_row(row: &PgRow) -> Result<RunSummary, LoaderError> {
+pub(super) fn from_row(row: &PgRow) -> Result<RunSummary, StoreError> {
     let kind: String = row.try_get("kind")?;
     let outcome: Option<String> = row.try_get("outcome")?;
     let outcome = match outcome {
         None => None,
-        Some(text) => Some(
-            RunOutcome::parse(&text).ok_or_else(|| LoaderError::corrupt("run outcome", text))?,
-        ),
+        Some(text) => {
+            Some(RunOutcome::parse(&text).ok_or_else(|| StoreError::corrupt("run outcome", text))?)
+        }
     };
     Ok(RunSummary {
         id: row.try_get("id")?,
-        kind: RunKind::parse(&kind).ok_or_else(|| LoaderError::corrupt("run kind", kind))?,
+        kind: RunKind::parse(&kind).ok_or_else(|| StoreError::corrupt("run kind", kind))?,
         organisation: row.try_get("organisation")?,
         started_at: row.try_get("started_at")?,
         ended_at: row.try_get("ended_at")?,

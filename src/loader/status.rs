@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{checkpoint, runs, Checkpoint, Loader, LoaderError, PassKind, RunSummary, StreamKey};
+use super::{checkpoint, runs, Checkpoint, Loader, PassKind, RunSummary, StoreError, StreamKey};
 use crate::zoho::module::Module;
 
 /// One stream's state.
@@ -45,7 +45,7 @@ impl StreamStatus {
 
 impl Loader {
     /// Every stream's state, ordered by portal, department and module.
-    pub async fn status(&self) -> Result<Vec<StreamStatus>, LoaderError> {
+    pub async fn status(&self) -> Result<Vec<StreamStatus>, StoreError> {
         let mut streams: BTreeMap<StreamKey, StreamStatus> = BTreeMap::new();
         let mut run_of: HashMap<StreamKey, i64> = HashMap::new();
         let sql = format!(
@@ -70,7 +70,7 @@ impl Loader {
                 Some(PassKind::Backfill) => status.backfill = Some(cp),
                 Some(PassKind::Incremental) => status.incremental = Some(cp),
                 Some(PassKind::Sweep) => status.sweep = Some(cp),
-                None => return Err(LoaderError::corrupt("checkpoint kind", kind)),
+                None => return Err(StoreError::corrupt("checkpoint kind", kind)),
             }
         }
         for (key, rows) in self.mirror_counts().await? {
@@ -93,7 +93,7 @@ impl Loader {
         Ok(streams.into_values().collect())
     }
 
-    async fn dead_letter_counts(&self) -> Result<Vec<(StreamKey, i64)>, LoaderError> {
+    async fn dead_letter_counts(&self) -> Result<Vec<(StreamKey, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT portal, department, module, count(*) AS n FROM dead_letters \
              GROUP BY portal, department, module",
@@ -105,7 +105,7 @@ impl Loader {
             .collect()
     }
 
-    async fn runs_by_id(&self, ids: Vec<i64>) -> Result<HashMap<i64, RunSummary>, LoaderError> {
+    async fn runs_by_id(&self, ids: Vec<i64>) -> Result<HashMap<i64, RunSummary>, StoreError> {
         let sql = format!("SELECT {} FROM runs WHERE id = ANY($1)", runs::COLUMNS);
         let rows = sqlx::query(&sql).bind(ids).fetch_all(&self.pool).await?;
         rows.iter()
@@ -114,12 +114,12 @@ impl Loader {
     }
 }
 
-fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, LoaderError> {
+fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, StoreError> {
     let module: String = row.try_get("module")?;
     Ok(StreamKey {
         portal: row.try_get("portal")?,
         department: row.try_get("department")?,
-        module: Module::parse(&module).ok_or_else(|| LoaderError::corrupt("module", module))?,
+        module: Module::parse(&module).ok_or_else(|| StoreError::corrupt("module", module))?,
     })
 }
 
@@ -127,7 +127,7 @@ impl Loader {
     /// The newest mirrored Modified Time of every stream with rows (the daemon's lag
     /// gauge): one small row per stream, kept by the pages' upserts, never a scan of the
     /// mirror tables.
-    pub async fn newest_modified(&self) -> Result<Vec<(StreamKey, DateTime<Utc>)>, LoaderError> {
+    pub async fn newest_modified(&self) -> Result<Vec<(StreamKey, DateTime<Utc>)>, StoreError> {
         let rows = sqlx::query(
             "SELECT portal, department, module, newest_modified FROM stream_stats \
              ORDER BY portal, department, module",
@@ -140,7 +140,7 @@ impl Loader {
     }
 
     /// Whether the database answers (the daemon's readiness).
-    pub async fn ping(&self) -> Result<(), LoaderError> {
+    pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

@@ -16,45 +16,11 @@ use sqlx::{PgConnection, Row};
 use super::change_log::{lock_for_append, log_deletes};
 use super::limits::{self, Work};
 use super::schema::mirror_table;
-use super::{
-    checkpoint, leases, runs, Checkpoint, Lease, Loader, LoaderError, PassKind, StreamKey,
-};
+use super::{checkpoint, leases, runs, Loader, PassKind, StoreError, StreamKey};
+use crate::store::DeleteMode;
+use crate::store::SweepCommit;
+use crate::store::SweepStats;
 use crate::zoho::record::RecordId;
-
-/// What becomes of the mirror row of a record deleted at the source.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DeleteMode {
-    /// The row stays, with `_deleted_at` set.
-    #[default]
-    Mark,
-    /// The row is removed.
-    Remove,
-}
-
-/// One sweep page to commit: the ids it listed and the checkpoint the sweep reaches. A
-/// checkpoint no longer in progress completes the sweep, and its deletions are applied.
-#[derive(Clone, Copy, Debug)]
-pub struct SweepCommit<'a> {
-    pub stream: &'a StreamKey,
-    pub run_id: i64,
-    pub ids: &'a [RecordId],
-    /// Its `pass_started_at` is the sweep's start (the server's time at its first answer).
-    pub checkpoint: &'a Checkpoint,
-    /// The sweep's first page: the rows in the mirror now are the ones it judges.
-    pub starts: bool,
-    pub deletes: DeleteMode,
-    pub synced_at: DateTime<Utc>,
-    pub lease: Option<&'a Lease>,
-}
-
-/// What a committed sweep page did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SweepStats {
-    /// Mirror rows newly stamped as seen by this sweep.
-    pub seen: u64,
-    /// Rows found deleted (only on the sweep's last page).
-    pub deleted: u64,
-}
 
 /// Which rows a deletion applies to, besides the stream (bound as `$3`).
 enum Target<'a> {
@@ -82,9 +48,9 @@ impl Loader {
     pub async fn commit_sweep_page(
         &self,
         page: &SweepCommit<'_>,
-    ) -> Result<SweepStats, LoaderError> {
+    ) -> Result<SweepStats, StoreError> {
         let start = page.checkpoint.pass_started_at.ok_or_else(|| {
-            LoaderError::corrupt("sweep checkpoint", "a sweep page without the sweep's start")
+            StoreError::corrupt("sweep checkpoint", "a sweep page without the sweep's start")
         })?;
         let ids = bigint_ids(page.ids);
         let mut tx = self.pool.begin().await?;
@@ -134,7 +100,7 @@ impl Loader {
         ids: &[RecordId],
         mode: DeleteMode,
         synced_at: DateTime<Utc>,
-    ) -> Result<u64, LoaderError> {
+    ) -> Result<u64, StoreError> {
         let ids = bigint_ids(ids);
         let mut tx = self.pool.begin().await?;
         lock_for_append(&mut tx).await?;
@@ -145,7 +111,7 @@ impl Loader {
     }
 
     /// The ids of the stream's rows marked deleted, ascending.
-    pub async fn deleted_ids(&self, stream: &StreamKey) -> Result<Vec<RecordId>, LoaderError> {
+    pub async fn deleted_ids(&self, stream: &StreamKey) -> Result<Vec<RecordId>, StoreError> {
         let sql = format!(
             "SELECT id FROM {} WHERE portal = $1 AND department = $2 \
              AND _deleted_at IS NOT NULL ORDER BY id",
@@ -160,7 +126,7 @@ impl Loader {
             .map(|id| {
                 u64::try_from(id)
                     .map(RecordId)
-                    .map_err(|_| LoaderError::corrupt("mirror id", id.to_string()))
+                    .map_err(|_| StoreError::corrupt("mirror id", id.to_string()))
             })
             .collect()
     }
@@ -174,7 +140,7 @@ fn bigint_ids(ids: &[RecordId]) -> Vec<i64> {
 }
 
 /// Makes the rows no sweep has judged yet judged by the one starting.
-async fn enlist(conn: &mut PgConnection, stream: &StreamKey) -> Result<(), LoaderError> {
+async fn enlist(conn: &mut PgConnection, stream: &StreamKey) -> Result<(), StoreError> {
     let sql = format!(
         "UPDATE {} SET _swept_at = '-infinity' WHERE portal = $1 AND department = $2 \
          AND _swept_at IS NULL",
@@ -194,7 +160,7 @@ async fn stamp(
     stream: &StreamKey,
     start: DateTime<Utc>,
     ids: &[i64],
-) -> Result<u64, LoaderError> {
+) -> Result<u64, StoreError> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -221,7 +187,7 @@ async fn retire(
     mode: DeleteMode,
     target: &Target<'_>,
     at: DateTime<Utc>,
-) -> Result<Vec<i64>, LoaderError> {
+) -> Result<Vec<i64>, StoreError> {
     let table = mirror_table(stream.module).name;
     let condition = target.condition();
     let sql = match mode {
@@ -261,7 +227,7 @@ async fn log(
     ids: &[i64],
     run_id: Option<i64>,
     at: DateTime<Utc>,
-) -> Result<u64, LoaderError> {
+) -> Result<u64, StoreError> {
     if ids.is_empty() {
         return Ok(0);
     }

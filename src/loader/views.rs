@@ -19,7 +19,7 @@ use sqlx::{PgConnection, Row};
 use super::field_type::FieldType;
 use super::fields_seen::is_standard;
 use super::schema::{mirror_table, ColumnType, MirrorTable, FIXED_COLUMNS, SYNCED_AT_COLUMN};
-use super::{slow, Loader, LoaderError};
+use super::{slow, Loader, StoreError};
 use crate::zoho::module::Module;
 
 /// Serialises view refreshes across processes ("zs_views").
@@ -55,7 +55,7 @@ pub fn view_name(module: Module) -> String {
 
 impl Loader {
     /// Brings every module's view up to date with `fields_seen`.
-    pub async fn refresh_views(&self) -> Result<(), LoaderError> {
+    pub async fn refresh_views(&self) -> Result<(), StoreError> {
         for module in Module::ALL {
             self.refresh_view(module).await?;
         }
@@ -64,7 +64,7 @@ impl Loader {
 
     /// Gives a column to every custom field of the module that has values and none yet,
     /// and recreates the view if its columns differ from what they should be.
-    pub async fn refresh_view(&self, module: Module) -> Result<(), LoaderError> {
+    pub async fn refresh_view(&self, module: Module) -> Result<(), StoreError> {
         let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(VIEW_LOCK)
@@ -91,7 +91,7 @@ impl Loader {
 async fn assign_columns(
     conn: &mut PgConnection,
     module: Module,
-) -> Result<Vec<CustomColumn>, LoaderError> {
+) -> Result<Vec<CustomColumn>, StoreError> {
     let rows = sqlx::query(
         "SELECT label, value_type, column_name, column_type FROM fields_seen \
          WHERE module = $1 ORDER BY column_position NULLS LAST, first_seen_at, label",
@@ -139,8 +139,8 @@ async fn assign_columns(
     Ok(columns)
 }
 
-fn parse_type(text: &str) -> Result<FieldType, LoaderError> {
-    FieldType::parse(text).ok_or_else(|| LoaderError::corrupt("field type", text))
+fn parse_type(text: &str) -> Result<FieldType, StoreError> {
+    FieldType::parse(text).ok_or_else(|| StoreError::corrupt("field type", text))
 }
 
 /// Fixes the new columns' names, types and positions (after the `existing` ones).
@@ -149,7 +149,7 @@ async fn store_columns(
     module: Module,
     existing: usize,
     added: &[CustomColumn],
-) -> Result<(), LoaderError> {
+) -> Result<(), StoreError> {
     let labels: Vec<&str> = added.iter().map(|c| c.label.as_str()).collect();
     let names: Vec<&str> = added.iter().map(|c| c.name.as_str()).collect();
     let types: Vec<&str> = added.iter().map(|c| c.ty.as_str()).collect();
@@ -190,7 +190,7 @@ fn view_columns(table: &MirrorTable, custom: &[CustomColumn]) -> Vec<(String, St
 async fn existing_columns(
     conn: &mut PgConnection,
     view: &str,
-) -> Result<Vec<(String, String)>, LoaderError> {
+) -> Result<Vec<(String, String)>, StoreError> {
     let rows = sqlx::query(
         "SELECT attname::text AS name, format_type(atttypid, atttypmod) AS ty \
          FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) \
@@ -211,7 +211,7 @@ async fn replace_view(
     conn: &mut PgConnection,
     module: Module,
     select: &str,
-) -> Result<(), LoaderError> {
+) -> Result<(), StoreError> {
     let view = view_name(module);
     sqlx::query("SAVEPOINT replace_view")
         .execute(&mut *conn)
@@ -247,7 +247,7 @@ async fn replace_view(
 async fn custom_items(
     conn: &mut PgConnection,
     custom: &[CustomColumn],
-) -> Result<Vec<String>, LoaderError> {
+) -> Result<Vec<String>, StoreError> {
     let labels: Vec<&str> = custom.iter().map(|c| c.label.as_str()).collect();
     let names: Vec<&str> = custom.iter().map(|c| c.name.as_str()).collect();
     let casts: Vec<Option<String>> = custom

@@ -20,8 +20,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::fetcher::{FetchError, Fetcher, Filter, Page};
-use crate::loader::{patiently, DeleteMode, Lease, Loader, LoaderError, PageCommit};
+use crate::fetcher::{FetchError, Fetcher, Page};
+use crate::source::Filter;
+use crate::store::{patiently, DeleteMode, Lease, PageCommit, Store, StoreError};
 use crate::stream::cursor::{Cursor, PageFault, Step, Window};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::telemetry::Progress;
@@ -37,7 +38,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Fetch(FetchError),
     #[error(transparent)]
-    Loader(#[from] LoaderError),
+    Store(#[from] StoreError),
     /// A page no paging can make sense of: the pass stops rather than guess.
     #[error("the {stream} page from row {from}: {fault}")]
     Page {
@@ -45,6 +46,9 @@ pub enum PipelineError {
         from: u32,
         fault: PageFault,
     },
+    /// A bug of ours (a page task that panicked): not the server's fault, nor the user's.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("the {stream} incremental pass has no watermark: its backfill has not completed")]
     NoWatermark { stream: String },
     /// A sweep that cannot read every id must not conclude that a record is gone.
@@ -81,7 +85,7 @@ pub struct Pass<'a> {
 
 pub struct Pipeline {
     pub fetcher: Arc<Fetcher>,
-    pub loader: Loader,
+    pub store: Arc<dyn Store>,
     /// Windows fetched ahead of the one the cursor needs (0: none).
     pub read_ahead: usize,
     pub cancel: CancellationToken,
@@ -117,7 +121,6 @@ impl Pipeline {
                 PassKind::Backfill | PassKind::Sweep => None,
                 PassKind::Incremental => checkpoint.watermark,
             },
-            zone: pass.zone,
             ids_only: pass.kind == PassKind::Sweep,
         };
         tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
@@ -139,12 +142,13 @@ impl Pipeline {
                 Ok(Err(FetchError::AllowanceSpent)) => break Ok(PassEnd::Paused),
                 Ok(Err(e)) => break Err(PipelineError::Fetch(e)),
                 Err(join) => {
-                    break Err(PipelineError::Fetch(FetchError::Zoho(
-                        crate::zoho::ZohoError::Invalid(format!("page task failed: {join}")),
+                    break Err(PipelineError::Internal(format!(
+                        "the task fetching the {} page from row {} failed: {join}",
+                        pass.stream, window.from
                     )))
                 }
             };
-            if window != checkpoint.cursor.window() {
+            if window != checkpoint.cursor.window(self.fetcher.page_rows()) {
                 continue; // fetched ahead for a cursor that did not come to be
             }
             // An error ends the pass through the same exit, which cancels what is in flight.
@@ -166,7 +170,7 @@ impl Pipeline {
     /// The checkpoint the pass continues from, a fresh pass set up if none is in progress.
     async fn start(&self, pass: &Pass<'_>) -> Result<Checkpoint, PipelineError> {
         let mut checkpoint = patiently("reading a checkpoint", &self.cancel, || {
-            self.loader.checkpoint(pass.stream, pass.kind)
+            self.store.checkpoint(pass.stream, pass.kind)
         })
         .await?;
         if checkpoint.in_progress {
@@ -179,7 +183,7 @@ impl Pipeline {
                 Some(w) => Some(w),
                 None => {
                     let backfill = self
-                        .loader
+                        .store
                         .checkpoint(pass.stream, PassKind::Backfill)
                         .await?;
                     let started = backfill
@@ -202,7 +206,7 @@ impl Pipeline {
         while in_flight.len() <= self.read_ahead {
             let window = match in_flight.back() {
                 Some((last, _)) => last.next(),
-                None => cursor.window(),
+                None => cursor.window(self.fetcher.page_rows()),
             };
             let fetcher = Arc::clone(&self.fetcher);
             let module = pass.stream.module;
@@ -305,7 +309,7 @@ impl Pipeline {
             lease: pass.lease,
         };
         let stats = patiently("a page commit", &self.cancel, || {
-            self.loader.commit_page(&commit)
+            self.store.commit_page(&commit)
         })
         .await?;
         self.progress.pages.fetch_add(1, Ordering::Relaxed);

@@ -17,13 +17,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::{PassEnd, Pipeline, PipelineError};
 use crate::config::{Config, ConfigError, OrganisationConfig};
-use crate::fetcher::{Allowance, Budget, FetchError, Fetcher, ServerClock};
-use crate::loader::{patiently, DeleteMode, Holding, Loader, RunKind, RunOutcome};
+use crate::fetcher::{Allowance, FetchError, Fetcher, ServerClock, Shared};
+use crate::quota::{Budget, QuotaToday};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
+use crate::source::support::SupportSource;
+use crate::source::Failure;
+use crate::store::{self, patiently, DeleteMode, Holding, RunKind, RunOutcome, Store, StoreError};
 use crate::stream::{PassKind, StreamKey};
 use crate::telemetry::Progress;
 use crate::zoho::client::Client;
-use crate::zoho::ErrorClass;
 
 mod leased;
 mod sweeps;
@@ -40,9 +42,9 @@ pub enum RunError {
     Zoho(#[from] crate::zoho::ZohoError),
 }
 
-impl From<crate::loader::LoaderError> for RunError {
-    fn from(e: crate::loader::LoaderError) -> Self {
-        RunError::Pipeline(PipelineError::Loader(e))
+impl From<StoreError> for RunError {
+    fn from(e: StoreError) -> Self {
+        RunError::Pipeline(PipelineError::Store(e))
     }
 }
 
@@ -84,7 +86,7 @@ pub struct OrgSummary {
 pub struct OrgRunner {
     pub org: OrganisationConfig,
     pub budget: Budget,
-    loader: Loader,
+    store: Arc<dyn Store>,
     pipelines: BTreeMap<String, Pipeline>,
     allowance: Arc<Allowance>,
     concurrency: usize,
@@ -95,7 +97,7 @@ pub struct OrgRunner {
 /// Runs `goal` once for every organisation, one after the other.
 pub async fn run(
     config: &Config,
-    loader: &Loader,
+    store: &Arc<dyn Store>,
     kind: RunKind,
     goal: &Goal,
     cancel: &CancellationToken,
@@ -106,7 +108,7 @@ pub async fn run(
         if cancel.is_cancelled() {
             break;
         }
-        let runner = OrgRunner::new(config, org, loader, cancel, progress)?;
+        let runner = OrgRunner::new(config, org, store, cancel, progress)?;
         // The budget left is the server's day's: plan by its clock, not ours.
         tokio::select! {
             () = runner.probe_clock() => {}
@@ -121,33 +123,34 @@ impl OrgRunner {
     pub fn new(
         config: &Config,
         org: &OrganisationConfig,
-        loader: &Loader,
+        store: &Arc<dyn Store>,
         cancel: &CancellationToken,
         progress: &Arc<Progress>,
     ) -> Result<OrgRunner, RunError> {
-        let budget = Budget {
-            organisation: org.name.clone(),
-            per_day: org.daily_limit - org.reserve,
-            rule: org.day_rule,
-        };
+        let budget = org.budget();
         let allowance = Arc::new(Allowance::default());
-        // One server, one clock: every department's answers teach the same estimate.
-        let clock = Arc::new(ServerClock::new(config.api.max_clock_skew));
+        let shared = Shared {
+            store: Arc::clone(store),
+            // One server, one clock: every department's answers teach the same estimate.
+            clock: Arc::new(ServerClock::new(config.api.max_clock_skew)),
+            cancel: cancel.clone(),
+            progress: Arc::clone(progress),
+            allowance: Arc::clone(&allowance),
+        };
         let mut pipelines = BTreeMap::new();
         for department in &org.departments {
             let settings = config.client_settings(Some(&org.name), Some(department))?;
+            let source =
+                SupportSource::new(Client::new(settings)?, org.data_time_zone, org.day_rule);
             let fetcher = Fetcher::new(
-                Client::new(settings)?,
-                loader.clone(),
+                Arc::new(source),
                 budget.clone(),
-                Arc::clone(&clock),
-                cancel.clone(),
-                Arc::clone(progress),
-                Arc::clone(&allowance),
+                config.api.retry,
+                shared.clone(),
             );
             let pipeline = Pipeline {
                 fetcher: Arc::new(fetcher),
-                loader: loader.clone(),
+                store: Arc::clone(store),
                 read_ahead: config.api.read_ahead,
                 cancel: cancel.clone(),
                 progress: Arc::clone(progress),
@@ -162,7 +165,7 @@ impl OrgRunner {
         Ok(OrgRunner {
             org: org.clone(),
             budget,
-            loader: loader.clone(),
+            store: Arc::clone(store),
             pipelines,
             allowance,
             concurrency: config.api.concurrency.max(1),
@@ -187,18 +190,8 @@ impl OrgRunner {
     }
 
     /// Requests used and left today by the ledger (the server's day, as we read it).
-    pub async fn quota_today(&self) -> Result<(u32, u32), RunError> {
-        let day = self.budget.rule.day_of(self.server_now());
-        let ledger = self
-            .loader
-            .ledger_day(&self.budget.organisation, day)
-            .await?;
-        let left = if ledger.spent {
-            0
-        } else {
-            self.budget.per_day.saturating_sub(ledger.used)
-        };
-        Ok((ledger.used, left))
+    pub async fn quota_today(&self) -> Result<QuotaToday, RunError> {
+        Ok(store::quota_today(self.store.as_ref(), &self.budget, self.server_now()).await?)
     }
 
     /// One round: the incremental passes, then the backfills, which may send at most
@@ -214,11 +207,11 @@ impl OrgRunner {
         // this is skipped rather than run again.
         let planned_at = Utc::now();
         let streams = self.stream_states().await?;
-        let (_, left) = self.quota_today().await?;
+        let left = self.quota_today().await?.left;
         let [incremental, backfills] = scheduler::plan(&streams, goal, left);
         let sweeps = self.sweeps_due(&streams, goal, left).await?;
         let phases = [incremental, backfills, sweeps];
-        let run_id = self.loader.start_run(kind, &self.org.name).await?;
+        let run_id = self.store.start_run(kind, &self.org.name).await?;
         tracing::info!(organisation = %self.org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
         let before = self.requests();
         let mut passes = Vec::new();
@@ -312,11 +305,11 @@ impl OrgRunner {
         let patience = CancellationToken::new();
         let record = async {
             patiently("recording the run", &patience, || {
-                self.loader.add_run_requests(run_id, requests)
+                self.store.add_run_requests(run_id, requests)
             })
             .await?;
             patiently("recording the run", &patience, || {
-                self.loader.finish_run(run_id, recorded, error)
+                self.store.finish_run(run_id, recorded, error)
             })
             .await
         };
@@ -342,7 +335,7 @@ impl OrgRunner {
                     department: department.clone(),
                     module,
                 };
-                let backfill = self.loader.checkpoint(&key, PassKind::Backfill).await?;
+                let backfill = self.store.checkpoint(&key, PassKind::Backfill).await?;
                 let state = if backfill.in_progress {
                     BackfillState::InProgress
                 } else if backfill.completed_at.is_some() {
@@ -366,10 +359,8 @@ fn outcome_of(passes: &[(StreamKey, PassKind, Result<PassEnd, PipelineError>)]) 
     let mut outcome = OrgOutcome::Completed;
     for (stream, kind, end) in passes {
         match end {
-            Err(PipelineError::Fetch(FetchError::Zoho(z))) if z.class() == ErrorClass::Auth => {
-                return OrgOutcome::AuthFailed(format!(
-                    "the authtoken was refused ({z}); generate a new one with `zoho-sync auth token`"
-                ));
+            Err(PipelineError::Fetch(FetchError::Source(e))) if e.failure == Failure::Auth => {
+                return OrgOutcome::AuthFailed(e.to_string());
             }
             Err(e) => return OrgOutcome::Failed(format!("{stream} {kind:?} pass: {e}")),
             Ok(PassEnd::Cancelled) => outcome = OrgOutcome::Cancelled,

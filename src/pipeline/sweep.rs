@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 
 use super::{Pass, Pipeline, PipelineError};
-use crate::loader::{patiently, SweepCommit};
+use crate::store::{patiently, SweepCommit};
 use crate::stream::Checkpoint;
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::RecordId;
@@ -45,7 +45,7 @@ impl Pipeline {
             lease: pass.lease,
         };
         let stats = patiently("a sweep page commit", &self.cancel, || {
-            self.loader.commit_sweep_page(&commit)
+            self.store.commit_sweep_page(&commit)
         })
         .await?;
         self.progress.pages.fetch_add(1, Ordering::Relaxed);

@@ -2,7 +2,8 @@
 //! arithmetic over record counts and the day's budget, using the same page arithmetic as
 //! the cursor (200 rows per request, one of them the anchor after the first page).
 
-use crate::stream::cursor::PAGE_ROWS;
+// The legacy API's page size: the plan and the progress display speak of its passes.
+use crate::zoho::client::MAX_WINDOW as PAGE_ROWS;
 
 /// Requests a pass over `rows` rows costs when the data holds still: `rows / 199 + 1`.
 /// A sweep's id-only pass costs the same. Against the ideal `rows / 200 + 1` of windows

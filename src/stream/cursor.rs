@@ -5,7 +5,8 @@
 //! last row we have: it starts at position 1, or its first row's id is at most that last
 //! id. A page that fails the test means rows before the cursor vanished and the windows
 //! slid forward; the cursor steps back instead of silently skipping rows. The overlap
-//! costs one row in 200 (0.5% more requests), the price of never losing a record. A
+//! costs one row a page (0.5% more requests at 200 rows a page, the page size being the
+//! source's), the price of never losing a record. A
 //! server that breaks the id order is not trusted with the short test: from the first
 //! page out of order, only the anchor row met again proves a page follows on, and a page
 //! that fails restarts the pass. Rows that failed to decode still count as served: the
@@ -13,15 +14,12 @@
 
 use crate::zoho::record::RecordId;
 
-/// Rows per request: the API's maximum.
-pub const PAGE_ROWS: u32 = 200;
-
-/// How far the cursor steps back when rows before it vanished: enough for the deletions
-/// of a page's time, yet little enough that the page read again brings mostly new rows.
-/// Stepping back a whole page re-read only rows already read, so steady deletions ahead
-/// of the cursor stalled a pass (one new row per two requests); a mass deletion now costs
-/// one request per `STEP_BACK` rows instead of per page.
-pub const STEP_BACK: u32 = PAGE_ROWS / 4;
+/// How far the cursor steps back when rows before it vanished, in pages: enough for the
+/// deletions of a page's time, yet little enough that the page read again brings mostly
+/// new rows. Stepping back a whole page re-read only rows already read, so steady
+/// deletions ahead of the cursor stalled a pass (one new row per two requests); a mass
+/// deletion now costs one request per quarter page instead of per page.
+pub const STEP_BACK_DIVISOR: u32 = 4;
 
 /// A `fromindex..=toindex` window (1-based, inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +43,7 @@ impl Window {
         let from = self.to;
         Window {
             from,
-            to: from + PAGE_ROWS - 1,
+            to: from + self.len() - 1,
         }
     }
 }
@@ -104,13 +102,13 @@ impl Cursor {
         order: Order::Ascending,
     };
 
-    /// The window to ask for: 200 rows, starting one row early (on the anchor) unless
-    /// the pass is at its start.
-    pub fn window(self) -> Window {
+    /// The window of `rows` rows (the source's page size) to ask for, starting one row
+    /// early (on the anchor) unless the pass is at its start.
+    pub fn window(self, rows: u32) -> Window {
         let from = self.next.saturating_sub(1).max(1);
         Window {
             from,
-            to: from + PAGE_ROWS - 1,
+            to: from + rows.max(1) - 1,
         }
     }
 
@@ -140,7 +138,7 @@ impl Cursor {
         };
         if !(window.from == 1 || self.follows_on(order, ids)) {
             return Ok(Step::StepBack {
-                cursor: self.back(order),
+                cursor: self.back(order, window.len() / STEP_BACK_DIVISOR),
             });
         }
         let last_id = match order {
@@ -181,10 +179,10 @@ impl Cursor {
 
     /// Where to read again from after a page that does not follow on: a little way back
     /// when ids ascend; from the start when they do not (no earlier row's id is known).
-    fn back(self, order: Order) -> Cursor {
+    fn back(self, order: Order, rows: u32) -> Cursor {
         match order {
             Order::Ascending => Cursor {
-                next: self.next.saturating_sub(STEP_BACK).max(1),
+                next: self.next.saturating_sub(rows.max(1)).max(1),
                 ..self
             },
             Order::Unordered => Cursor {

@@ -24,7 +24,7 @@ use crate::zoho::codec::{self, Answer, RowOutcome, Stray, Written};
 use crate::zoho::error::{ApiCode, DecodeError, ErrorClass, TransportError, ZohoError};
 use crate::zoho::module::{Format, Method, Module};
 use crate::zoho::record::RecordId;
-use crate::zoho::retry::RetryPolicy;
+use crate::zoho::retry::{Backoff, RetryPolicy};
 use crate::zoho::secret::{redact_url, Secret};
 
 /// One request's answer and the server's time when it answered.
@@ -161,23 +161,27 @@ impl Client {
         module: Module,
         params: &[(&'static str, String)],
     ) -> Result<Answer, ZohoError> {
-        let policy = self.settings.retry;
+        // The commands that call this directly stop at once on a signal: nothing here
+        // to cut short.
+        let never = tokio_util::sync::CancellationToken::new();
         let mut attempt = 0;
         loop {
-            match self.send_once(method, module, params).await {
-                Err(e) if attempt < policy.max_retries && may_retry(method, &e) => {
-                    attempt += 1;
-                    let delay = policy.delay(attempt, &mut rand::thread_rng());
+            let error = match self.send_once(method, module, params).await {
+                Err(e) if may_retry(method, &e) => e,
+                outcome => return outcome,
+            };
+            attempt += 1;
+            match self.settings.retry.backoff(attempt, &never).await {
+                Backoff::Waited(delay) => {
                     self.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         %method, %module, attempt,
                         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        class = %e.class(), error = %e,
-                        "retrying Zoho request"
+                        class = %error.class(), error = %error,
+                        "Zoho request failed; retried"
                     );
-                    tokio::time::sleep(delay).await;
                 }
-                outcome => return outcome,
+                Backoff::Exhausted | Backoff::Stopped => return Err(error),
             }
         }
     }

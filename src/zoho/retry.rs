@@ -2,10 +2,24 @@
 //! delay before retry `n` is drawn uniformly from `[0, min(max_delay, initial_delay·2^(n-1))]`,
 //! so that many clients failing together spread out instead of retrying in lock-step. The
 //! arithmetic saturates: no attempt number, however large, can overflow or exceed the cap.
+//! `backoff` is the one wait every retry loop uses (the fetcher's and the wire client's),
+//! and a stop cuts it short.
 
 use std::time::Duration;
 
 use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+/// What waiting before a retry came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backoff {
+    /// Waited this long: try again.
+    Waited(Duration),
+    /// The policy allows no more retries.
+    Exhausted,
+    /// A stop came first.
+    Stopped,
+}
 
 /// How transient failures are retried: jittered exponential backoff with a cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +56,19 @@ impl RetryPolicy {
         let initial_ms = u64::try_from(self.initial_delay.as_millis()).unwrap_or(u64::MAX);
         let grown = Duration::from_millis(initial_ms.saturating_mul(factor));
         grown.min(self.max_delay)
+    }
+
+    /// Waits before retry `attempt` (1 = the first retry), unless the policy allows no
+    /// more or `cancel` fires first.
+    pub async fn backoff(&self, attempt: u32, cancel: &CancellationToken) -> Backoff {
+        if attempt > self.max_retries {
+            return Backoff::Exhausted;
+        }
+        let delay = self.delay(attempt, &mut rand::thread_rng());
+        tokio::select! {
+            () = tokio::time::sleep(delay) => Backoff::Waited(delay),
+            () = cancel.cancelled() => Backoff::Stopped,
+        }
     }
 
     /// The delay before retry `attempt` (1 = the first retry): full jitter below `ceiling`.

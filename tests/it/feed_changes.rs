@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use zoho_sync::loader::{ChangeOp, DeleteMode, Loader, RunKind};
+use zoho_sync::loader::{ChangeOp, Loader};
+use zoho_sync::store::{DeleteMode, RunKind};
 use zoho_sync::zoho::{Module, RecordId};
 
 use crate::loader_fixtures::{checkpoint_after, loader, page, request, stream};

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use sqlx::Row;
-use zoho_sync::loader::{view_name, FieldType, Loader, RunKind};
+use zoho_sync::loader::{view_name, FieldType, Loader};
+use zoho_sync::store::RunKind;
 use zoho_sync::zoho::{Format, Module, Record, RecordId};
 
 use crate::loader_fixtures::{checkpoint_after, loader, page, record, stream};
@@ -167,7 +168,7 @@ async fn deleted_rows_are_not_in_the_view() {
         .delete_records(
             &stream(Module::Requests),
             &[RecordId(2)],
-            zoho_sync::loader::DeleteMode::Mark,
+            zoho_sync::store::DeleteMode::Mark,
             chrono::Utc::now(),
         )
         .await

@@ -6,7 +6,8 @@
 //! quoted by PostgreSQL, so such a label is just a label.
 
 use sqlx::{Connection, PgConnection};
-use zoho_sync::loader::{view_name, Loader, RunKind};
+use zoho_sync::loader::{view_name, Loader};
+use zoho_sync::store::RunKind;
 use zoho_sync::zoho::{Module, Record};
 
 use crate::loader_fixtures::{checkpoint_after, loader, page, record, stream};

@@ -2,7 +2,8 @@
 //! concurrency, checkpoints, runs and their counters, status, migrations and schemas.
 
 use chrono::NaiveDate;
-use zoho_sync::loader::{LedgerDay, Loader, LoaderError, RunKind, RunOutcome};
+use zoho_sync::loader::Loader;
+use zoho_sync::store::{LedgerDay, RunKind, RunOutcome, StoreError};
 use zoho_sync::stream::cursor::{Cursor, Order};
 use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::{Module, RecordId, Secret};
@@ -26,11 +27,11 @@ async fn eight_concurrent_tasks_reserve_exactly_the_budget() {
             tokio::spawn(async move {
                 let mut won = Vec::new();
                 for _ in 0..10 {
-                    if let Some(used) = loader.reserve_request("demo", day(3), budget).await? {
+                    if let Some(used) = loader.reserve("demo", day(3), 1, budget).await? {
                         won.push(used);
                     }
                 }
-                Ok::<_, LoaderError>(won)
+                Ok::<_, StoreError>(won)
             })
         })
         .collect();
@@ -55,26 +56,20 @@ async fn a_spent_day_takes_no_reservation_and_other_days_are_untouched() {
     let db = TestDatabase::fresh().await;
     let loader = loader(&db).await;
     assert_eq!(
-        loader.reserve_request("demo", day(3), 10).await.unwrap(),
+        loader.reserve("demo", day(3), 1, 10).await.unwrap(),
         Some(1)
     );
     loader.mark_day_spent("demo", day(3)).await.unwrap();
+    assert_eq!(loader.reserve("demo", day(3), 1, 10).await.unwrap(), None);
     assert_eq!(
-        loader.reserve_request("demo", day(3), 10).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        loader.reserve_request("demo", day(4), 10).await.unwrap(),
+        loader.reserve("demo", day(4), 1, 10).await.unwrap(),
         Some(1)
     );
     assert_eq!(
-        loader.reserve_request("other", day(3), 10).await.unwrap(),
+        loader.reserve("other", day(3), 1, 10).await.unwrap(),
         Some(1)
     );
-    assert_eq!(
-        loader.reserve_request("demo", day(5), 0).await.unwrap(),
-        None
-    );
+    assert_eq!(loader.reserve("demo", day(5), 1, 0).await.unwrap(), None);
     assert_eq!(
         loader.ledger_days("demo").await.unwrap(),
         vec![
@@ -104,10 +99,10 @@ async fn a_spent_day_takes_no_reservation_and_other_days_are_untouched() {
 async fn a_reservation_moves_to_the_day_the_server_counted_it_on() {
     let db = TestDatabase::fresh().await;
     let loader = loader(&db).await;
-    loader.reserve_request("demo", day(3), 10).await.unwrap();
-    loader.reserve_request("demo", day(3), 10).await.unwrap();
+    loader.reserve("demo", day(3), 1, 10).await.unwrap();
+    loader.reserve("demo", day(3), 1, 10).await.unwrap();
     loader
-        .move_reservation("demo", day(3), day(4))
+        .move_reservation("demo", day(3), day(4), 1)
         .await
         .unwrap();
     assert_eq!(loader.ledger_day("demo", day(3)).await.unwrap().used, 1);
@@ -191,7 +186,7 @@ async fn a_run_counts_its_pages_records_and_requests_and_records_its_end() {
     assert!(summary.ended_at >= Some(summary.started_at));
     assert!(matches!(
         loader.finish_run(run + 1, RunOutcome::Failed, None).await,
-        Err(LoaderError::UnknownRun(_))
+        Err(StoreError::UnknownRun(_))
     ));
 }
 
@@ -244,7 +239,7 @@ async fn migrating_again_and_connecting_concurrently_are_harmless() {
     let (a, _b) = (a.unwrap(), b.unwrap());
     a.migrate().await.unwrap();
     a.migrate().await.unwrap();
-    assert_eq!(a.reserve_request("demo", day(3), 5).await.unwrap(), Some(1));
+    assert_eq!(a.reserve("demo", day(3), 1, 5).await.unwrap(), Some(1));
 }
 
 #[tokio::test]
@@ -277,7 +272,7 @@ async fn a_schema_other_than_public_holds_every_table_and_schemas_are_independen
     .await
     .unwrap();
     assert_eq!(in_public, 0);
-    mirror.reserve_request("demo", day(3), 5).await.unwrap();
+    mirror.reserve("demo", day(3), 1, 5).await.unwrap();
     assert_eq!(other.ledger_day("demo", day(3)).await.unwrap().used, 0);
     assert_eq!(mirror.schema(), "Mirror Test");
 }

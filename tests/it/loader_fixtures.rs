@@ -2,7 +2,8 @@
 //! labels, and a page around them.
 
 use chrono::{DateTime, Utc};
-use zoho_sync::loader::{Loader, PageCommit};
+use zoho_sync::loader::Loader;
+use zoho_sync::store::PageCommit;
 use zoho_sync::stream::cursor::{Cursor, Order};
 use zoho_sync::stream::{Checkpoint, PassKind, StreamKey};
 use zoho_sync::zoho::codec::BadRow;

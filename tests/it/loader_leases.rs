@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use zoho_sync::loader::{Claim, Holder, Lease, Loader, LoaderError, PageCommit, RunKind};
+use zoho_sync::loader::Loader;
+use zoho_sync::store::{Claim, Holder, Lease, PageCommit, RunKind, StoreError};
 use zoho_sync::stream::StreamKey;
 use zoho_sync::zoho::Module;
 
@@ -27,7 +28,7 @@ fn taken(claim: Claim) -> Lease {
 }
 
 /// A page committed under `lease` (one record), or why it was refused.
-async fn commit_under(loader: &Loader, lease: &Lease) -> Result<(), LoaderError> {
+async fn commit_under(loader: &Loader, lease: &Lease) -> Result<(), StoreError> {
     let run = loader.start_run(RunKind::Backfill, "demo").await.unwrap();
     let records = [request(1, "late", "2024-01-01 00:00:00")];
     let checkpoint = checkpoint_after(1, 1);
@@ -72,7 +73,7 @@ async fn a_stream_is_leased_to_one_holder_until_the_lease_expires() {
 
     // a stalled past its lease: its page is refused and leaves nothing behind.
     let err = commit_under(&loader, &a_lease).await.unwrap_err();
-    assert!(matches!(err, LoaderError::LeaseLost { .. }), "{err}");
+    assert!(matches!(err, StoreError::LeaseLost { .. }), "{err}");
     assert_eq!(loader.mirror_count(&key).await.unwrap(), 0);
     assert!(
         !loader
@@ -149,7 +150,7 @@ async fn a_holder_whose_session_is_gone_loses_its_stream_at_once_and_cannot_comm
 
     // The fencing holds: a's page, committed after the takeover, is refused whole.
     let err = commit_under(&first, &a_lease).await.unwrap_err();
-    assert!(matches!(err, LoaderError::LeaseLost { .. }), "{err}");
+    assert!(matches!(err, StoreError::LeaseLost { .. }), "{err}");
     assert_eq!(first.mirror_count(&key).await.unwrap(), 0);
 
     // a takes its key again on a new session, and its leases are a live process's again.

@@ -3,7 +3,7 @@
 //! statements per page whatever its size.
 
 use chrono::{DateTime, Utc};
-use zoho_sync::loader::{LoaderError, PageStats, RunKind};
+use zoho_sync::store::{PageStats, RunKind, StoreError};
 use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::codec::BadRow;
 use zoho_sync::zoho::{Module, Record};
@@ -240,7 +240,7 @@ async fn a_page_of_an_unknown_run_is_refused_whole() {
         .commit_page(&page(&key, 999, &records, &[], &cp))
         .await
         .unwrap_err();
-    assert!(matches!(error, LoaderError::UnknownRun(999)), "{error}");
+    assert!(matches!(error, StoreError::UnknownRun(999)), "{error}");
     assert_eq!(loader.mirror_count(&key).await.unwrap(), 0);
     assert_eq!(
         loader.checkpoint(&key, PassKind::Backfill).await.unwrap(),

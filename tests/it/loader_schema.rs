@@ -7,7 +7,7 @@ use zoho_sync::loader::schema::{
     mirror_tables, ColumnType, DELETED_AT_COLUMN, FIELDS_COLUMN, FIXED_COLUMNS, SWEPT_AT_COLUMN,
     SYNCED_AT_COLUMN,
 };
-use zoho_sync::loader::RunKind;
+use zoho_sync::store::RunKind;
 use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::client::GetRecords;
 use zoho_sync::zoho::codec::RowOutcome;
@@ -100,7 +100,7 @@ async fn every_label_the_emulator_serves_has_a_column_and_every_value_parses() {
         }
         let key = stream(module);
         let cp = checkpoint_after(40, 40);
-        let commit = zoho_sync::loader::PageCommit {
+        let commit = zoho_sync::store::PageCommit {
             stream: &key,
             kind: PassKind::Backfill,
             run_id: run,

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use zoho_sync::loader::{Claim, Holder};
+use zoho_sync::store::{Claim, Holder};
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;

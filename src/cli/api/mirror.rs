@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::{ApiArgs, Output};
 use crate::cli::sync::open_database;
 use crate::config::Config;
-use crate::loader::{DeleteMode, LoaderError};
+use crate::store::{DeleteMode, StoreError};
 use crate::stream::StreamKey;
 use crate::zoho::client::Client;
 use crate::zoho::codec::{self, Answer};
@@ -54,7 +54,7 @@ fn confirmed(args: &ApiArgs, client: &Client, out: &[u8]) -> bool {
         )
 }
 
-async fn delete_row(config: &Config, stream: &StreamKey, id: RecordId) -> Result<u64, LoaderError> {
+async fn delete_row(config: &Config, stream: &StreamKey, id: RecordId) -> Result<u64, StoreError> {
     let mode = if config.database.hard_delete {
         DeleteMode::Remove
     } else {

@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 
 use super::OrgRunner;
 use crate::fetcher::FetchError;
-use crate::loader::{patiently, Claim, Holder, Holding, LoaderError};
 use crate::pipeline::{Pass, PassEnd, PipelineError};
 use crate::scheduler::PlannedPass;
+use crate::store::{patiently, Claim, Holder, Holding, StoreError};
 use crate::stream::{PassKind, StreamKey};
 
 /// The longest a clean-up statement (releasing a lease, recording a stopped run) may take
@@ -44,7 +44,7 @@ impl OrgRunner {
             return Leased::Ran(Ok(PassEnd::Cancelled));
         }
         let claim = patiently("taking a lease", &self.cancel, || {
-            self.loader
+            self.store
                 .take_lease(&planned.stream, Holder::this_process(), self.lease_ttl)
         })
         .await;
@@ -69,7 +69,7 @@ impl OrgRunner {
             planned_at,
         };
         let end = stopped(pipeline.run_pass(&pass).await);
-        let released = tokio::time::timeout(CLEANUP_TIMEOUT, self.loader.release_lease(&lease));
+        let released = tokio::time::timeout(CLEANUP_TIMEOUT, self.store.release_lease(&lease));
         match released.await {
             Ok(Ok(())) => {}
             // Our presence lock goes with the process, and the lease with it; until
@@ -97,9 +97,9 @@ fn stopped(end: Result<PassEnd, PipelineError>) -> Result<PassEnd, PipelineError
 pub(super) fn is_stop(error: &PipelineError) -> bool {
     matches!(
         error,
-        PipelineError::Loader(LoaderError::Cancelled { .. })
+        PipelineError::Store(StoreError::Cancelled { .. })
             | PipelineError::Fetch(FetchError::Cancelled)
-            | PipelineError::Fetch(FetchError::Loader(LoaderError::Cancelled { .. }))
+            | PipelineError::Fetch(FetchError::Store(StoreError::Cancelled { .. }))
     )
 }
 

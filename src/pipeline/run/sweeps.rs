@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use super::{OrgRunner, RunError};
-use crate::loader::patiently;
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
+use crate::store::patiently;
 use crate::stream::{PassKind, StreamKey};
 
 impl OrgRunner {
@@ -29,11 +29,11 @@ impl OrgRunner {
             }
             let key = &state.key;
             let backfill = patiently("reading a checkpoint", &self.cancel, || {
-                self.loader.checkpoint(key, PassKind::Backfill)
+                self.store.checkpoint(key, PassKind::Backfill)
             })
             .await?;
             let sweep = patiently("reading a checkpoint", &self.cancel, || {
-                self.loader.checkpoint(key, PassKind::Sweep)
+                self.store.checkpoint(key, PassKind::Sweep)
             })
             .await?;
             if scheduler::sweep::is_due(every, &backfill, &sweep, now) {

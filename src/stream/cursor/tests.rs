@@ -4,6 +4,9 @@ use proptest::prelude::*;
 
 use super::*;
 
+/// The legacy API's page size.
+const PAGE_ROWS: u32 = 200;
+
 /// Serves `window` of the set in the set's order, as the API would.
 fn serve(set: &[u64], window: Window) -> Vec<Option<RecordId>> {
     let from = (window.from - 1) as usize;
@@ -25,7 +28,7 @@ fn run_pass(
     let mut requests = 0;
     loop {
         between(set, requests);
-        let window = cursor.window();
+        let window = cursor.window(PAGE_ROWS);
         let ids = serve(set, window);
         requests += 1;
         assert!(requests < 100_000, "the pass does not end");
@@ -116,19 +119,22 @@ fn steady_deletions_before_the_cursor_cost_at_most_three_times_the_minimum() {
 
 #[test]
 fn the_first_window_never_needs_an_anchor() {
-    assert_eq!(Cursor::START.window(), Window { from: 1, to: 200 });
+    assert_eq!(Cursor::START.window(PAGE_ROWS), Window { from: 1, to: 200 });
     let after = Cursor {
         next: 201,
         last_id: Some(RecordId(7)),
         order: Order::Ascending,
     };
-    assert_eq!(after.window(), Window { from: 200, to: 399 });
-    assert_eq!(after.window().next(), Window { from: 399, to: 598 });
+    assert_eq!(after.window(PAGE_ROWS), Window { from: 200, to: 399 });
+    assert_eq!(
+        after.window(PAGE_ROWS).next(),
+        Window { from: 399, to: 598 }
+    );
 }
 
 #[test]
 fn rows_that_failed_to_decode_still_count_as_served() {
-    let window = Cursor::START.window();
+    let window = Cursor::START.window(PAGE_ROWS);
     let mut ids: Vec<Option<RecordId>> = (1..=200).map(|i| Some(RecordId(i))).collect();
     ids[17] = None;
     let Ok(Step::Advance { cursor, done }) = Cursor::START.step(window, &ids) else {
@@ -143,7 +149,7 @@ fn rows_that_failed_to_decode_still_count_as_served() {
 fn a_page_of_more_rows_than_asked_for_is_refused() {
     let ids: Vec<Option<RecordId>> = (1..=201).map(|i| Some(RecordId(i))).collect();
     assert_eq!(
-        Cursor::START.step(Cursor::START.window(), &ids),
+        Cursor::START.step(Cursor::START.window(PAGE_ROWS), &ids),
         Err(PageFault::Overfull {
             served: 201,
             asked: 200

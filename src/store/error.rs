@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::zoho::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoaderError {
+pub enum StoreError {
     /// The first connection failed; `detail` is already scrubbed of the password.
     #[error("cannot connect to PostgreSQL: {detail}")]
     Connect { detail: String, retryable: bool },
@@ -43,43 +43,43 @@ pub enum LoaderError {
     Cancelled { waiting_for: String },
 }
 
-impl LoaderError {
+impl StoreError {
     /// Whether the same operation may succeed if simply tried again later.
     pub fn is_retryable(&self) -> bool {
         match self {
-            LoaderError::Connect { retryable, .. } => *retryable,
-            LoaderError::Absent | LoaderError::LeaseRace { .. } => true,
-            LoaderError::Database(e) => sqlx_is_retryable(e),
-            LoaderError::Migrate(MigrateError::Execute(e))
-            | LoaderError::Migrate(MigrateError::ExecuteMigration(e, _)) => sqlx_is_retryable(e),
-            LoaderError::Migrate(_)
-            | LoaderError::SchemaName(_)
-            | LoaderError::UnknownRun(_)
-            | LoaderError::LeaseLost { .. }
-            | LoaderError::Corrupt { .. }
-            | LoaderError::Cancelled { .. } => false,
+            StoreError::Connect { retryable, .. } => *retryable,
+            StoreError::Absent | StoreError::LeaseRace { .. } => true,
+            StoreError::Database(e) => sqlx_is_retryable(e),
+            StoreError::Migrate(MigrateError::Execute(e))
+            | StoreError::Migrate(MigrateError::ExecuteMigration(e, _)) => sqlx_is_retryable(e),
+            StoreError::Migrate(_)
+            | StoreError::SchemaName(_)
+            | StoreError::UnknownRun(_)
+            | StoreError::LeaseLost { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Cancelled { .. } => false,
         }
     }
 
     /// A connection failure rendered with every form of the password removed.
-    pub(super) fn connect(error: &sqlx::Error, url: &Secret) -> LoaderError {
-        LoaderError::Connect {
+    pub(crate) fn connect(error: &sqlx::Error, url: &Secret) -> StoreError {
+        StoreError::Connect {
             detail: scrub(&error.to_string(), url),
             retryable: sqlx_is_retryable(error),
         }
     }
 
-    pub(super) fn corrupt(what: &'static str, detail: impl Into<String>) -> LoaderError {
-        LoaderError::Corrupt {
+    pub(crate) fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
             what,
             detail: detail.into(),
         }
     }
 }
 
-impl From<MigrateError> for LoaderError {
+impl From<MigrateError> for StoreError {
     fn from(e: MigrateError) -> Self {
-        LoaderError::Migrate(e)
+        StoreError::Migrate(e)
     }
 }
 
@@ -151,7 +151,7 @@ pub const DATABASE_PATIENCE: Duration = Duration::from_secs(300);
 /// server, a lock timeout) tries it again with backoff, for up to `DATABASE_PATIENCE`.
 /// The operations passed here are idempotent (a page commit, a reservation not yet used),
 /// so trying one again after an unknown outcome is safe. A stop (`cancel`) ends it with
-/// `LoaderError::Cancelled`: no retry starts after the stop, and the attempt in flight
+/// `StoreError::Cancelled`: no retry starts after the stop, and the attempt in flight
 /// gets `shutdown::IN_FLIGHT` to finish (a page commit usually lands) before it is
 /// dropped; a transaction dropped mid-way rolls back (or, if its commit was already
 /// sent, is committed whole), so the state it leaves is one a crash could leave too.
@@ -159,10 +159,10 @@ pub async fn patiently<T, F, Fut>(
     what: &str,
     cancel: &CancellationToken,
     op: F,
-) -> Result<T, LoaderError>
+) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, LoaderError>>,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
 {
     patiently_cut(what, cancel, crate::shutdown::IN_FLIGHT, op).await
 }
@@ -173,13 +173,13 @@ async fn patiently_cut<T, F, Fut>(
     cancel: &CancellationToken,
     in_flight: Duration,
     mut op: F,
-) -> Result<T, LoaderError>
+) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, LoaderError>>,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
 {
     let _named = crate::shutdown::waiting(what);
-    let cancelled = || LoaderError::Cancelled {
+    let cancelled = || StoreError::Cancelled {
         waiting_for: what.to_string(),
     };
     let started = tokio::time::Instant::now();
@@ -222,12 +222,12 @@ mod tests {
         assert!(retryable_state("40P01") && retryable_state("08006"));
         assert!(!retryable_state("23505"));
         let io = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
-        assert!(LoaderError::Database(io).is_retryable());
-        assert!(!LoaderError::UnknownRun(3).is_retryable());
+        assert!(StoreError::Database(io).is_retryable());
+        assert!(!StoreError::UnknownRun(3).is_retryable());
     }
 
-    fn lost_connection() -> LoaderError {
-        LoaderError::Database(sqlx::Error::Io(
+    fn lost_connection() -> StoreError {
+        StoreError::Database(sqlx::Error::Io(
             std::io::ErrorKind::ConnectionRefused.into(),
         ))
     }
@@ -269,7 +269,7 @@ mod tests {
             Err(lost_connection())
         })
         .await;
-        let Err(LoaderError::Cancelled { waiting_for }) = outcome else {
+        let Err(StoreError::Cancelled { waiting_for }) = outcome else {
             panic!("{outcome:?}");
         };
         assert_eq!(waiting_for, "a test commit");
@@ -298,7 +298,7 @@ mod tests {
             })
             .await;
         assert!(
-            matches!(retried, Err(LoaderError::Cancelled { .. })),
+            matches!(retried, Err(StoreError::Cancelled { .. })),
             "no retry after a stop: {retried:?}"
         );
     }
@@ -309,14 +309,14 @@ mod tests {
         stop_after(&cancel, Duration::from_millis(100));
         let in_flight = Duration::from_millis(200);
         let outcome: Result<(), _> = patiently_cut("a locked commit", &cancel, in_flight, || {
-            std::future::pending::<Result<(), LoaderError>>()
+            std::future::pending::<Result<(), StoreError>>()
         })
         .await;
         assert!(
-            matches!(outcome, Err(LoaderError::Cancelled { .. })),
+            matches!(outcome, Err(StoreError::Cancelled { .. })),
             "{outcome:?}"
         );
-        let stop = LoaderError::Cancelled {
+        let stop = StoreError::Cancelled {
             waiting_for: String::new(),
         };
         assert!(!stop.is_retryable(), "a stop is not retried");

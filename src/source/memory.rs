@@ -1,0 +1,1 @@
+//! An in-memory source for the pipeline's tests.

@@ -1,0 +1,120 @@
+//! The store seam: the few operations the pipeline and the fetcher need from wherever
+//! the mirror and its control state live. Reserve budget units on a quota day before a
+//! request is sent, take and give back a stream's lease, commit a page (or a sweep page)
+//! with the checkpoint it reaches, read checkpoints, and record runs. PostgreSQL
+//! (`loader::Loader`) is the one production store; `memory::MemoryStore` keeps the same
+//! promises in memory, so the pipeline's logic is tested without a database. The
+//! invariant every store keeps: a page's rows, its dead letters and its checkpoint are
+//! stored together or not at all, and a page committed under a lease that was lost is
+//! refused whole.
+
+mod error;
+mod lease;
+pub mod memory;
+mod page;
+mod run;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::quota::{Budget, QuotaToday};
+use crate::stream::{Checkpoint, PassKind, StreamKey};
+
+pub use error::{patiently, StoreError, DATABASE_PATIENCE};
+pub use lease::{Claim, Holder, Holding, Lease};
+pub use page::{DeleteMode, PageCommit, PageStats, SweepCommit, SweepStats};
+pub use run::{RunKind, RunOutcome};
+
+/// One quota day of one organisation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerDay {
+    /// Requests reserved so far.
+    pub used: u32,
+    /// The server said the day's quota is exhausted.
+    pub spent: bool,
+}
+
+/// What a store does for the pipeline.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// The saved checkpoint, or the default (never run) when there is none.
+    async fn checkpoint(
+        &self,
+        stream: &StreamKey,
+        kind: PassKind,
+    ) -> Result<Checkpoint, StoreError>;
+
+    /// Stores one page and moves its stream's checkpoint, atomically.
+    async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError>;
+
+    /// Stamps a sweep page's ids and moves the sweep's checkpoint, atomically; the last
+    /// page also applies the deletions the sweep found.
+    async fn commit_sweep_page(&self, page: &SweepCommit<'_>) -> Result<SweepStats, StoreError>;
+
+    /// Takes the stream for `holder` for `ttl`, or says which live process holds it.
+    async fn take_lease(
+        &self,
+        stream: &StreamKey,
+        holder: &Holder,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError>;
+
+    /// Gives the stream up.
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+
+    /// Reserves `cost` units of `day`'s `budget`: `Some(used after)`, or `None` when the
+    /// units are not left or the day is spent. Atomic across processes.
+    async fn reserve(
+        &self,
+        organisation: &str,
+        day: NaiveDate,
+        cost: u32,
+        budget: u32,
+    ) -> Result<Option<u32>, StoreError>;
+
+    /// Moves `cost` reserved units from day `from` to day `to` (the server counted the
+    /// request on another day than it was reserved on).
+    async fn move_reservation(
+        &self,
+        organisation: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        cost: u32,
+    ) -> Result<(), StoreError>;
+
+    /// Marks the day spent (the server said so): no reservation succeeds for it any more.
+    async fn mark_day_spent(&self, organisation: &str, day: NaiveDate) -> Result<(), StoreError>;
+
+    /// The day's count and state.
+    async fn ledger_day(&self, organisation: &str, day: NaiveDate)
+        -> Result<LedgerDay, StoreError>;
+
+    /// Opens a run's record; its id.
+    async fn start_run(&self, kind: RunKind, organisation: &str) -> Result<i64, StoreError>;
+
+    /// Adds requests to a run's count.
+    async fn add_run_requests(&self, run_id: i64, requests: u32) -> Result<(), StoreError>;
+
+    /// Closes a run's record with its outcome.
+    async fn finish_run(
+        &self,
+        run_id: i64,
+        outcome: RunOutcome,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Reads `budget`'s quota day at `server_now` from the ledger.
+pub async fn quota_today(
+    store: &dyn Store,
+    budget: &Budget,
+    server_now: DateTime<Utc>,
+) -> Result<QuotaToday, StoreError> {
+    let ledger = store
+        .ledger_day(&budget.organisation, budget.rule.day_of(server_now))
+        .await?;
+    Ok(budget.today(ledger.used, ledger.spent, server_now))
+}

@@ -1,0 +1,1 @@
+//! An in-memory store for the pipeline's tests.

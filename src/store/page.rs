@@ -1,0 +1,76 @@
+//! What a page commit carries to the store and what it did: the page's records and bad
+//! rows with the checkpoint it reaches, or a sweep page's ids; and what a sweep does to
+//! the rows of records deleted at the source.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::Lease;
+use crate::stream::{Checkpoint, PassKind, StreamKey};
+use crate::zoho::codec::BadRow;
+use crate::zoho::record::{Record, RecordId};
+
+/// One page to commit: its rows, the rows that could not be decoded, and the checkpoint
+/// the stream reaches once the page is stored.
+#[derive(Clone, Copy, Debug)]
+pub struct PageCommit<'a> {
+    pub stream: &'a StreamKey,
+    pub kind: PassKind,
+    pub run_id: i64,
+    pub records: &'a [Record],
+    pub bad_rows: &'a [BadRow],
+    pub checkpoint: &'a Checkpoint,
+    /// The portal's data time zone, which wire date-times are written in.
+    pub zone: Tz,
+    pub synced_at: DateTime<Utc>,
+    /// The lease the page is committed under: renewed in the page's transaction, and
+    /// the page refused if it was lost.
+    pub lease: Option<&'a Lease>,
+}
+
+/// What a committed page did to the mirror. `unchanged` rows were already stored with
+/// exactly the same fields and were not touched (their `_synced_at` is kept: it is the
+/// time the row's content was last written). A record repeated within the page counts
+/// once; records without a usable id are dead letters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageStats {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub dead_letters: u64,
+}
+
+/// What becomes of the mirror row of a record deleted at the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// The row stays, with `_deleted_at` set.
+    #[default]
+    Mark,
+    /// The row is removed.
+    Remove,
+}
+
+/// One sweep page to commit: the ids it listed and the checkpoint the sweep reaches. A
+/// checkpoint no longer in progress completes the sweep, and its deletions are applied.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepCommit<'a> {
+    pub stream: &'a StreamKey,
+    pub run_id: i64,
+    pub ids: &'a [RecordId],
+    /// Its `pass_started_at` is the sweep's start (the server's time at its first answer).
+    pub checkpoint: &'a Checkpoint,
+    /// The sweep's first page: the rows in the mirror now are the ones it judges.
+    pub starts: bool,
+    pub deletes: DeleteMode,
+    pub synced_at: DateTime<Utc>,
+    pub lease: Option<&'a Lease>,
+}
+
+/// What a committed sweep page did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepStats {
+    /// Mirror rows newly stamped as seen by this sweep.
+    pub seen: u64,
+    /// Rows found deleted (only on the sweep's last page).
+    pub deleted: u64,
+}
