@@ -381,3 +381,6 @@ fn abort_all(in_flight: &mut InFlight) {
         task.abort();
     }
 }
+
+#[cfg(test)]
+mod tests;

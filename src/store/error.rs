@@ -1,4 +1,4 @@
-//! The loader's one error type and its retry classification. Failures the database may
+//! The store's one error type and its retry classification. Failures the database may
 //! not repeat (a lost or refused connection, a pool timeout, a serialization failure, a
 //! deadlock, a shutting-down server) are retryable; everything else is a bug or a
 //! misconfiguration that retrying would only repeat. Error text never carries the
@@ -41,6 +41,9 @@ pub enum StoreError {
     /// A stop was asked for while waiting (see `patiently`).
     #[error("stopped while waiting for {waiting_for}")]
     Cancelled { waiting_for: String },
+    /// A write the store refused for good (the in-memory store's injected failures).
+    #[error("the store refused the write: {0}")]
+    Refused(String),
 }
 
 impl StoreError {
@@ -57,7 +60,8 @@ impl StoreError {
             | StoreError::UnknownRun(_)
             | StoreError::LeaseLost { .. }
             | StoreError::Corrupt { .. }
-            | StoreError::Cancelled { .. } => false,
+            | StoreError::Cancelled { .. }
+            | StoreError::Refused(_) => false,
         }
     }
 

@@ -1,0 +1,256 @@
+//! The pipeline against the in-memory source and store: no database, no server. Each
+//! test drives one pass through what makes paging hard (windows read ahead, a set that
+//! moves, a lost lease, a failed commit, a budget that runs out) and checks what was
+//! stored and what was asked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::fetcher::{Allowance, ServerClock, Shared};
+use crate::quota::{Budget, DayRule};
+use crate::source::memory::{MemorySource, Row};
+use crate::store::memory::MemoryStore;
+use crate::store::{Claim, Holder, Store};
+use crate::telemetry::Progress;
+use crate::zoho::module::Module;
+use crate::zoho::retry::RetryPolicy;
+
+const ROWS_PER_PAGE: u32 = 50;
+
+fn stream() -> StreamKey {
+    StreamKey {
+        portal: "p".into(),
+        department: "d".into(),
+        module: Module::Requests,
+    }
+}
+
+fn rows(ids: impl IntoIterator<Item = u64>) -> Vec<Row> {
+    let at = Utc::now() - TimeDelta::days(1);
+    ids.into_iter().map(|id| Row::record(id, at)).collect()
+}
+
+/// A source of `n` rows with ids 1..=n, each request taking `latency`.
+fn source(n: u64, latency: Duration) -> Arc<MemorySource> {
+    let source = MemorySource::new(ROWS_PER_PAGE, latency);
+    source.set_rows(Module::Requests, rows(1..=n));
+    Arc::new(source)
+}
+
+fn pipeline(
+    source: &Arc<MemorySource>,
+    store: &Arc<MemoryStore>,
+    read_ahead: usize,
+    per_day: u32,
+) -> Pipeline {
+    let store: Arc<dyn Store> = store.clone();
+    let cancel = CancellationToken::new();
+    let progress = Arc::new(Progress::default());
+    let shared = Shared {
+        store: Arc::clone(&store),
+        clock: Arc::new(ServerClock::new(None)),
+        cancel: cancel.clone(),
+        progress: Arc::clone(&progress),
+        allowance: Arc::new(Allowance::default()),
+    };
+    let budget = Budget {
+        organisation: "o".into(),
+        per_day,
+        rule: DayRule::Pacific,
+    };
+    let retry = RetryPolicy {
+        max_retries: 2,
+        initial_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(2),
+    };
+    let source: Arc<dyn crate::source::Source> = source.clone();
+    Pipeline {
+        fetcher: Arc::new(Fetcher::new(source, budget, retry, shared)),
+        store,
+        read_ahead,
+        cancel,
+        progress,
+        deletes: DeleteMode::Mark,
+    }
+}
+
+/// Runs one backfill pass of `stream()` under a lease of this process.
+async fn backfill(pipeline: &Pipeline, store: &MemoryStore) -> Result<PassEnd, PipelineError> {
+    let claim = store
+        .take_lease(&stream(), Holder::this_process(), Duration::from_secs(60))
+        .await
+        .expect("a lease");
+    let Claim::Taken(lease) = claim else {
+        panic!("the stream is held");
+    };
+    let pass = Pass {
+        stream: &stream(),
+        kind: PassKind::Backfill,
+        zone: chrono_tz::UTC,
+        run_id: 1,
+        lease: Some(&lease),
+        planned_at: Utc::now() - TimeDelta::seconds(1),
+    };
+    pipeline.run_pass(&pass).await
+}
+
+fn stored(store: &MemoryStore) -> Vec<u64> {
+    store.rows(&stream()).keys().map(|id| id.0).collect()
+}
+
+#[tokio::test]
+async fn a_backfill_reads_every_row_in_one_request_per_page_less_the_anchor() {
+    let source = source(1_000, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 0, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(stored(&store), (1..=1_000).collect::<Vec<_>>());
+    assert_eq!(
+        source.requests().0,
+        1_000 / u64::from(ROWS_PER_PAGE - 1) + 1
+    );
+}
+
+#[tokio::test]
+async fn read_ahead_keeps_windows_in_flight_and_asks_at_most_that_many_past_the_end() {
+    let source = source(1_000, Duration::from_millis(5));
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(stored(&store), (1..=1_000).collect::<Vec<_>>());
+    assert!(source.most_in_flight() >= 2, "{}", source.most_in_flight());
+    let minimum = 1_000 / u64::from(ROWS_PER_PAGE - 1) + 1;
+    let (started, _) = source.requests();
+    assert!(
+        started <= minimum + 3,
+        "{started} requests, minimum {minimum}"
+    );
+}
+
+#[tokio::test]
+async fn windows_read_ahead_for_a_set_that_moved_are_dropped_and_nothing_is_skipped() {
+    let source = source(1_000, Duration::from_millis(2));
+    source.before_each_request(Box::new(|n, rows| {
+        if n == 4 {
+            rows.drain(0..30); // rows behind the cursor vanish: windows slide
+        }
+    }));
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 2, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let stored = stored(&store);
+    for id in source.ids(Module::Requests) {
+        assert!(stored.contains(&id.0), "row {id} was skipped");
+    }
+    // The windows read ahead past the move were dropped: the pass went back over them.
+    let windows = source.windows();
+    let went_back = windows
+        .windows(2)
+        .any(|pair| pair[1].1.from < pair[0].1.from);
+    assert!(
+        went_back,
+        "the pass read again what it had read ahead: {windows:?}"
+    );
+}
+
+#[tokio::test]
+async fn rows_vanishing_before_the_cursor_step_it_back_and_every_survivor_is_read() {
+    let source = source(600, Duration::ZERO);
+    source.before_each_request(Box::new(|n, rows| {
+        if n % 3 == 2 && rows.len() > 10 {
+            rows.drain(0..10);
+        }
+    }));
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 0, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let stored = stored(&store);
+    for id in source.ids(Module::Requests) {
+        assert!(stored.contains(&id.0), "row {id} was skipped");
+    }
+}
+
+#[tokio::test]
+async fn a_lease_lost_mid_pass_fails_the_pass_and_stores_nothing_after_it() {
+    let source = source(500, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let thief = Arc::clone(&store);
+    source.before_each_request(Box::new(move |n, _| {
+        if n == 2 {
+            thief.hand_lease_to(&stream(), "another process");
+        }
+    }));
+    let end = backfill(&pipeline(&source, &store, 0, 1_000), &store).await;
+    assert!(
+        matches!(end, Err(PipelineError::Store(StoreError::LeaseLost { .. }))),
+        "{end:?}"
+    );
+    let checkpoint = store
+        .checkpoint(&stream(), PassKind::Backfill)
+        .await
+        .unwrap();
+    assert!(stored(&store).len() <= 2 * ROWS_PER_PAGE as usize);
+    assert_eq!(checkpoint.cursor.next, 1 + stored(&store).len() as u32);
+}
+
+#[tokio::test]
+async fn a_failed_commit_ends_the_pass_and_abandons_the_page_fetched_ahead() {
+    let source = source(500, Duration::from_millis(200));
+    let store = Arc::new(MemoryStore::new());
+    store.fail_commit(2);
+    let end = backfill(&pipeline(&source, &store, 0, 1_000), &store).await;
+    assert!(
+        matches!(end, Err(PipelineError::Store(StoreError::Refused(_)))),
+        "{end:?}"
+    );
+    // Page 3 was asked for while page 2 committed; the failure abandoned it unanswered.
+    let (started, finished) = source.requests();
+    assert_eq!((started, finished), (3, 2));
+    assert_eq!(stored(&store).len(), ROWS_PER_PAGE as usize);
+}
+
+#[tokio::test]
+async fn a_budget_spent_mid_pass_pauses_it_where_it_stands_and_the_next_day_finishes_it() {
+    let source = source(500, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 0, 3), &store).await;
+    assert!(matches!(end, Ok(PassEnd::BudgetSpent { .. })), "{end:?}");
+    let checkpoint = store
+        .checkpoint(&stream(), PassKind::Backfill)
+        .await
+        .unwrap();
+    assert!(checkpoint.in_progress);
+    assert_eq!(stored(&store).len(), 148, "three pages, less two anchors");
+    // A day with room for the rest: the pass resumes from its checkpoint.
+    let end = backfill(&pipeline(&source, &store, 0, 100), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(stored(&store), (1..=500).collect::<Vec<_>>());
+    assert_eq!(source.requests().0, 500 / u64::from(ROWS_PER_PAGE - 1) + 1);
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_rows_that_fail_to_decode_still_count_as_served() {
+    use crate::source::{Failure, SourceError};
+    use crate::zoho::codec::{BadRow, RowOutcome};
+    let source = source(120, Duration::ZERO);
+    let mut served = rows(1..=120);
+    served[ROWS_PER_PAGE as usize - 1].row = RowOutcome::Bad(BadRow {
+        raw: "{}".into(),
+        error: "unreadable".into(),
+        id: None,
+    });
+    source.set_rows(Module::Requests, served);
+    source.fail_next([SourceError {
+        failure: Failure::Transient,
+        detail: "a gateway hiccuped".into(),
+    }]);
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 0, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(stored(&store).len(), 119);
+    assert_eq!(store.dead_letters(&stream()).len(), 1);
+}
