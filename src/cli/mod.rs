@@ -16,7 +16,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::fetcher::{Reading, ServerClock};
 use crate::telemetry::LogFormat;
+use crate::zoho::client::server_clock;
 use crate::zoho::module::Module;
 
 /// Exit code for a runtime failure.
@@ -106,6 +111,18 @@ pub enum AuthCommand {
 }
 
 pub use api::ApiArgs;
+
+/// The server's clock as the one-shot commands read it: the `Date` of a `HEAD` of the
+/// API's base URL (no quota cost), believed within `api.max_clock_skew_secs`; our own
+/// clock when the server cannot be reached or is not believed.
+pub async fn server_now(config: &Config) -> DateTime<Utc> {
+    let http = reqwest::Client::new();
+    let said = server_clock(&http, &config.api.base_url, config.api.connect_timeout).await;
+    match ServerClock::new(config.api.max_clock_skew).observe(said) {
+        Reading::Trusted(now) => now,
+        Reading::Contradicted { .. } | Reading::Absent(_) => Utc::now(),
+    }
+}
 
 /// Parses the command line; clap itself exits with 2 on a usage error.
 pub fn parse() -> Cli {

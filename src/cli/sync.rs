@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::loader::Loader;
 use crate::pipeline::run::{self, OrgOutcome, OrgSummary, RunError};
 use crate::scheduler::Goal;
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::store::{RunKind, StoreError};
 // The legacy API's page size: the plan and the progress display speak of its passes.
 use crate::telemetry::Progress;
@@ -77,9 +77,9 @@ pub async fn run_once(
     };
     drop(connecting);
     let progress = Arc::new(Progress::default());
-    let left_today = left_today(config, &loader).await;
-    let display = Display::start(config, &progress, left_today);
     let store: Arc<dyn Store> = Arc::new(loader.clone());
+    let left_today = left_today(config, store.as_ref()).await;
+    let display = Display::start(config, &progress, left_today);
     let outcome = run::run(config, &store, kind, goal, cancel, &progress).await;
     display.finish();
     let summaries = match outcome {
@@ -132,7 +132,7 @@ impl Display {
         let per_day: u64 = config
             .organisations
             .iter()
-            .map(|o| u64::from(o.daily_limit - o.reserve))
+            .map(|o| u64::from(o.budget().per_day))
             .sum();
         let progress = Arc::clone(progress);
         let ticking = bar.clone();
@@ -175,19 +175,14 @@ fn progress_line(progress: &Progress, elapsed: Duration, per_day: u64, left_toda
     )
 }
 
-/// Requests left today, summed over the organisations, by the ledger and our clock.
-async fn left_today(config: &Config, loader: &Loader) -> u64 {
+/// Requests left today, summed over the organisations, by the ledger and the server's
+/// clock.
+async fn left_today(config: &Config, store: &dyn Store) -> u64 {
+    let now = super::server_now(config).await;
     let mut left = 0;
     for org in &config.organisations {
-        let day = org.day_rule.day_of(Utc::now());
-        let used = loader.ledger_day(&org.name, day).await.map_or(0, |d| {
-            if d.spent {
-                u64::MAX
-            } else {
-                u64::from(d.used)
-            }
-        });
-        left += u64::from(org.daily_limit - org.reserve).saturating_sub(used);
+        let today = store::quota_today(store, &org.budget(), now).await;
+        left += today.map_or(0, |q| u64::from(q.left));
     }
     left
 }

@@ -65,8 +65,8 @@ pub async fn organisation_loop(
         }
         let started = Instant::now();
         let allowance = match paced(&runner, &schedule, now, per_round, config.daemon.pace).await {
-            Ok(Some(allowance)) => allowance,
-            Ok(None) => continue,
+            Ok(Round::Run { backfills }) => backfills,
+            Ok(Round::Skip) => continue,
             Err(e) => {
                 tracing::warn!(organisation = %org.name, error = %e, "cannot read the ledger; waiting for the next round");
                 continue;
@@ -159,17 +159,25 @@ fn due_modules(
         .collect()
 }
 
-/// The round's backfill allowance under pacing (`Some(None)`: no limit), or `None` when
-/// the round should not run at all.
+/// What pacing says of a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Round {
+    /// Run it; its backfills may send at most this many requests (`None`: no limit).
+    Run { backfills: Option<u32> },
+    /// Not now: the pace is ahead of the day.
+    Skip,
+}
+
+/// Whether the round runs under pacing, and what its backfills may spend.
 async fn paced(
     runner: &OrgRunner,
     schedule: &cron::Schedule,
     now: DateTime<Utc>,
     per_round: u32,
     pacing: bool,
-) -> Result<Option<Option<u32>>, crate::pipeline::run::RunError> {
+) -> Result<Round, crate::pipeline::run::RunError> {
     if !pacing {
-        return Ok(Some(None));
+        return Ok(Round::Run { backfills: None });
     }
     let used = runner.quota_today().await?.used;
     let rule = runner.budget.rule;
@@ -194,9 +202,11 @@ async fn paced(
         "paced round"
     );
     if !decision.incremental {
-        return Ok(None);
+        return Ok(Round::Skip);
     }
-    Ok(Some(Some(decision.backfill_allowance)))
+    Ok(Round::Run {
+        backfills: Some(decision.backfill_allowance),
+    })
 }
 
 #[cfg(test)]

@@ -28,7 +28,6 @@ use crate::telemetry::Progress;
 use crate::zoho::client::Client;
 
 mod leased;
-mod sweeps;
 
 use leased::{split_held, CLEANUP_TIMEOUT};
 
@@ -53,6 +52,15 @@ impl RunError {
     pub fn is_stop(&self) -> bool {
         matches!(self, RunError::Pipeline(e) if leased::is_stop(e))
     }
+}
+
+/// The phases of a round, in the order they run: fresh data first, then history, then
+/// the search for deletions with what is left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Incremental,
+    Backfill,
+    Sweep,
 }
 
 /// How one organisation's round ended.
@@ -86,12 +94,12 @@ pub struct OrgSummary {
 pub struct OrgRunner {
     pub org: OrganisationConfig,
     pub budget: Budget,
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     pipelines: BTreeMap<String, Pipeline>,
     allowance: Arc<Allowance>,
     concurrency: usize,
     lease_ttl: Duration,
-    cancel: CancellationToken,
+    pub(super) cancel: CancellationToken,
 }
 
 /// Runs `goal` once for every organisation, one after the other.
@@ -210,21 +218,26 @@ impl OrgRunner {
         let left = self.quota_today().await?.left;
         let [incremental, backfills] = scheduler::plan(&streams, goal, left);
         let sweeps = self.sweeps_due(&streams, goal, left).await?;
-        let phases = [incremental, backfills, sweeps];
+        let phases = [
+            (Phase::Incremental, incremental),
+            (Phase::Backfill, backfills),
+            (Phase::Sweep, sweeps),
+        ];
         let run_id = self.store.start_run(kind, &self.org.name).await?;
-        tracing::info!(organisation = %self.org.name, budget_left = left, passes = phases.iter().map(Vec::len).sum::<usize>(), "run starts");
+        tracing::info!(organisation = %self.org.name, budget_left = left, passes = phases.iter().map(|(_, p)| p.len()).sum::<usize>(), "run starts");
         let before = self.requests();
         let mut passes = Vec::new();
         let mut held = Vec::new();
         let mut incremental_requests = 0;
-        for (phase, planned) in phases.into_iter().enumerate() {
-            // Sweeps get what the backfills left of the allowance.
-            if phase < 2 {
-                let allowance = if phase == 0 { None } else { backfill_allowance };
-                self.allowance.set(allowance);
+        for (phase, planned) in phases {
+            match phase {
+                Phase::Incremental => self.allowance.set(None),
+                Phase::Backfill => self.allowance.set(backfill_allowance),
+                // Sweeps get what the backfills left of the allowance.
+                Phase::Sweep => {}
             }
             let results = split_held(self.run_phase(planned, run_id, planned_at).await, &mut held);
-            if phase == 0 {
+            if phase == Phase::Incremental {
                 incremental_requests = self.requests() - before;
             }
             let stop = results.iter().any(|(_, _, end)| {

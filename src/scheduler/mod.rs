@@ -3,11 +3,10 @@
 //! in), so every decision can be tested exhaustively. Incremental passes of every stream
 //! whose backfill is complete come first, because fresh data matters more than old;
 //! what the budget leaves goes to backfills, highest priority first, and what they leave
-//! to the sweeps that find deleted records (`sweep`).
+//! to the sweeps that find deleted records (`pipeline::sweep`).
 
 pub mod estimate;
 pub mod pacing;
-pub mod sweep;
 
 use crate::stream::{PassKind, StreamKey};
 use crate::zoho::module::Module;
