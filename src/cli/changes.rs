@@ -1,36 +1,12 @@
-//! `zoho-sync changes`: the change log after a sequence number, for consumers outside
-//! PostgreSQL, as NDJSON or CSV on stdout. Each change carries its record's current
-//! fields. The output always ends with the sequence number to resume from: a last NDJSON
-//! line `{"last_seq": N}`, or a CSV trailer line `# last_seq=N` (the only line starting
-//! with `#`). It covers the changes committed when the command started, read in batches,
-//! so memory stays flat and the command ends even while syncs keep appending.
+//! `zoho-sync changes`: the warehouse feed (`feed`) on stdout, from the sequence number
+//! given; a reader that goes away (a closed pipe) ends it quietly.
 
 use std::io::{BufWriter, Write};
 
-use clap::ValueEnum;
-use serde_json::{json, Value as Json};
-
 use super::sync::open_database;
 use crate::config::Config;
-use crate::loader::Change;
-use crate::store::StoreError;
+use crate::feed::{self, ChangesFormat, FeedError, Selection};
 use crate::zoho::module::Module;
-
-/// Changes read per statement.
-const BATCH: i64 = 1_000;
-
-/// The CSV columns, in order.
-const CSV_HEADER: &str =
-    "seq,portal,department,module,record_id,op,modified_time,synced_at,run_id,fields";
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum ChangesFormat {
-    /// One JSON object per line, then `{"last_seq": N}`.
-    #[default]
-    Ndjson,
-    /// A header, one row per change (`fields` as JSON text), then `# last_seq=N`.
-    Csv,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct ChangesArgs {
@@ -45,154 +21,19 @@ pub struct ChangesArgs {
     pub format: ChangesFormat,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ChangesError {
-    #[error("cannot use the database: {0}")]
-    Database(#[from] StoreError),
-    #[error("cannot write the changes: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-/// Streams the changes to stdout; a reader that goes away (a closed pipe) ends it quietly.
-pub async fn run(config: &Config, args: &ChangesArgs) -> Result<(), ChangesError> {
+/// Streams the changes to stdout.
+pub async fn run(config: &Config, args: &ChangesArgs) -> Result<(), FeedError> {
     let loader = open_database(config).await?;
-    let upto = loader.last_change_seq().await?;
+    let selection = Selection {
+        since: args.since,
+        upto: loader.last_change_seq().await?,
+        module: args.module,
+        format: args.format,
+    };
     let mut out = BufWriter::new(std::io::stdout());
-    let written = write_all(&loader, args, upto, &mut out).await;
-    match written.and_then(|()| out.flush().map_err(ChangesError::from)) {
-        Err(ChangesError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+    let written = feed::write_changes(&loader, selection, &mut out).await;
+    match written.and_then(|()| out.flush().map_err(FeedError::from)) {
+        Err(FeedError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
-    }
-}
-
-async fn write_all(
-    loader: &crate::loader::Loader,
-    args: &ChangesArgs,
-    upto: i64,
-    out: &mut impl Write,
-) -> Result<(), ChangesError> {
-    if args.format == ChangesFormat::Csv {
-        writeln!(out, "{CSV_HEADER}")?;
-    }
-    let mut last = args.since;
-    loop {
-        let batch = loader
-            .changes_between(last, upto, args.module, BATCH)
-            .await?;
-        for change in &batch {
-            match args.format {
-                ChangesFormat::Ndjson => writeln!(out, "{}", change_json(change))?,
-                ChangesFormat::Csv => writeln!(out, "{}", csv_row(change))?,
-            }
-            last = change.seq;
-        }
-        out.flush()?;
-        if i64::try_from(batch.len()).unwrap_or(i64::MAX) < BATCH {
-            break;
-        }
-    }
-    match args.format {
-        ChangesFormat::Ndjson => writeln!(out, "{}", json!({ "last_seq": last }))?,
-        ChangesFormat::Csv => writeln!(out, "# last_seq={last}")?,
-    }
-    Ok(())
-}
-
-/// A change as one JSON object. Record ids are strings: they exceed the integers a
-/// JSON number holds exactly in many readers.
-fn change_json(change: &Change) -> Json {
-    json!({
-        "seq": change.seq,
-        "portal": change.stream.portal,
-        "department": change.stream.department,
-        "module": change.stream.module.url_name(),
-        "record_id": change.record_id.0.to_string(),
-        "op": change.op.as_str(),
-        "modified_time": change.modified_time,
-        "synced_at": change.synced_at,
-        "run_id": change.run_id,
-        "fields": change.fields,
-    })
-}
-
-/// A change as one CSV row (RFC 4180 quoting); empty cells for absent values.
-fn csv_row(change: &Change) -> String {
-    let time =
-        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-    let cells = [
-        change.seq.to_string(),
-        change.stream.portal.clone(),
-        change.stream.department.clone(),
-        change.stream.module.url_name().to_string(),
-        change.record_id.0.to_string(),
-        change.op.as_str().to_string(),
-        time(change.modified_time),
-        time(Some(change.synced_at)),
-        change.run_id.map(|r| r.to_string()).unwrap_or_default(),
-        change
-            .fields
-            .as_ref()
-            .map(Json::to_string)
-            .unwrap_or_default(),
-    ];
-    cells
-        .iter()
-        .map(|c| csv_cell(c))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn csv_cell(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::loader::ChangeOp;
-    use crate::stream::StreamKey;
-    use crate::zoho::record::RecordId;
-
-    fn change(op: ChangeOp, fields: Option<Json>) -> Change {
-        Change {
-            seq: 7,
-            stream: StreamKey {
-                portal: "demo".into(),
-                department: "Sales, EU".into(),
-                module: Module::Requests,
-            },
-            record_id: RecordId(9_007_199_254_740_993),
-            op,
-            modified_time: None,
-            synced_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
-            run_id: Some(3),
-            fields,
-        }
-    }
-
-    #[test]
-    fn a_csv_row_quotes_commas_and_quotes_and_leaves_absent_values_empty() {
-        let row = csv_row(&change(
-            ChangeOp::Update,
-            Some(json!({ "Subject": "say \"hi\"" })),
-        ));
-        assert_eq!(
-            row,
-            "7,demo,\"Sales, EU\",requests,9007199254740993,update,,\
-             1970-01-01T00:00:00+00:00,3,\"{\"\"Subject\"\":\"\"say \\\"\"hi\\\"\"\"\"}\""
-        );
-    }
-
-    #[test]
-    fn a_json_change_keeps_large_ids_exact_and_a_delete_has_no_fields() {
-        let value = change_json(&change(ChangeOp::Delete, None));
-        assert_eq!(value["record_id"], "9007199254740993");
-        assert_eq!(value["op"], "delete");
-        assert!(value["fields"].is_null());
-        assert_eq!(value["seq"], 7);
     }
 }

@@ -79,18 +79,6 @@ impl Loader {
             .await?;
         row.map(|r| from_row(&r)).transpose()
     }
-
-    /// The organisation's latest runs, newest first.
-    pub async fn recent_runs(&self, org: &str, limit: u32) -> Result<Vec<RunSummary>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM runs WHERE organisation = $1 ORDER BY id DESC LIMIT $2");
-        let rows = sqlx::query(&sql)
-            .bind(org)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(from_row).collect()
-    }
 }
 
 /// Counts one committed page of `records` records, in the page's transaction.

@@ -198,14 +198,6 @@ impl Method {
             Method::DeleteRecords => "deleterecords",
         }
     }
-
-    /// Whether the method changes data (and so is sent as a form POST).
-    pub fn is_write(self) -> bool {
-        matches!(
-            self,
-            Method::AddRecords | Method::UpdateRecords | Method::DeleteRecords
-        )
-    }
 }
 
 impl fmt::Display for Method {
