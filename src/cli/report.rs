@@ -3,8 +3,9 @@
 //! of incremental passes cost, and how many days the budget needs for them). Neither
 //! sends a request to the API.
 
+mod status_json;
+
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::json;
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig};
@@ -14,6 +15,7 @@ use crate::loader::{
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
 use crate::stream::{Checkpoint, StreamKey};
 use crate::zoho::client::server_clock;
+use status_json::StatusDocument;
 
 /// How far back `plan` looks to measure how many records change per day.
 const CHANGE_WINDOW_DAYS: i64 = 7;
@@ -93,43 +95,8 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
         quotas.push((org, quota_today(&loader, org, now).await?));
     }
     if as_json {
-        let streams: Vec<_> = streams
-            .iter()
-            .map(|s| {
-                json!({
-                    "portal": s.stream.portal, "department": s.stream.department,
-                    "module": s.stream.module.url_name(), "rows": s.rows,
-                    "dead_letters": s.dead_letters,
-                    "backfill": backfill_state(s.backfill.as_ref()),
-                    "watermark": s.incremental.as_ref().and_then(|c| c.watermark),
-                    "sweep": s.sweep.as_ref().map(|c| json!({
-                        "in_progress": c.in_progress, "next_row": c.cursor.next,
-                        "started_at": c.pass_started_at, "completed_at": c.completed_at,
-                        "passes": c.passes,
-                    })),
-                    "last_run": s.last_run.as_ref().map(|r| json!({
-                        "id": r.id, "kind": r.kind.as_str(),
-                        "outcome": r.outcome.map(|o| o.as_str()), "error": r.error,
-                        "started_at": r.started_at, "ended_at": r.ended_at,
-                        "pages": r.pages, "records": r.records, "requests": r.requests,
-                    })),
-                })
-            })
-            .collect();
-        let quotas: Vec<_> = quotas
-            .iter()
-            .map(|(org, q)| {
-                json!({
-                    "organisation": org.name, "used_today": q.used, "left_today": q.left,
-                    "resets_at": q.resets_at,
-                })
-            })
-            .collect();
-        let fields: Vec<_> = fields.iter().map(field_json).collect();
-        println!(
-            "{}",
-            json!({ "streams": streams, "quota": quotas, "fields": fields })
-        );
+        let document = StatusDocument::new(&streams, &quotas, &fields);
+        println!("{}", document.to_line().map_err(std::io::Error::from)?);
         return Ok(());
     }
     println!(
@@ -158,16 +125,6 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
         );
     }
     Ok(())
-}
-
-fn field_json(f: &FieldSeen) -> serde_json::Value {
-    json!({
-        "module": f.module.url_name(), "label": f.label, "standard": f.standard,
-        "type": f.value_type.map(FieldType::as_str), "first_seen_at": f.first_seen_at,
-        "view_column": f.column.as_ref().map(|(name, ty)| json!({
-            "name": name, "type": ty.as_str(),
-        })),
-    })
 }
 
 /// Custom fields listed per module by the text `status` (`--json` lists them all).
