@@ -63,15 +63,19 @@ mod tests {
 
     #[test]
     fn identifiers_keep_their_case_and_double_their_quotes() {
-        assert_eq!(quote_ident("zoho").unwrap(), "\"zoho\"");
-        assert_eq!(quote_ident("Zoho Mirror").unwrap(), "\"Zoho Mirror\"");
-        assert_eq!(quote_ident("a\"b").unwrap(), "\"a\"\"b\"");
-        assert_eq!(
-            quote_ident("x\"; DROP SCHEMA public; --").unwrap(),
-            "\"x\"\"; DROP SCHEMA public; --\""
-        );
-        assert_eq!(quote_ident("back\\slash'").unwrap(), "\"back\\slash'\"");
-        assert_eq!(quote_ident("prioridad_día").unwrap(), "\"prioridad_día\"");
+        for (name, quoted) in [
+            ("zoho", r#""zoho""#),
+            ("Zoho Mirror", r#""Zoho Mirror""#),
+            (r#"a"b"#, r#""a""b""#),
+            (
+                r#"x"; DROP SCHEMA public; --"#,
+                r#""x""; DROP SCHEMA public; --""#,
+            ),
+            (r"back\slash'", r#""back\slash'""#),
+            ("prioridad_día", r#""prioridad_día""#),
+        ] {
+            assert_eq!(quote_ident(name).as_deref(), Ok(quoted));
+        }
     }
 
     #[test]
@@ -87,20 +91,21 @@ mod tests {
         assert_eq!(quote_ident(&"é".repeat(32)), Err(Unquotable::TooLong));
     }
 
+    /// Under `standard_conforming_strings = off`, `'\'` would start an escape and `\'`
+    /// end nothing: the escape form means one thing under both settings.
     #[test]
     fn literals_double_their_quotes_and_escape_backslashes_in_the_escape_form() {
-        assert_eq!(quote_literal("requests").unwrap(), "'requests'");
-        assert_eq!(quote_literal("").unwrap(), "''");
-        assert_eq!(quote_literal("it's").unwrap(), "'it''s'");
-        assert_eq!(
-            quote_literal("x'); DROP TABLE runs; --").unwrap(),
-            "'x''); DROP TABLE runs; --'"
-        );
-        // Under standard_conforming_strings = off, '\' would start an escape and `\'`
-        // end nothing: the escape form means one thing under both settings.
-        assert_eq!(quote_literal("a\\b").unwrap(), "E'a\\\\b'");
-        assert_eq!(quote_literal("\\'").unwrap(), "E'\\\\'''");
-        assert_eq!(quote_literal("\"x\"\n").unwrap(), "'\"x\"\n'");
+        for (value, quoted) in [
+            ("requests", "'requests'"),
+            ("", "''"),
+            ("it's", "'it''s'"),
+            ("x'); DROP TABLE runs; --", "'x''); DROP TABLE runs; --'"),
+            (r"a\b", r"E'a\\b'"),
+            (r"\'", r"E'\\'''"),
+            ("\"x\"\n", "'\"x\"\n'"),
+        ] {
+            assert_eq!(quote_literal(value).as_deref(), Ok(quoted));
+        }
         assert_eq!(quote_literal("a\0"), Err(Unquotable::Nul));
     }
 }
