@@ -1,3 +1,6 @@
+//! The exposition as a scraper reads it, without a daemon or a database: the documented
+//! names, help texts and types, escaping by the crate, and the lag in the server's clock.
+
 use std::sync::atomic::Ordering;
 
 use chrono::TimeDelta;
