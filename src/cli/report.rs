@@ -3,16 +3,17 @@
 //! of incremental passes cost, and how many days the budget needs for them). Neither
 //! sends a request to the API.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::json;
+mod status_json;
+
+use chrono::{TimeDelta, Utc};
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig};
-use crate::loader::{view_name, FieldSeen, FieldType, Loader, StreamStatus, MAX_VIEW_COLUMNS};
+use crate::loader::{view_name, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 use crate::stream::{Checkpoint, StreamKey};
-use crate::zoho::client::server_clock;
+use status_json::StatusDocument;
 
 /// How far back `plan` looks to measure how many records change per day.
 const CHANGE_WINDOW_DAYS: i64 = 7;
@@ -23,32 +24,6 @@ pub enum ReportError {
     Database(#[from] StoreError),
     #[error("cannot write the report: {0}")]
     Output(#[from] std::io::Error),
-}
-
-/// Today's quota of one organisation, by the ledger.
-struct QuotaToday {
-    used: u32,
-    left: u32,
-    resets_at: DateTime<Utc>,
-}
-
-async fn quota_today(
-    loader: &Loader,
-    org: &OrganisationConfig,
-    now: DateTime<Utc>,
-) -> Result<QuotaToday, StoreError> {
-    let day = org.day_rule.day_of(now);
-    let ledger = loader.ledger_day(&org.name, day).await?;
-    let budget = org.daily_limit - org.reserve;
-    Ok(QuotaToday {
-        used: ledger.used,
-        left: if ledger.spent {
-            0
-        } else {
-            budget.saturating_sub(ledger.used)
-        },
-        resets_at: org.day_rule.next_reset(now),
-    })
 }
 
 fn backfill_state(cp: Option<&Checkpoint>) -> String {
@@ -83,52 +58,14 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     let fields = loader.fields_seen().await?;
     // The quota day is the server's: read its clock (no request of the quota), or
     // fall back to ours when it cannot be reached.
-    let http = reqwest::Client::new();
-    let now = server_clock(&http, &config.api.base_url, config.api.connect_timeout)
-        .await
-        .unwrap_or_else(Utc::now);
+    let now = super::server_now(config).await;
     let mut quotas = Vec::new();
     for org in &config.organisations {
-        quotas.push((org, quota_today(&loader, org, now).await?));
+        quotas.push((org, store::quota_today(&loader, &org.budget(), now).await?));
     }
     if as_json {
-        let streams: Vec<_> = streams
-            .iter()
-            .map(|s| {
-                json!({
-                    "portal": s.stream.portal, "department": s.stream.department,
-                    "module": s.stream.module.url_name(), "rows": s.rows,
-                    "dead_letters": s.dead_letters,
-                    "backfill": backfill_state(s.backfill.as_ref()),
-                    "watermark": s.incremental.as_ref().and_then(|c| c.watermark),
-                    "sweep": s.sweep.as_ref().map(|c| json!({
-                        "in_progress": c.in_progress, "next_row": c.cursor.next,
-                        "started_at": c.pass_started_at, "completed_at": c.completed_at,
-                        "passes": c.passes,
-                    })),
-                    "last_run": s.last_run.as_ref().map(|r| json!({
-                        "id": r.id, "kind": r.kind.as_str(),
-                        "outcome": r.outcome.map(|o| o.as_str()), "error": r.error,
-                        "started_at": r.started_at, "ended_at": r.ended_at,
-                        "pages": r.pages, "records": r.records, "requests": r.requests,
-                    })),
-                })
-            })
-            .collect();
-        let quotas: Vec<_> = quotas
-            .iter()
-            .map(|(org, q)| {
-                json!({
-                    "organisation": org.name, "used_today": q.used, "left_today": q.left,
-                    "resets_at": q.resets_at,
-                })
-            })
-            .collect();
-        let fields: Vec<_> = fields.iter().map(field_json).collect();
-        println!(
-            "{}",
-            json!({ "streams": streams, "quota": quotas, "fields": fields })
-        );
+        let document = StatusDocument::new(&streams, &quotas, &fields);
+        println!("{}", document.to_line().map_err(std::io::Error::from)?);
         return Ok(());
     }
     println!(
@@ -157,16 +94,6 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
         );
     }
     Ok(())
-}
-
-fn field_json(f: &FieldSeen) -> serde_json::Value {
-    json!({
-        "module": f.module.url_name(), "label": f.label, "standard": f.standard,
-        "type": f.value_type.map(FieldType::as_str), "first_seen_at": f.first_seen_at,
-        "view_column": f.column.as_ref().map(|(name, ty)| json!({
-            "name": name, "type": ty.as_str(),
-        })),
-    })
 }
 
 /// Custom fields listed per module by the text `status` (`--json` lists them all).
@@ -236,7 +163,7 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
     let statuses = loader.status().await?;
     let since = Utc::now() - TimeDelta::days(CHANGE_WINDOW_DAYS);
     for org in &config.organisations {
-        let budget = u64::from(org.daily_limit - org.reserve);
+        let budget = u64::from(org.budget().per_day);
         println!("{}: {} requests a day for zoho-sync", org.name, budget);
         println!(
             "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",

@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use prometheus_client::encoding::prometheus_text;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -52,10 +53,7 @@ async fn ready(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {
 
 async fn metrics(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
         telemetry.render().await,
     )
 }

@@ -1,24 +1,43 @@
-//! What the daemon reports: counters kept by its organisations' pipelines, gauges it
-//! sets after each round, and lag, rendered in the Prometheus text exposition format.
-//! Label values are escaped; no secret is a label. A scrape stays cheap whatever the size
-//! of the mirror: lag comes from `stream_stats`, one row per stream that every page's
-//! commit keeps (never a scan of a mirror table), read with a short timeout. Lag is
-//! measured in the server's clock (as the daemon last read it), the clock the Modified
-//! Times are written in, so a skewed local clock does not skew it.
+//! What the daemon reports at `/metrics`: one `prometheus-client` `Registry`, built when
+//! the daemon starts, encoded in the Prometheus text format (0.0.4) at each scrape. The
+//! crate writes every name, type line and label (escaping the values); no secret is a
+//! label.
+//!
+//! Each figure has one source of truth. The pipelines' counters (requests by method and
+//! outcome, records, pages, dead letters, retries) live in each organisation's
+//! `telemetry::Progress`, which the pipelines update whether or not a daemon runs them: a
+//! collector (`PipelineCounters`) reads those atomics at scrape time instead of mirroring
+//! them into counters of the crate, which would be a second count to keep in step. What
+//! only the daemon knows (refused tokens, round durations, the quota after each round) is
+//! kept in the crate's own families, updated where it happens.
+//!
+//! A scrape stays cheap whatever the size of the mirror: lag comes from `stream_stats`,
+//! one row per stream that every page's commit keeps (never a scan of a mirror table),
+//! read with a short timeout, and is measured in the server's clock (as the daemon last
+//! read it), the clock the Modified Times are written in, so a skewed local clock does not
+//! skew it. Each scrape refills the lag family with its own reading, under a lock held
+//! only while it refills and encodes, so concurrent scrapes never mix their readings.
+
+mod pipeline_counters;
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use prometheus_client::encoding::{prometheus_text, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::config::Config;
 use crate::loader::Loader;
 use crate::stream::StreamKey;
-use crate::telemetry::Progress;
-use crate::telemetry::Throttle;
+use crate::telemetry::{Progress, Throttle};
+use pipeline_counters::PipelineCounters;
 
 /// How long a scrape waits for the database: it must answer well inside a scraper's (or
 /// a health check's) timeout even when the database does not.
@@ -27,47 +46,139 @@ pub const DATABASE_WAIT: Duration = Duration::from_secs(2);
 /// At most one warning a minute about a scrape that could not read the lag.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
-/// Per organisation.
-#[derive(Default)]
+/// Upper bounds of the round-duration buckets, in seconds: from a round of a page or two
+/// to one that spends a whole day's budget.
+const ROUND_BUCKETS: [f64; 10] = [
+    1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+];
+
+/// The label of every per-organisation family.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrgLabels {
+    organisation: String,
+}
+
+impl OrgLabels {
+    fn of(org: &str) -> OrgLabels {
+        OrgLabels {
+            organisation: org.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamLabels {
+    portal: String,
+    department: String,
+    module: &'static str,
+}
+
+/// What the pipelines and the lag need to know of an organisation.
+#[derive(Debug, Default)]
 struct OrgState {
     progress: Arc<Progress>,
-    auth_failures: u64,
-    rounds: u64,
-    round_seconds: f64,
-    quota: Option<(u32, u32)>,
     portal: String,
     /// The server's clock less ours, as last read.
     clock_offset: TimeDelta,
 }
 
+type Orgs = Arc<Mutex<BTreeMap<String, OrgState>>>;
+
+/// The families the daemon itself updates.
+struct Families {
+    auth_failures: Family<OrgLabels, Counter>,
+    round_duration: Family<OrgLabels, Histogram, fn() -> Histogram>,
+    quota_used: Family<OrgLabels, Gauge>,
+    quota_left: Family<OrgLabels, Gauge>,
+    lag: Family<StreamLabels, Gauge<f64, AtomicU64>>,
+}
+
+impl Families {
+    fn new() -> Families {
+        Families {
+            auth_failures: Family::default(),
+            round_duration: Family::new_with_constructor(|| Histogram::new(ROUND_BUCKETS)),
+            quota_used: Family::default(),
+            quota_left: Family::default(),
+            lag: Family::default(),
+        }
+    }
+
+    /// Registers them; the crate adds each help text's final period and a counter's
+    /// `_total`.
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "zoho_sync_auth_failures",
+            "Rounds stopped by a refused authtoken",
+            self.auth_failures.clone(),
+        );
+        registry.register(
+            "zoho_sync_round_duration_seconds",
+            "Duration of the daemon's rounds",
+            self.round_duration.clone(),
+        );
+        registry.register(
+            "zoho_sync_quota_used",
+            "Requests the ledger counts today",
+            self.quota_used.clone(),
+        );
+        registry.register(
+            "zoho_sync_quota_left",
+            "Requests left of today's budget",
+            self.quota_left.clone(),
+        );
+        registry.register(
+            "zoho_sync_lag_seconds",
+            "Age of the newest mirrored Modified Time per stream",
+            self.lag.clone(),
+        );
+    }
+}
+
 pub struct Telemetry {
-    orgs: Mutex<BTreeMap<String, OrgState>>,
+    registry: Registry,
+    families: Families,
+    orgs: Orgs,
+    /// Held while a scrape refills the lag and encodes.
+    scrape: Mutex<()>,
     loader: OnceLock<Loader>,
     warnings: Throttle,
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Telemetry {
     pub fn new(config: &Config) -> Telemetry {
-        let orgs = config
-            .organisations
-            .iter()
-            .map(|o| {
-                let state = OrgState {
-                    portal: o.portal.clone(),
-                    ..OrgState::default()
-                };
-                (o.name.clone(), state)
-            })
-            .collect();
+        let families = Families::new();
+        let mut orgs = BTreeMap::new();
+        for org in &config.organisations {
+            let state = OrgState {
+                portal: org.portal.clone(),
+                ..OrgState::default()
+            };
+            orgs.insert(org.name.clone(), state);
+            // Both are reported from the start, at zero, for every organisation.
+            families
+                .auth_failures
+                .get_or_create_owned(&OrgLabels::of(&org.name));
+            families
+                .round_duration
+                .get_or_create_owned(&OrgLabels::of(&org.name));
+        }
+        let orgs: Orgs = Arc::new(Mutex::new(orgs));
+        let mut registry = Registry::default();
+        families.register(&mut registry);
+        registry.register_collector(Box::new(PipelineCounters::new(Arc::clone(&orgs))));
         Telemetry {
-            orgs: Mutex::new(orgs),
+            registry,
+            families,
+            orgs,
+            scrape: Mutex::new(()),
             loader: OnceLock::new(),
             warnings: Throttle::new(WARN_EVERY),
         }
-    }
-
-    fn orgs(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, OrgState>> {
-        self.orgs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn set_loader(&self, loader: Loader) {
@@ -80,36 +191,46 @@ impl Telemetry {
 
     /// The counters an organisation's pipelines update.
     pub fn progress(&self, org: &str) -> Arc<Progress> {
-        Arc::clone(&self.orgs().entry(org.to_string()).or_default().progress)
+        Arc::clone(
+            &lock(&self.orgs)
+                .entry(org.to_string())
+                .or_default()
+                .progress,
+        )
     }
 
     pub fn round_finished(&self, org: &str, took: Duration) {
-        let mut orgs = self.orgs();
-        let state = orgs.entry(org.to_string()).or_default();
-        state.rounds += 1;
-        state.round_seconds += took.as_secs_f64();
+        self.families
+            .round_duration
+            .get_or_create(&OrgLabels::of(org))
+            .observe(took.as_secs_f64());
     }
 
     pub fn auth_failed(&self, org: &str) {
-        self.orgs()
-            .entry(org.to_string())
-            .or_default()
-            .auth_failures += 1;
+        self.families
+            .auth_failures
+            .get_or_create(&OrgLabels::of(org))
+            .inc();
     }
 
     pub fn set_quota(&self, org: &str, used: u32, left: u32) {
-        self.orgs().entry(org.to_string()).or_default().quota = Some((used, left));
+        let labels = OrgLabels::of(org);
+        let families = &self.families;
+        families.quota_used.get_or_create(&labels).set(used.into());
+        families.quota_left.get_or_create(&labels).set(left.into());
     }
 
     /// Records the organisation's reading of its server's clock.
     pub fn set_server_clock(&self, org: &str, server_now: DateTime<Utc>) {
-        self.orgs().entry(org.to_string()).or_default().clock_offset = server_now - Utc::now();
+        lock(&self.orgs)
+            .entry(org.to_string())
+            .or_default()
+            .clock_offset = server_now - Utc::now();
     }
 
     /// The server's clock now for a portal (ours if no organisation reads it).
     fn server_now(&self, portal: &str) -> DateTime<Utc> {
-        let offset = self
-            .orgs()
+        let offset = lock(&self.orgs)
             .values()
             .find(|state| state.portal == portal)
             .map_or_else(TimeDelta::zero, |state| state.clock_offset);
@@ -118,28 +239,31 @@ impl Telemetry {
 
     /// The Prometheus text of everything known now.
     pub async fn render(&self) -> String {
-        let mut out = String::new();
-        self.render_counters(&mut out);
-        if let Some(newest) = self.newest_modified().await {
-            header(
-                &mut out,
-                "zoho_sync_lag_seconds",
-                "gauge",
-                "Age of the newest mirrored Modified Time per stream.",
-            );
-            for (stream, at) in newest {
-                let now = self.server_now(&stream.portal);
-                let lag = (now - at).num_milliseconds() as f64 / 1000.0;
-                let _ = writeln!(
-                    out,
-                    "zoho_sync_lag_seconds{{portal=\"{}\",department=\"{}\",module=\"{}\"}} {lag}",
-                    escape(&stream.portal),
-                    escape(&stream.department),
-                    stream.module
-                );
-            }
+        let newest = self.newest_modified().await;
+        let _scrape = lock(&self.scrape);
+        self.fill_lag(newest.as_deref());
+        let mut text = String::new();
+        // Only the writer can fail, and a String's never does.
+        if let Err(error) = prometheus_text::encode(&mut text, &self.registry) {
+            tracing::error!(%error, "cannot encode the metrics");
         }
-        out
+        text
+    }
+
+    /// Replaces the lag family with this reading: none at all (the crate then leaves the
+    /// family out) when the database did not answer.
+    fn fill_lag(&self, newest: Option<&[(StreamKey, DateTime<Utc>)]>) {
+        self.families.lag.clear();
+        for (stream, at) in newest.unwrap_or_default() {
+            let now = self.server_now(&stream.portal);
+            let labels = StreamLabels {
+                portal: stream.portal.clone(),
+                department: stream.department.clone(),
+                module: stream.module.url_name(),
+            };
+            let lag = (now - *at).num_milliseconds() as f64 / 1000.0;
+            self.families.lag.get_or_create(&labels).set(lag);
+        }
     }
 
     /// Each stream's newest mirrored Modified Time; `None` (and a throttled warning) when
@@ -159,149 +283,7 @@ impl Telemetry {
             tracing::warn!(%error, held_back, "cannot read the mirror's lag for metrics");
         }
     }
-
-    fn render_counters(&self, out: &mut String) {
-        let orgs = self.orgs();
-        header(
-            out,
-            "zoho_sync_requests_total",
-            "counter",
-            "API requests sent, by method and outcome.",
-        );
-        for (org, state) in orgs.iter() {
-            let outcomes = state
-                .progress
-                .outcomes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            for ((method, outcome), n) in outcomes.iter() {
-                let _ = writeln!(
-                    out,
-                    "zoho_sync_requests_total{{organisation=\"{}\",method=\"{method}\",outcome=\"{outcome}\"}} {n}",
-                    escape(org)
-                );
-            }
-        }
-        let counters: [Counter; 4] = [
-            (
-                "zoho_sync_records_loaded_total",
-                "Records committed to the mirror.",
-                |p| p.records.load(Ordering::Relaxed),
-            ),
-            ("zoho_sync_pages_total", "Pages committed.", |p| {
-                p.pages.load(Ordering::Relaxed)
-            }),
-            (
-                "zoho_sync_dead_letters_total",
-                "Rows set aside as dead letters.",
-                |p| p.dead_letters.load(Ordering::Relaxed),
-            ),
-            (
-                "zoho_sync_retries_total",
-                "Requests retried after a transient failure.",
-                |p| p.retries.load(Ordering::Relaxed),
-            ),
-        ];
-        for (name, help, read) in counters {
-            header(out, name, "counter", help);
-            for (org, state) in orgs.iter() {
-                let _ = writeln!(
-                    out,
-                    "{name}{{organisation=\"{}\"}} {}",
-                    escape(org),
-                    read(&state.progress)
-                );
-            }
-        }
-        header(
-            out,
-            "zoho_sync_auth_failures_total",
-            "counter",
-            "Rounds stopped by a refused authtoken.",
-        );
-        for (org, state) in orgs.iter() {
-            let _ = writeln!(
-                out,
-                "zoho_sync_auth_failures_total{{organisation=\"{}\"}} {}",
-                escape(org),
-                state.auth_failures
-            );
-        }
-        header(
-            out,
-            "zoho_sync_round_duration_seconds",
-            "summary",
-            "Duration of the daemon's rounds.",
-        );
-        for (org, state) in orgs.iter() {
-            let org = escape(org);
-            let _ = writeln!(
-                out,
-                "zoho_sync_round_duration_seconds_sum{{organisation=\"{org}\"}} {}",
-                state.round_seconds
-            );
-            let _ = writeln!(
-                out,
-                "zoho_sync_round_duration_seconds_count{{organisation=\"{org}\"}} {}",
-                state.rounds
-            );
-        }
-        header(
-            out,
-            "zoho_sync_quota_used",
-            "gauge",
-            "Requests the ledger counts today.",
-        );
-        header_only_values(out, &orgs, "zoho_sync_quota_used", |q| q.0);
-        header(
-            out,
-            "zoho_sync_quota_left",
-            "gauge",
-            "Requests left of today's budget.",
-        );
-        header_only_values(out, &orgs, "zoho_sync_quota_left", |q| q.1);
-    }
-}
-
-/// A counter's name, help text, and how to read it from an organisation's progress.
-type Counter = (&'static str, &'static str, fn(&Progress) -> u64);
-
-fn header_only_values(
-    out: &mut String,
-    orgs: &BTreeMap<String, OrgState>,
-    name: &str,
-    pick: fn((u32, u32)) -> u32,
-) {
-    for (org, state) in orgs {
-        if let Some(quota) = state.quota {
-            let _ = writeln!(
-                out,
-                "{name}{{organisation=\"{}\"}} {}",
-                escape(org),
-                pick(quota)
-            );
-        }
-    }
-}
-
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// A label value as the exposition format wants it.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use sqlx::Row;
 
 use super::schema::mirror_tables;
+use super::sql::quote_literal;
 use super::{Loader, StoreError, StreamKey};
 use crate::zoho::module::Module;
 use crate::zoho::record::RecordId;
@@ -91,11 +92,12 @@ impl Loader {
 fn changes_sql() -> String {
     let lookups: Vec<String> = mirror_tables()
         .map(|t| {
+            let module = quote_literal(t.module.url_name())
+                .expect("a module's name is a fixed word without NUL");
             format!(
-                "SELECT m.fields FROM {table} m WHERE c.module = '{module}' \
+                "SELECT m.fields FROM {table} m WHERE c.module = {module} \
                  AND m.portal = c.portal AND m.department = c.department AND m.id = c.record_id",
                 table = t.name,
-                module = t.module.url_name(),
             )
         })
         .collect();

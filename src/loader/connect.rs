@@ -17,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
 use tracing::log::LevelFilter;
 
+use super::sql::quote_ident;
 use super::{Loader, StoreError};
 use crate::zoho::secret::Secret;
 
@@ -45,7 +46,7 @@ impl Loader {
         schema: &str,
         max_connections: u32,
     ) -> Result<Loader, StoreError> {
-        let quoted = quote_ident(schema)?;
+        let quoted = quoted_schema(schema)?;
         let options = quiet(
             PgConnectOptions::from_str(url.expose()).map_err(|e| StoreError::connect(&e, url))?,
         );
@@ -123,12 +124,9 @@ async fn create_schema(conn: &mut PgConnection, quoted: &str) -> Result<(), Stor
     Ok(())
 }
 
-/// The schema name as a quoted SQL identifier (case kept, `"` doubled).
-fn quote_ident(name: &str) -> Result<String, StoreError> {
-    if name.is_empty() || name.len() > 63 || name.contains('\0') {
-        return Err(StoreError::SchemaName(name.to_string()));
-    }
-    Ok(format!("\"{}\"", name.replace('"', "\"\"")))
+/// The schema's name as `CREATE SCHEMA` and `search_path` take it.
+fn quoted_schema(schema: &str) -> Result<String, StoreError> {
+    quote_ident(schema).map_err(|_| StoreError::SchemaName(schema.to_string()))
 }
 
 #[cfg(test)]
@@ -136,10 +134,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn schema_names_are_quoted_and_checked() {
-        assert_eq!(quote_ident("zoho").unwrap(), "\"zoho\"");
-        assert_eq!(quote_ident("a\"b").unwrap(), "\"a\"\"b\"");
-        assert!(quote_ident("").is_err());
-        assert!(quote_ident(&"x".repeat(64)).is_err());
+    fn a_schema_name_is_quoted_or_refused_as_a_schema_name_error() {
+        assert_eq!(quoted_schema("Zoho\"s").unwrap(), "\"Zoho\"\"s\"");
+        for bad in ["", "a\0b", &"x".repeat(64)] {
+            let error = quoted_schema(bad).unwrap_err();
+            assert!(matches!(error, StoreError::SchemaName(_)), "{error}");
+        }
     }
 }

@@ -20,6 +20,7 @@ mod presence;
 mod runs;
 pub mod schema;
 mod slow;
+pub mod sql;
 mod status;
 mod sweep;
 mod values;

@@ -70,7 +70,8 @@ impl Loader {
             .bind(VIEW_LOCK)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+            .bind(LOCK_TIMEOUT)
             .execute(&mut *tx)
             .await?;
         let custom = assign_columns(&mut tx, module).await?;

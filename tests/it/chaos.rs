@@ -11,7 +11,8 @@ use zoho_sync::zoho::{Module, Secret};
 use crate::support::database::TestDatabase;
 use crate::support::private_pg::PrivatePostgres;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, mirror, wait_for, SyncSettings, SyncSetup,
+    assert_mirror_equals_source, emulator_with, mirror, slow_emulator_with, wait_for, SyncSettings,
+    SyncSetup,
 };
 
 fn no_panic(stderr: &str) {
@@ -87,10 +88,7 @@ async fn a_backfill_through_a_flaky_server_completes_equal_and_the_ledger_counts
 async fn a_database_restart_in_the_middle_of_a_sync_is_waited_out_and_the_mirror_ends_equal() {
     let private = PrivatePostgres::start();
     // 41 pages of 150 ms: the restart lands well inside the backfill.
-    let emulator = emulator_with(&[(Module::Requests, 8_000)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 150 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 8_000)], 150).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let url = private.url();

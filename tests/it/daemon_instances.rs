@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use serde_json::json;
 use zoho_sync::loader::StreamLease;
 use zoho_sync::quota::DayRule;
 use zoho_sync::stream::{PassKind, StreamKey};
@@ -17,7 +16,7 @@ use zoho_sync::zoho::Module;
 use crate::support::daemon::{configure, Daemon, DaemonSettings};
 use crate::support::database::TestDatabase;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_now, emulator_with, loader, request_log, stream,
+    assert_mirror_equals_source, emulator_now, loader, request_log, slow_emulator_with, stream,
     wait_for, SyncSettings, SyncSetup,
 };
 
@@ -66,12 +65,9 @@ async fn windows_asked_twice(
 
 #[tokio::test]
 async fn three_daemons_share_the_streams_and_the_budget_and_survive_a_kill() {
-    let emulator = emulator_with(&MODULES).await;
-    emulator.set_clock("2027-06-01T17:00:00Z").await;
     // Pages take a while: a kill lands in one, and the processes overlap.
-    emulator
-        .admin_post("latency", json!({ "millis": 100 }))
-        .await;
+    let emulator = slow_emulator_with(&MODULES, 100).await;
+    emulator.set_clock("2027-06-01T17:00:00Z").await;
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings {
         modules: vec!["requests", "contacts", "accounts", "tasks"],

@@ -28,7 +28,7 @@ const FAMILIES: [(&str, &str); 10] = [
     ("zoho_sync_dead_letters_total", "counter"),
     ("zoho_sync_retries_total", "counter"),
     ("zoho_sync_auth_failures_total", "counter"),
-    ("zoho_sync_round_duration_seconds", "summary"),
+    ("zoho_sync_round_duration_seconds", "histogram"),
     ("zoho_sync_quota_used", "gauge"),
     ("zoho_sync_quota_left", "gauge"),
     ("zoho_sync_lag_seconds", "gauge"),
@@ -177,6 +177,14 @@ async fn metrics_are_valid_prometheus_text_and_agree_with_the_emulator() {
     }
     assert!(rounds(&metrics) >= 2.0);
     assert!(metrics.value("zoho_sync_round_duration_seconds_sum", &[ORG]) > 0.0);
+    assert_eq!(
+        metrics.value(
+            "zoho_sync_round_duration_seconds_bucket",
+            &[ORG, ("le", "+Inf")]
+        ),
+        rounds(&metrics),
+        "every round falls in the last bucket"
+    );
     for (module, _) in MODULES {
         let lag = metrics.value(
             "zoho_sync_lag_seconds",

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use zoho_sync::scheduler::estimate::pass_requests;
 use zoho_sync::stream::PassKind;
 use zoho_sync::zoho::Module;
@@ -15,8 +14,8 @@ use zoho_sync::zoho::Module;
 use crate::support::daemon::{configure, Daemon, DaemonSettings};
 use crate::support::database::TestDatabase;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, getrecords_served, loader, mirror, request_log,
-    stream, wait_for, SyncSettings, SyncSetup,
+    assert_mirror_equals_source, getrecords_served, loader, mirror, request_log,
+    slow_emulator_with, stream, wait_for, SyncSettings, SyncSetup,
 };
 
 const RECORDS: u64 = 3_000;
@@ -24,10 +23,7 @@ const LATENCY_MS: u64 = 300;
 
 #[tokio::test]
 async fn sigterm_during_a_page_exits_0_promptly_and_leaves_a_consistent_mirror() {
-    let emulator = emulator_with(&[(Module::Requests, RECORDS)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": LATENCY_MS }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, RECORDS)], LATENCY_MS).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     configure(

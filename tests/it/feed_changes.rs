@@ -17,7 +17,7 @@ use zoho_sync::zoho::{Module, RecordId};
 use crate::loader_fixtures::{checkpoint_after, loader, page, request, stream};
 use crate::support::database::TestDatabase;
 use crate::support::emulator::TestEmulator;
-use crate::support::sync::{self, emulator_with, SyncSettings, SyncSetup};
+use crate::support::sync::{self, emulator_with, slow_emulator_with, SyncSettings, SyncSetup};
 
 /// A consumer's copy: (module, portal, department, record id) → fields.
 type Copy = BTreeMap<(String, String, String, String), Value>;
@@ -192,11 +192,8 @@ async fn delete_some(loader: &Loader, skip: usize) {
 #[tokio::test]
 async fn consumers_from_zero_and_from_a_mid_point_rebuild_the_mirror_under_churn() {
     let modules = [Module::Requests, Module::Contacts];
-    let emulator =
-        Arc::new(emulator_with(&[(Module::Requests, 1_500), (Module::Contacts, 600)]).await);
-    emulator
-        .admin_post("latency", json!({ "millis": 10 }))
-        .await;
+    let records = [(Module::Requests, 1_500), (Module::Contacts, 600)];
+    let emulator = Arc::new(slow_emulator_with(&records, 10).await);
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings {
         modules: vec!["requests", "contacts"],

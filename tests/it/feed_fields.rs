@@ -15,7 +15,7 @@ use zoho_sync::zoho::{Format, Module, Record, RecordId};
 use crate::loader_fixtures::{checkpoint_after, loader, page, record, stream};
 use crate::support::database::TestDatabase;
 use crate::support::emulator::{DEPARTMENT, PORTAL};
-use crate::support::sync::{self, emulator_with, wait_for, SyncSettings, SyncSetup};
+use crate::support::sync::{self, slow_emulator_with, wait_for, SyncSettings, SyncSetup};
 
 /// A request with the given extra fields.
 fn request_with(id: u64, extra: &[(&str, Option<&str>)]) -> Record {
@@ -265,10 +265,7 @@ async fn carried_and_mismatched(database: &TestDatabase, label: &str, column: &s
 
 #[tokio::test]
 async fn a_custom_field_added_mid_backfill_reaches_the_jsonb_at_once_and_the_view_after_the_pass() {
-    let emulator = emulator_with(&[(Module::Requests, 1_000)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 40 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 1_000)], 40).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let mut backfill = setup.start(&["backfill"]);

@@ -6,6 +6,7 @@
 //! quoted by PostgreSQL, so such a label is just a label.
 
 use sqlx::{Connection, PgConnection};
+use zoho_sync::loader::sql::quote_ident;
 use zoho_sync::loader::{view_name, Loader};
 use zoho_sync::store::RunKind;
 use zoho_sync::zoho::{Module, Record};
@@ -37,7 +38,8 @@ async fn database_default(db: &TestDatabase, setting: &str) {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    sqlx::query(&format!("ALTER DATABASE \"{name}\" SET {setting}"))
+    let name = quote_ident(&name).unwrap();
+    sqlx::query(&format!("ALTER DATABASE {name} SET {setting}"))
         .execute(&db.pool)
         .await
         .unwrap();
@@ -115,7 +117,9 @@ async fn a_crafted_label_is_only_a_label_when_the_database_has_standard_conformi
     let injecting = column_of(&loader, INJECTING).await;
     let awkward = column_of(&loader, AWKWARD).await;
     let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT id, \"{injecting}\", \"{awkward}\" FROM {view} ORDER BY id"
+        "SELECT id, {}, {} FROM {view} ORDER BY id",
+        quote_ident(&injecting).unwrap(),
+        quote_ident(&awkward).unwrap()
     ))
     .fetch_all(loader.pool())
     .await

@@ -2,6 +2,7 @@
 //! label and a module with 2,000 custom fields load like any other, the typed view holds
 //! as many columns as PostgreSQL allows (1,600), and `status` says which fields have none.
 
+use zoho_sync::loader::sql::quote_ident;
 use zoho_sync::zoho::Module;
 
 use crate::hostile_rows::assert_mirror_matches;
@@ -61,7 +62,8 @@ async fn a_label_of_3000_characters_loads_and_gets_a_view_column() {
         .unwrap_or_else(|| panic!("no column for the long label in {columns:?}"));
     assert!(custom.len() <= 63, "{custom}");
     let values: Vec<Option<String>> = sqlx::query_scalar(&format!(
-        "SELECT \"{custom}\" FROM zoho.requests_view LIMIT 3"
+        "SELECT {} FROM zoho.requests_view LIMIT 3",
+        quote_ident(custom).unwrap()
     ))
     .fetch_all(&database.pool)
     .await

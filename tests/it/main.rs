@@ -30,6 +30,7 @@ mod loader_fixtures;
 mod loader_leases;
 mod loader_mirror;
 mod loader_schema;
+mod loader_sql_quoting;
 mod quota_day;
 mod support;
 mod sweep_api_delete;

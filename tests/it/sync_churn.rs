@@ -12,7 +12,7 @@ use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;
 use crate::support::emulator::TestEmulator;
-use crate::support::sync::{emulator_with, loader, mirror, SyncSettings, SyncSetup};
+use crate::support::sync::{loader, mirror, slow_emulator_with, SyncSettings, SyncSetup};
 
 const MODULES: [(Module, u64); 2] = [(Module::Requests, 4_000), (Module::Contacts, 2_000)];
 
@@ -42,10 +42,7 @@ fn churn_in_background(
 
 #[tokio::test]
 async fn after_churn_during_every_pass_one_more_sync_leaves_every_live_record_exact() {
-    let emulator = Arc::new(emulator_with(&MODULES).await);
-    emulator
-        .admin_post("latency", json!({ "millis": 15 }))
-        .await;
+    let emulator = Arc::new(slow_emulator_with(&MODULES, 15).await);
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings {
         modules: vec!["requests", "contacts"],

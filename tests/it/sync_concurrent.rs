@@ -12,8 +12,8 @@ use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_now, emulator_with, loader, stream, wait_for, Outcome,
-    SyncSettings, SyncSetup,
+    assert_mirror_equals_source, emulator_now, loader, slow_emulator_with, stream, wait_for,
+    Outcome, SyncSettings, SyncSetup,
 };
 
 const BUDGET: u32 = 30;
@@ -36,11 +36,8 @@ fn requests_sent(stdout: &str) -> u64 {
 
 #[tokio::test]
 async fn two_backfills_at_once_never_pass_the_budget_together() {
-    let emulator = emulator_with(&MODULES).await;
     // Slow enough answers that both processes are at work at once.
-    emulator
-        .admin_post("latency", serde_json::json!({ "millis": 20 }))
-        .await;
+    let emulator = slow_emulator_with(&MODULES, 20).await;
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings {
         modules: vec!["requests", "contacts", "accounts"],
@@ -100,10 +97,7 @@ async fn two_backfills_at_once_never_pass_the_budget_together() {
 
 #[tokio::test]
 async fn a_backfill_of_a_stream_another_process_works_says_by_whom_and_exits_3() {
-    let emulator = emulator_with(&[(Module::Requests, 6_000)]).await;
-    emulator
-        .admin_post("latency", serde_json::json!({ "millis": 30 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 6_000)], 30).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let first = setup.start(&["backfill"]);

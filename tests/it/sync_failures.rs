@@ -10,8 +10,8 @@ use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, loader, stream, wait_for, Outcome, SyncSettings,
-    SyncSetup,
+    assert_mirror_equals_source, emulator_with, loader, slow_emulator_with, stream, wait_for,
+    Outcome, SyncSettings, SyncSetup,
 };
 
 /// The stderr lines that report the failure (logs may come before them).
@@ -145,10 +145,7 @@ async fn a_revoked_token_exits_1_saying_the_token_was_refused() {
 
 #[tokio::test]
 async fn a_server_that_keeps_failing_ends_the_run_and_loses_nothing() {
-    let emulator = emulator_with(&[(Module::Requests, 6_000)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 20 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 6_000)], 20).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let mirror = loader(&database).await;
@@ -187,7 +184,7 @@ async fn a_server_that_keeps_failing_ends_the_run_and_loses_nothing() {
     emulator
         .admin_post("faults", json!({ "clear": true }))
         .await;
-    emulator.admin_post("latency", json!({ "millis": 0 })).await;
+    emulator.set_latency(0).await;
     setup.run(&["backfill"]).await.assert_success();
     assert_mirror_equals_source(&emulator, &database, &[Module::Requests]).await;
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tokio::process::Child;
 use zoho_sync::scheduler::estimate::pass_requests;
@@ -19,8 +18,8 @@ use zoho_sync::zoho::Module;
 use crate::support::database::TestDatabase;
 use crate::support::emulator::TestEmulator;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, getrecords_served, loader, request_log, stream,
-    SyncSettings, SyncSetup,
+    assert_mirror_equals_source, getrecords_served, loader, request_log, slow_emulator_with,
+    stream, SyncSettings, SyncSetup,
 };
 
 const MODULES: [(Module, u64); 2] = [(Module::Requests, 6_000), (Module::Contacts, 6_000)];
@@ -112,10 +111,7 @@ async fn wait_for_kill_point(
 
 #[tokio::test]
 async fn a_backfill_killed_20_times_and_restarted_at_once_with_the_default_lease_ends_exact() {
-    let emulator = emulator_with(&MODULES).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 20 }))
-        .await;
+    let emulator = slow_emulator_with(&MODULES, 20).await;
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings {
         modules: vec!["requests", "contacts"],

@@ -5,22 +5,18 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use zoho_sync::store::{Claim, Holder};
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, loader, mirror, stream, wait_for, SyncSettings,
-    SyncSetup,
+    assert_mirror_equals_source, emulator_with, loader, mirror, slow_emulator_with, stream,
+    wait_for, SyncSettings, SyncSetup,
 };
 
 #[tokio::test]
 async fn a_backfill_restarted_right_after_a_kill_9_continues_at_once_with_the_default_lease() {
-    let emulator = emulator_with(&[(Module::Requests, 6_000)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 20 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 6_000)], 20).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let loader = loader(&database).await;

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use sqlx::Connection;
 use tokio::process::Child;
 use zoho_sync::loader::Loader;
@@ -16,7 +15,8 @@ use zoho_sync::zoho::{Module, Secret};
 use crate::support::database::TestDatabase;
 use crate::support::private_pg::PrivatePostgres;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, mirror, stream, wait_for, SyncSettings, SyncSetup,
+    assert_mirror_equals_source, mirror, slow_emulator_with, stream, wait_for, SyncSettings,
+    SyncSetup,
 };
 
 /// Far above the grace: reaching it means the stop hung.
@@ -51,10 +51,7 @@ fn read(log: &Path) -> String {
 
 #[tokio::test]
 async fn sigterm_while_another_session_locks_the_checkpoints_stops_a_backfill_within_the_grace() {
-    let emulator = emulator_with(&[(Module::Requests, 8_000)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 50 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 8_000)], 50).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let loader = crate::support::sync::loader(&database).await;
@@ -101,10 +98,7 @@ async fn sigterm_while_another_session_locks_the_checkpoints_stops_a_backfill_wi
 #[tokio::test]
 async fn sigterm_while_the_database_is_down_stops_a_backfill_within_the_grace() {
     let private = PrivatePostgres::start();
-    let emulator = emulator_with(&[(Module::Requests, 8_000)]).await;
-    emulator
-        .admin_post("latency", json!({ "millis": 50 }))
-        .await;
+    let emulator = slow_emulator_with(&[(Module::Requests, 8_000)], 50).await;
     let database = TestDatabase::fresh().await;
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
     let url = private.url();

@@ -6,6 +6,7 @@
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use url::Url;
+use zoho_sync::loader::sql::quote_ident;
 
 pub struct TestDatabase {
     pub url: String,
@@ -22,7 +23,7 @@ impl TestDatabase {
         let mut admin = PgConnection::connect(&admin_url)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {admin_url}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::query(&format!("CREATE DATABASE {}", quoted(&name)))
             .execute(&mut admin)
             .await
             .expect("create the test database");
@@ -42,6 +43,11 @@ impl TestDatabase {
             _container: container,
         }
     }
+}
+
+/// A database's name as DDL takes it.
+fn quoted(name: &str) -> String {
+    quote_ident(name).expect("a test database's name is a plain identifier")
 }
 
 async fn server_url() -> (String, Option<Box<dyn std::any::Any + Send>>) {
@@ -80,10 +86,9 @@ impl Drop for TestDatabase {
             if let Ok(rt) = rt {
                 rt.block_on(async {
                     if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut admin)
-                                .await;
+                        let drop =
+                            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quoted(&name));
+                        let _ = sqlx::query(&drop).execute(&mut admin).await;
                     }
                 });
             }

@@ -106,6 +106,13 @@ impl TestEmulator {
         self.admin_post("clock", json!({ "set": rfc3339 })).await;
     }
 
+    /// Every answer is held back `millis` more (0: none), so that a kill or a signal lands
+    /// inside a page, or several processes are at work at once.
+    pub async fn set_latency(&self, millis: u64) {
+        self.admin_post("latency", json!({ "millis": millis }))
+            .await;
+    }
+
     /// Faults the next `n` record-API requests with `kind`.
     pub async fn fault_next(&self, kind: &str, n: u32) {
         self.admin_post("faults", json!({ "kind": kind, "next": n }))

@@ -273,6 +273,16 @@ pub async fn emulator_with(records: &[(zoho_sync::zoho::Module, u64)]) -> TestEm
     TestEmulator::start(config).await
 }
 
+/// `emulator_with`, every answer held back `millis`.
+pub async fn slow_emulator_with(
+    records: &[(zoho_sync::zoho::Module, u64)],
+    millis: u64,
+) -> TestEmulator {
+    let emulator = emulator_with(records).await;
+    emulator.set_latency(millis).await;
+    emulator
+}
+
 /// Every module's mirror equals the source, field for field, with no row twice.
 pub async fn assert_mirror_equals_source(
     emulator: &TestEmulator,
