@@ -166,6 +166,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::scheduler::tests::stream;
     use crate::zoho::module::Module;
 
     fn at(day: u32) -> DateTime<Utc> {
@@ -205,18 +206,6 @@ mod tests {
         };
         assert!(is_due(WEEK, &completed(1), &running, at(9)));
         assert!(!is_due(None, &completed(1), &running, at(20)));
-    }
-
-    fn stream(module: Module, priority: u32, backfill: BackfillState) -> StreamState {
-        StreamState {
-            key: StreamKey {
-                portal: "p".into(),
-                department: "d".into(),
-                module,
-            },
-            priority,
-            backfill,
-        }
     }
 
     #[test]

@@ -83,10 +83,11 @@ pub fn plan(streams: &[StreamState], goal: &Goal, budget_left: u32) -> [Vec<Plan
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn stream(module: Module, priority: u32, backfill: BackfillState) -> StreamState {
+    /// A stream of portal `p`, department `d`, for planning tests.
+    pub(crate) fn stream(module: Module, priority: u32, backfill: BackfillState) -> StreamState {
         StreamState {
             key: StreamKey {
                 portal: "p".into(),

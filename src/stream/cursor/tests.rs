@@ -195,33 +195,23 @@ proptest! {
         start in 0usize..1_500,
         changes in proptest::collection::vec((0u8..3, 0u64..1_000_000, 0usize..2_000), 0..60),
     ) {
-        let mut set: Vec<u64> = (0..start as u64).map(|i| i * 1_000 + 500).collect();
-        let original: BTreeSet<u64> = set.iter().copied().collect();
-        let mut deleted = BTreeSet::new();
-        let mut changes = changes.into_iter();
-        let (seen, _) = run_pass(&mut set, |set, _| {
-            if let Some((kind, id, at)) = changes.next() {
-                match kind {
-                    0 if !set.is_empty() => {
-                        let gone = set.remove(at % set.len());
-                        deleted.insert(gone);
-                    }
-                    1 => {
-                        // A row entering the set anywhere (an incremental pass's filter).
-                        if let Err(pos) = set.binary_search(&id) {
-                            set.insert(pos, id);
-                        }
-                    }
-                    _ => {
-                        let next = set.last().copied().unwrap_or(0) + 1 + id % 7;
-                        set.push(next);
-                    }
+        let set: Vec<u64> = (0..start as u64).map(|i| i * 1_000 + 500).collect();
+        let unread = first_unread(set, changes, |set, (kind, id, at)| match kind {
+            0 if !set.is_empty() => Some(set.remove(at % set.len())),
+            1 => {
+                // A row entering the set anywhere (an incremental pass's filter).
+                if let Err(pos) = set.binary_search(&id) {
+                    set.insert(pos, id);
                 }
+                None
+            }
+            _ => {
+                let next = set.last().copied().unwrap_or(0) + 1 + id % 7;
+                set.push(next);
+                None
             }
         });
-        for id in original.difference(&deleted) {
-            prop_assert!(seen.contains(id), "row {} was never read", id);
-        }
+        prop_assert!(unread.is_none(), "row {:?} was never read", unread);
     }
 
     /// The same, whatever order the server serves the ids in (shuffled at the start, then
@@ -234,21 +224,34 @@ proptest! {
     ) {
         let mut set: Vec<u64> = (0..start as u64).map(|i| (i * 7_919 + seed) % 1_000_003).collect();
         set.dedup();
-        let original: BTreeSet<u64> = set.iter().copied().collect();
-        let mut deleted = BTreeSet::new();
-        let mut changes = changes.into_iter();
-        let (seen, _) = run_pass(&mut set, |set, _| {
-            if let Some((kind, id, at)) = changes.next() {
-                match kind {
-                    0 if !set.is_empty() => {
-                        deleted.insert(set.remove(at % set.len()));
-                    }
-                    _ => set.insert(at % (set.len() + 1), 2_000_000 + id),
-                }
+        let unread = first_unread(set, changes, |set, (kind, id, at)| match kind {
+            0 if !set.is_empty() => Some(set.remove(at % set.len())),
+            _ => {
+                set.insert(at % (set.len() + 1), 2_000_000 + id);
+                None
             }
         });
-        for id in original.difference(&deleted) {
-            prop_assert!(seen.contains(id), "row {} was never read", id);
-        }
+        prop_assert!(unread.is_none(), "row {:?} was never read", unread);
     }
+}
+
+/// Runs a pass while `change` applies one change before each request (returning the id it
+/// deleted, if any); the first row present throughout that the pass never read.
+fn first_unread(
+    mut set: Vec<u64>,
+    changes: Vec<(u8, u64, usize)>,
+    change: impl Fn(&mut Vec<u64>, (u8, u64, usize)) -> Option<u64>,
+) -> Option<u64> {
+    let original: BTreeSet<u64> = set.iter().copied().collect();
+    let mut deleted = BTreeSet::new();
+    let mut changes = changes.into_iter();
+    let (seen, _) = run_pass(&mut set, |set, _| {
+        if let Some(next) = changes.next() {
+            deleted.extend(change(set, next));
+        }
+    });
+    original
+        .difference(&deleted)
+        .find(|id| !seen.contains(id))
+        .copied()
 }
