@@ -10,15 +10,16 @@ use crate::support::database::TestDatabase;
 use crate::support::hostile::{plain_rows, HostileServer, Row, Value};
 use crate::support::sync::{SyncSettings, SyncSetup};
 
-/// Serves `rows`, backfills them into a fresh database and checks the mirror holds them.
-async fn backfilled(rows: Vec<Row>) -> (TestDatabase, SyncSetup) {
+/// Serves `rows`, backfills them into a fresh database and checks the mirror holds them;
+/// the server keeps serving while the caller holds it.
+async fn backfilled(rows: Vec<Row>) -> (HostileServer, TestDatabase, SyncSetup) {
     let server = HostileServer::start(Module::Requests, rows).await;
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings::default();
     let setup = SyncSetup::for_server(&server.base_url, "hostile-token", &database, &settings);
     setup.run(&["backfill"]).await.assert_success();
     assert_mirror_matches(&server, &database).await;
-    (database, setup)
+    (server, database, setup)
 }
 
 /// Text that does not compress: PostgreSQL would otherwise shrink a long label below
@@ -52,7 +53,7 @@ async fn a_label_of_3000_characters_loads_and_gets_a_view_column() {
     for row in &mut rows {
         row.set(&label, Value::Text("long-labelled value".into()));
     }
-    let (database, setup) = backfilled(rows).await;
+    let (_server, database, setup) = backfilled(rows).await;
     let columns = view_columns(&database).await;
     let custom = columns
         .iter()
@@ -79,7 +80,7 @@ async fn a_module_with_2000_custom_fields_loads_and_its_view_holds_what_postgres
             row.set(&format!("Custom {i:04}"), Value::Text(format!("{i}")));
         }
     }
-    let (database, setup) = backfilled(rows).await;
+    let (_server, database, setup) = backfilled(rows).await;
     let columns = view_columns(&database).await;
     assert!(columns.len() <= 1_600, "{} columns", columns.len());
     assert!(
