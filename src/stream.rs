@@ -4,6 +4,7 @@
 //! stores all speak these types, so none of them needs another's module to say them.
 
 pub mod cursor;
+pub mod seek;
 
 use std::fmt;
 

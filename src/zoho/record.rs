@@ -6,7 +6,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A record id: the decimal string of a positive 64-bit integer on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct RecordId(pub u64);
 
 impl RecordId {

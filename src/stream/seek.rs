@@ -1,0 +1,244 @@
+//! The seek-by-timestamp walk of a module whose rows are found by their modification
+//! time (Zoho Desk's search, contract §4.4): which time range and offset to ask for next,
+//! and what a page says about where the pass stands. A pass reads the rows modified in
+//! `[lo, hi]`, `hi` being the pass's start less the search index's lag. Every page is
+//! asked from offset 0 of `[lo, hi]`, sorted by modification time, and `lo` then moves to
+//! the last row's instant (inclusive: the rows sharing it are read again, and stored
+//! again harmlessly). So a row modified while the pass runs leaves the range for a later
+//! instant, which the next pass reads (it starts half an hour before this pass's `hi`),
+//! and no unread row can shift out of reach. Only more than a page of rows sharing one
+//! instant needs offsets: inside such a tie group the rows come in ascending id order and
+//! are paged like the legacy API's windows, each page overlapping the last by its anchor
+//! row, a page that does not follow on stepping back. The search's cap of 5,000 results
+//! then bounds a tie group; a larger one is refused loudly rather than read in part.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::zoho::record::RecordId;
+
+/// How long a write takes to become searchable, at most: a pass reads up to its start
+/// less this (contract D16).
+pub const INDEX_LAG: TimeDelta = TimeDelta::minutes(10);
+
+/// How far before the last pass's `hi` the next incremental pass starts (D16): rows the
+/// index showed late are read again.
+pub const OVERLAP: TimeDelta = TimeDelta::minutes(30);
+
+/// The most results one search reaches: `from + limit` may not pass it (D9).
+pub const SEARCH_CAP: u32 = 5_000;
+
+/// The precision of the range bounds: the instant after a tie group.
+const TICK: TimeDelta = TimeDelta::milliseconds(1);
+
+/// Where a seek pass stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seek {
+    /// The earliest modification time still to read (inclusive).
+    pub lo: DateTime<Utc>,
+    /// The latest modification time this pass reads (inclusive).
+    pub hi: DateTime<Utc>,
+    /// Paging inside a group of rows sharing one instant, when one fills a page.
+    pub tie: Option<Tie>,
+}
+
+/// Paging inside a tie group: its instant, the offset of the next page within it (on the
+/// anchor row once one is read) and the largest id read so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tie {
+    pub at: DateTime<Utc>,
+    pub from: u32,
+    pub last_id: Option<RecordId>,
+}
+
+/// One search to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeekRequest {
+    pub lo: DateTime<Utc>,
+    pub hi: DateTime<Utc>,
+    /// 0-based offset within the range.
+    pub from: u32,
+    pub limit: u32,
+}
+
+/// A served row as the walk sees it: when it was modified and its id, each when it
+/// could be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub modified: Option<DateTime<Utc>>,
+    pub id: Option<RecordId>,
+}
+
+/// What a page did to the pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeekStep {
+    /// Ask next from here.
+    More(Seek),
+    /// The range is read.
+    Done,
+}
+
+/// A page no walk can make sense of: the pass stops rather than guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SeekFault {
+    #[error("the server served {served} rows for a page of {asked}")]
+    Overfull { served: u32, asked: u32 },
+    #[error("the server served a row modified at {at}, outside the range asked for")]
+    OutOfRange { at: DateTime<Utc> },
+    #[error("the server served rows out of modification-time order ({at} after {after})")]
+    OutOfOrder {
+        at: DateTime<Utc>,
+        after: DateTime<Utc>,
+    },
+    #[error(
+        "a full page holds no readable modification time: the walk cannot tell where it stands"
+    )]
+    NoTime,
+    #[error(
+        "more than {SEARCH_CAP} rows share the instant {at}: the search cannot reach them all"
+    )]
+    TieTooLarge { at: DateTime<Utc> },
+}
+
+impl Seek {
+    /// A pass over the rows modified from `lo` to `now` less the index lag.
+    pub fn start(lo: DateTime<Utc>, now: DateTime<Utc>) -> Seek {
+        Seek {
+            lo,
+            hi: now - INDEX_LAG,
+            tie: None,
+        }
+    }
+
+    /// Where the incremental pass after a completed one starts.
+    pub fn next_lo(hi: DateTime<Utc>) -> DateTime<Utc> {
+        hi - OVERLAP
+    }
+
+    /// Whether nothing is left to ask.
+    pub fn is_empty(&self) -> bool {
+        self.tie.is_none() && self.lo > self.hi
+    }
+
+    /// The search to send for a page of `limit` rows.
+    pub fn request(&self, limit: u32) -> SeekRequest {
+        match self.tie {
+            Some(tie) => SeekRequest {
+                lo: tie.at,
+                hi: tie.at,
+                from: tie.from,
+                limit,
+            },
+            None => SeekRequest {
+                lo: self.lo,
+                hi: self.hi,
+                from: 0,
+                limit,
+            },
+        }
+    }
+
+    /// Judges the page served for `self.request(limit)`, its rows in the order served.
+    pub fn step(&self, limit: u32, rows: &[Mark]) -> Result<SeekStep, SeekFault> {
+        let served = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        if served > limit {
+            return Err(SeekFault::Overfull {
+                served,
+                asked: limit,
+            });
+        }
+        let request = self.request(limit);
+        check_times(rows, request.lo, request.hi)?;
+        match self.tie {
+            Some(tie) => self.step_in_tie(tie, limit, rows),
+            None => self.step_in_range(limit, rows),
+        }
+    }
+
+    fn step_in_range(&self, limit: u32, rows: &[Mark]) -> Result<SeekStep, SeekFault> {
+        if (rows.len() as u32) < limit {
+            return Ok(SeekStep::Done);
+        }
+        let last = rows
+            .iter()
+            .rev()
+            .find_map(|r| r.modified)
+            .ok_or(SeekFault::NoTime)?;
+        if last > self.lo {
+            return Ok(SeekStep::More(Seek { lo: last, ..*self }));
+        }
+        // A whole page at the lower bound: page inside that instant, by id.
+        let tie = Tie {
+            at: last,
+            from: 0,
+            last_id: None,
+        };
+        Ok(SeekStep::More(Seek {
+            tie: Some(tie),
+            ..*self
+        }))
+    }
+
+    fn step_in_tie(&self, tie: Tie, limit: u32, rows: &[Mark]) -> Result<SeekStep, SeekFault> {
+        let follows_on = tie.from == 0
+            || match (tie.last_id, rows.iter().find_map(|r| r.id)) {
+                (Some(last), Some(first)) => first <= last,
+                (None, _) | (_, None) => !rows.is_empty(),
+            };
+        if !follows_on {
+            // Rows before the anchor left the group: read a little earlier again.
+            let back = Tie {
+                from: tie.from.saturating_sub(limit / 4).min(tie.from),
+                ..tie
+            };
+            return Ok(SeekStep::More(Seek {
+                tie: Some(back),
+                ..*self
+            }));
+        }
+        if (rows.len() as u32) < limit {
+            let after = Seek {
+                lo: tie.at + TICK,
+                tie: None,
+                ..*self
+            };
+            return Ok(if after.is_empty() {
+                SeekStep::Done
+            } else {
+                SeekStep::More(after)
+            });
+        }
+        // The next page starts on this page's last row (the anchor).
+        let from = tie.from + limit - 1;
+        if from + limit > SEARCH_CAP {
+            return Err(SeekFault::TieTooLarge { at: tie.at });
+        }
+        let last_id = rows.iter().filter_map(|r| r.id).max().max(tie.last_id);
+        Ok(SeekStep::More(Seek {
+            tie: Some(Tie {
+                at: tie.at,
+                from,
+                last_id,
+            }),
+            ..*self
+        }))
+    }
+}
+
+/// Every readable time lies in `[lo, hi]` and none is earlier than the one before.
+fn check_times(rows: &[Mark], lo: DateTime<Utc>, hi: DateTime<Utc>) -> Result<(), SeekFault> {
+    let mut previous: Option<DateTime<Utc>> = None;
+    for at in rows.iter().filter_map(|r| r.modified) {
+        if at < lo || at > hi {
+            return Err(SeekFault::OutOfRange { at });
+        }
+        if let Some(after) = previous.filter(|p| at < *p) {
+            return Err(SeekFault::OutOfOrder { at, after });
+        }
+        previous = Some(at);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
