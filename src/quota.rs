@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::Los_Angeles;
+use chrono_tz::Tz;
 use std::fmt;
 use std::str::FromStr;
 
@@ -61,6 +62,59 @@ impl fmt::Display for Edition {
     }
 }
 
+/// A Zoho Desk edition: its daily API credits (a base plus some per agent) and how many
+/// calls it takes at once (contract §6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeskEdition {
+    Free,
+    Express,
+    Standard,
+    Professional,
+    Enterprise,
+}
+
+impl DeskEdition {
+    /// Credits per day with `agents` active, non-light agents (add-ons not counted).
+    pub fn daily_credits(self, agents: u32) -> u32 {
+        let (base, per_agent): (u32, u32) = match self {
+            DeskEdition::Free => (5_000, 0),
+            DeskEdition::Express => (25_000, 100),
+            DeskEdition::Standard => (50_000, 250),
+            DeskEdition::Professional => (75_000, 500),
+            DeskEdition::Enterprise => (100_000, 1_000),
+        };
+        per_agent.saturating_mul(agents).saturating_add(base)
+    }
+
+    /// Calls the edition takes at once; more are refused with `TOO_MANY_REQUESTS`.
+    pub fn concurrency(self) -> u32 {
+        match self {
+            DeskEdition::Free => 5,
+            DeskEdition::Express | DeskEdition::Standard => 10,
+            DeskEdition::Professional => 15,
+            DeskEdition::Enterprise => 25,
+        }
+    }
+}
+
+impl FromStr for DeskEdition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "free" | "trial" => Ok(DeskEdition::Free),
+            "express" => Ok(DeskEdition::Express),
+            "standard" => Ok(DeskEdition::Standard),
+            "professional" => Ok(DeskEdition::Professional),
+            "enterprise" => Ok(DeskEdition::Enterprise),
+            _ => Err(format!(
+                "unknown Zoho Desk edition `{s}` (expected free, express, standard, professional or enterprise)"
+            )),
+        }
+    }
+}
+
 /// How the quota day is counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -70,6 +124,9 @@ pub enum DayRule {
     Pacific,
     /// Midnight at a fixed UTC-8, all year.
     FixedUtcMinus8,
+    /// Midnight in this zone (Zoho Desk: the data centre's zone).
+    #[serde(skip)]
+    Midnight(Tz),
 }
 
 impl DayRule {
@@ -77,6 +134,7 @@ impl DayRule {
     pub fn day_of(self, at: DateTime<Utc>) -> NaiveDate {
         match self {
             DayRule::Pacific => at.with_timezone(&Los_Angeles).date_naive(),
+            DayRule::Midnight(zone) => at.with_timezone(&zone).date_naive(),
             DayRule::FixedUtcMinus8 => (at - Duration::hours(8)).date_naive(),
         }
     }
@@ -93,6 +151,17 @@ impl DayRule {
                 .map(|t| t.with_timezone(&Utc))
                 .unwrap_or_else(|| Utc.from_utc_datetime(&midnight) + Duration::hours(8)),
             DayRule::FixedUtcMinus8 => Utc.from_utc_datetime(&midnight) + Duration::hours(8),
+            // A zone may skip midnight (a daylight-saving switch at 00:00): the day then
+            // starts at the first instant after the gap.
+            DayRule::Midnight(zone) => (0..=120)
+                .find_map(|minutes| {
+                    let local = midnight + Duration::minutes(minutes);
+                    zone.from_local_datetime(&local).earliest()
+                })
+                .map_or_else(
+                    || Utc.from_utc_datetime(&midnight),
+                    |t| t.with_timezone(&Utc),
+                ),
         }
     }
 
@@ -138,6 +207,35 @@ impl Budget {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn desk_credits_are_the_base_plus_each_agents_share() {
+        use super::DeskEdition::*;
+        assert_eq!(Free.daily_credits(40), 5_000);
+        assert_eq!(Professional.daily_credits(12), 81_000);
+        assert_eq!(Enterprise.daily_credits(3), 103_000);
+        assert_eq!(Express.concurrency(), 10);
+        assert_eq!("Trial".parse::<super::DeskEdition>(), Ok(Free));
+        assert!("gold".parse::<super::DeskEdition>().is_err());
+    }
+
+    #[test]
+    fn a_zones_midnight_starts_its_day_even_when_daylight_saving_skips_it() {
+        use chrono::TimeZone;
+        // Santiago skips from 00:00 to 01:00 on its spring switch.
+        let rule = super::DayRule::Midnight(chrono_tz::America::Santiago);
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
+        let start = rule.start_of(day);
+        assert_eq!(rule.day_of(start), day);
+        let utc = super::DayRule::Midnight(chrono_tz::UTC);
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 30, 23, 59, 59)
+            .unwrap();
+        assert_eq!(
+            utc.next_reset(at),
+            chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
+        );
+    }
+
     use super::*;
 
     #[test]
