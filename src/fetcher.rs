@@ -18,11 +18,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::quota::Budget;
-use crate::source::{Failure, Filter, Source, SourceError};
+use crate::source::{Failure, Paging, Request, Row, Source, SourceError};
 use crate::store::{patiently, Store, StoreError};
-use crate::stream::cursor::Window;
 use crate::telemetry::Progress;
-use crate::zoho::codec::RowOutcome;
 use crate::zoho::module::Module;
 use crate::zoho::retry::{Backoff, RetryPolicy};
 pub use clock::{Reading, ServerClock};
@@ -45,8 +43,8 @@ pub enum FetchError {
 /// One page as served.
 #[derive(Debug)]
 pub struct Page {
-    pub window: Window,
-    pub rows: Vec<RowOutcome>,
+    pub request: Request,
+    pub rows: Vec<Row>,
     /// The server's clock when it answered (our own, shifted, if it sent no `Date`).
     pub server_time: DateTime<Utc>,
 }
@@ -119,9 +117,14 @@ impl Fetcher {
         &self.budget
     }
 
-    /// Rows one request returns at most (the cursor's page size).
+    /// Rows one request returns at most (the page size).
     pub fn page_rows(&self) -> u32 {
         self.source.page_rows()
+    }
+
+    /// How the source pages.
+    pub fn paging(&self) -> Paging {
+        self.source.paging()
     }
 
     /// Requests sent so far (each one reserved in the ledger first).
@@ -151,20 +154,15 @@ impl Fetcher {
         )
     }
 
-    /// One window of `module`, retried on transient failures, every attempt reserved. A
-    /// window past the end is an empty page.
-    pub async fn get_page(
-        &self,
-        module: Module,
-        window: Window,
-        filter: Filter,
-    ) -> Result<Page, FetchError> {
+    /// One page of `module`, retried on transient failures, every attempt reserved. A
+    /// page past the end is empty.
+    pub async fn get_page(&self, module: Module, request: Request) -> Result<Page, FetchError> {
         let mut attempt = 0;
         loop {
             if self.shared.cancel.is_cancelled() {
                 return Err(FetchError::Cancelled);
             }
-            let error = match self.attempt(module, window, filter).await? {
+            let error = match self.attempt(module, request).await? {
                 Ok(page) => return Ok(page),
                 Err(error) => error,
             };
@@ -173,7 +171,7 @@ impl Fetcher {
                 Backoff::Waited(delay) => {
                     self.shared.progress.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
-                        %module, from = window.from, attempt, error = %error,
+                        %module, ?request, attempt, error = %error,
                         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         "page request failed; retried"
                     );
@@ -189,14 +187,14 @@ impl Fetcher {
     async fn attempt(
         &self,
         module: Module,
-        window: Window,
-        filter: Filter,
+        request: Request,
     ) -> Result<Result<Page, SourceError>, FetchError> {
-        let day = self.reserve().await?;
+        let cost = self.source.request_cost(&request);
+        let day = self.reserve(cost).await?;
         // An answer on its way at a stop is awaited a little (it is paid for), then
         // given up: the page is asked again next time.
         let listing = tokio::select! {
-            listing = self.source.list(module, window, filter) => listing,
+            listing = self.source.list(module, &request) => listing,
             () = crate::shutdown::cut(&self.shared.cancel, crate::shutdown::IN_FLIGHT) => {
                 return Err(FetchError::Cancelled)
             }
@@ -205,10 +203,10 @@ impl Fetcher {
         let progress = &self.shared.progress;
         progress.requests.fetch_add(1, Ordering::Relaxed);
         progress.count_outcome(self.source.list_method(), listing.outcome);
-        let server_time = self.observe(day, listing.server_time).await?;
+        let server_time = self.observe(day, cost, listing.server_time).await?;
         match listing.rows {
             Ok(rows) => Ok(Ok(Page {
-                window,
+                request,
                 rows,
                 server_time,
             })),
@@ -225,14 +223,13 @@ impl Fetcher {
         }
     }
 
-    /// Reserves one request's cost on the server's current day, or reports the budget
+    /// Reserves a request's cost on the server's current day, or reports the budget
     /// spent.
-    async fn reserve(&self) -> Result<NaiveDate, FetchError> {
+    async fn reserve(&self, cost: u32) -> Result<NaiveDate, FetchError> {
         if !self.shared.allowance.take() {
             return Err(FetchError::AllowanceSpent);
         }
         let (day, resets_at) = self.quota_day();
-        let cost = self.source.request_cost();
         let reserved = patiently("a quota reservation", &self.shared.cancel, || {
             self.shared
                 .store
@@ -251,6 +248,7 @@ impl Fetcher {
     async fn observe(
         &self,
         reserved_on: NaiveDate,
+        cost: u32,
         server_time: Option<DateTime<Utc>>,
     ) -> Result<DateTime<Utc>, FetchError> {
         let reading = self.shared.clock.observe(server_time);
@@ -260,7 +258,6 @@ impl Fetcher {
         let counted_on = self.budget.rule.day_of(server_time);
         if counted_on != reserved_on {
             tracing::debug!(%reserved_on, %counted_on, "moving a reservation to the server's day");
-            let cost = self.source.request_cost();
             patiently("moving a reservation", &self.shared.cancel, || {
                 self.shared.store.move_reservation(
                     &self.budget.organisation,

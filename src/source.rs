@@ -1,9 +1,12 @@
-//! The source seam: what the pipeline needs from an API it mirrors. A source lists one
-//! window of a module's rows (every row, or the rows modified after a moment; every
-//! field, or only the ids a sweep needs), says how many rows a request returns, what one
-//! request costs against the daily budget and how that budget's days are counted, and
-//! reads the server's clock at no cost. It never retries, reserves or sleeps: the fetcher
-//! does that, the same way for every source. The legacy Zoho Support API is `support`;
+//! The source seam: what the pipeline needs from an API it mirrors. A source says how it
+//! pages (`Paging`): by offset windows over the whole module or the rows modified after a
+//! moment (the legacy Zoho Support API), or by seeking through ranges of modification
+//! time (Zoho Desk's search, `stream::seek`). It answers one `Request` of its kind with
+//! the page's rows and, for each, the `Mark` the pipeline judges the page by (id, and
+//! modification time when the walk needs it); it says how many rows a request returns,
+//! what a request costs against the daily budget and how that budget's days are counted,
+//! and reads the server's clock at no cost. It never retries, reserves or sleeps: the
+//! fetcher does that, the same way for every source. The legacy API is `support`;
 //! `memory` serves rows from memory for the pipeline's tests.
 
 pub mod memory;
@@ -16,6 +19,7 @@ use chrono::{DateTime, Utc};
 
 use crate::quota::DayRule;
 use crate::stream::cursor::Window;
+use crate::stream::seek::{Mark, SeekRequest};
 use crate::zoho::codec::RowOutcome;
 use crate::zoho::module::Module;
 
@@ -28,15 +32,52 @@ pub struct Filter {
     pub ids_only: bool,
 }
 
+/// How a source pages through a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// Offset windows (`stream::cursor`): the next window is known before a page is read.
+    Offset,
+    /// Ranges of modification time (`stream::seek`): each page says where the next starts.
+    Seek,
+}
+
+/// One page to ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// A window of positions (1-based) of the rows the filter selects.
+    Window { window: Window, filter: Filter },
+    /// The rows modified in a range, by modification time, from an offset.
+    Seek { range: SeekRequest, ids_only: bool },
+}
+
 /// One request's answer.
 #[derive(Debug)]
 pub struct Listing {
-    /// The window's rows in the order served (none past the end), or why there are none.
-    pub rows: Result<Vec<RowOutcome>, SourceError>,
+    /// The page's rows in the order served (none past the end), each with the mark the
+    /// pipeline judges it by; or why there are none.
+    pub rows: Result<Vec<Row>, SourceError>,
     /// The server's clock when it answered, if it said.
     pub server_time: Option<DateTime<Utc>>,
     /// How the request ended, for the request counters (`ok`, `no-data`, an error class).
     pub outcome: &'static str,
+}
+
+/// One served row: what the store keeps, and what the walk judges the page by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub outcome: RowOutcome,
+    pub mark: Mark,
+}
+
+impl Row {
+    /// A row judged by its id alone (offset paging).
+    pub fn by_id(outcome: RowOutcome) -> Row {
+        let mark = Mark {
+            modified: None,
+            id: outcome.id(),
+        };
+        Row { outcome, mark }
+    }
 }
 
 /// What a failed request means for the pass.
@@ -64,16 +105,27 @@ impl SourceError {
     pub fn is_retryable(&self) -> bool {
         self.failure == Failure::Transient
     }
+
+    /// The answer of a source to a request of the other paging kind: a bug of ours.
+    pub fn unsupported(request: &Request) -> SourceError {
+        SourceError {
+            failure: Failure::Permanent,
+            detail: format!("this source cannot answer {request:?}"),
+        }
+    }
 }
 
 /// An API the pipeline can mirror.
 #[async_trait]
 pub trait Source: Send + Sync + fmt::Debug {
-    /// Rows one list request returns at most: the cursor's page size.
+    /// How the source pages; it answers requests of that kind only.
+    fn paging(&self) -> Paging;
+
+    /// Rows one request returns at most: the page size.
     fn page_rows(&self) -> u32;
 
-    /// Budget units one list request costs.
-    fn request_cost(&self) -> u32;
+    /// Budget units `request` costs.
+    fn request_cost(&self, request: &Request) -> u32;
 
     /// How the daily budget's days are counted.
     fn day_rule(&self) -> DayRule;
@@ -81,8 +133,8 @@ pub trait Source: Send + Sync + fmt::Debug {
     /// The name of the list request, for the request counters.
     fn list_method(&self) -> &'static str;
 
-    /// One window (1-based positions) of `module`'s rows.
-    async fn list(&self, module: Module, window: Window, filter: Filter) -> Listing;
+    /// One page of `module`'s rows.
+    async fn list(&self, module: Module, request: &Request) -> Listing;
 
     /// The server's clock, read at no cost to the budget; `None` if it cannot be read.
     async fn server_clock(&self) -> Option<DateTime<Utc>>;

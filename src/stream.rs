@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::zoho::module::Module;
 use cursor::Cursor;
+use seek::Seek;
 
 /// One stream: what one checkpoint tracks.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,8 +56,12 @@ impl PassKind {
 /// The saved state of one (stream, pass kind); the default is "never run".
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Checkpoint {
-    /// Where the pass in progress stands (`Cursor::START` when none is).
+    /// Where the pass in progress stands (`Cursor::START` when none is), for a source
+    /// paged by offsets.
     pub cursor: Cursor,
+    /// Where the pass stands for a source paged by modification time; kept once the pass
+    /// completes (its `hi` says where the next incremental pass starts).
+    pub seek: Option<Seek>,
     /// Whether a pass is in progress (its cursor is meaningful).
     pub in_progress: bool,
     /// Incremental: rows modified strictly after this instant are read by the pass.

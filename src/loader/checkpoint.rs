@@ -8,20 +8,22 @@ use sqlx::{PgConnection, Row};
 
 use super::{Checkpoint, Loader, PassKind, StoreError, StreamKey};
 use crate::stream::cursor::{Cursor, Order};
+use crate::stream::seek::Seek;
 use crate::zoho::record::RecordId;
 
 /// The columns `from_row` reads, for every query that loads checkpoints.
-pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, id_order, in_progress, \
-     watermark, pass_started_at, completed_at, passes";
+pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, id_order, seek, \
+     in_progress, watermark, pass_started_at, completed_at, passes";
 
 const UPSERT: &str = "\
 INSERT INTO checkpoints (portal, department, module, kind, next_index, last_id, in_progress,
-    watermark, pass_started_at, completed_at, passes, last_run_id, id_order, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, $13, now())
+    watermark, pass_started_at, completed_at, passes, last_run_id, id_order, seek, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, $13, $14, now())
 ON CONFLICT (portal, department, module, kind) DO UPDATE SET
     next_index = EXCLUDED.next_index,
     last_id = EXCLUDED.last_id,
     id_order = EXCLUDED.id_order,
+    seek = EXCLUDED.seek,
     in_progress = EXCLUDED.in_progress,
     watermark = EXCLUDED.watermark,
     pass_started_at = EXCLUDED.pass_started_at,
@@ -87,6 +89,7 @@ pub(super) async fn save(
         .bind(cp.passes)
         .bind(run_id)
         .bind(order_text(cp.cursor.order))
+        .bind(cp.seek.map(sqlx::types::Json))
         .execute(conn)
         .await?;
     Ok(())
@@ -110,7 +113,9 @@ pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, StoreError> {
         "unordered" => Order::Unordered,
         _ => return Err(StoreError::corrupt("checkpoint id_order", order)),
     };
+    let seek: Option<sqlx::types::Json<Seek>> = row.try_get("seek")?;
     Ok(Checkpoint {
+        seek: seek.map(|s| s.0),
         cursor: Cursor {
             next,
             last_id,

@@ -1,33 +1,32 @@
 //! The one code path every command shares: run a pass of a stream, page by page, each
 //! page committed (rows, dead letters and checkpoint in one transaction) strictly in
-//! order. By default a stream has one page in flight, so a pass never asks for a window
-//! past its end; with `read_ahead` windows are also fetched ahead on the assumption that
-//! the data set holds still (hiding latency at the price of up to `read_ahead` requests
-//! past the end of each pass). A page whose window no longer matches the cursor, because
-//! an earlier page showed the set moved, is dropped and asked for again. So a crash, a
-//! stop or a spent budget costs at most the pages in flight.
+//! order, so a crash, a stop or a spent budget costs at most the pages in flight. How
+//! pages follow each other is the source's: offset windows (`offset`, with read-ahead)
+//! or ranges of modification time (`seek`). This module holds what both share: where a
+//! pass starts, and how a page's rows are committed with its checkpoint.
 
+mod offset;
 pub mod run;
+mod seek;
 mod sweep;
 
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::fetcher::{FetchError, Fetcher, Page};
-use crate::source::Filter;
+use crate::fetcher::{FetchError, Fetcher};
+use crate::source::{Paging, Row};
 use crate::store::{patiently, DeleteMode, Lease, PageCommit, Store, StoreError};
-use crate::stream::cursor::{Cursor, PageFault, Step, Window};
+use crate::stream::cursor::{Cursor, PageFault};
+use crate::stream::seek::{Seek, SeekFault};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::telemetry::Progress;
 use crate::zoho::codec::{BadRow, RowOutcome};
-use crate::zoho::record::{Record, RecordId};
+use crate::zoho::record::Record;
 
 /// How far before a pass's start the next incremental pass looks back, against clock
 /// skew between the server's machines and rows modified while a page was being served.
@@ -46,6 +45,16 @@ pub enum PipelineError {
         from: u32,
         fault: PageFault,
     },
+    /// A page of a walk by modification time that makes no sense: the pass stops.
+    #[error("the {stream} page of rows modified from {from}: {fault}")]
+    Seek {
+        stream: String,
+        from: DateTime<Utc>,
+        fault: SeekFault,
+    },
+    /// A pass its source cannot run (a sweep of a source paged by modification time).
+    #[error("the {stream} {kind:?} pass is not something this source can run")]
+    Unsupported { stream: String, kind: PassKind },
     /// A bug of ours (a page task that panicked): not the server's fault, nor the user's.
     #[error("internal error: {0}")]
     Internal(String),
@@ -94,8 +103,6 @@ pub struct Pipeline {
     pub deletes: DeleteMode,
 }
 
-type InFlight = VecDeque<(Window, JoinHandle<Result<Page, FetchError>>)>;
-
 impl Pipeline {
     /// Runs (or resumes) one pass to its end, the budget's end, or a stop.
     pub async fn run_pass(&self, pass: &Pass<'_>) -> Result<PassEnd, PipelineError> {
@@ -107,7 +114,7 @@ impl Pipeline {
     }
 
     async fn pages(&self, pass: &Pass<'_>) -> Result<PassEnd, PipelineError> {
-        let mut checkpoint = self.start(pass).await?;
+        let checkpoint = self.start(pass).await?;
         if !checkpoint.in_progress
             && checkpoint
                 .completed_at
@@ -116,55 +123,10 @@ impl Pipeline {
             tracing::debug!("another process completed this pass since it was planned");
             return Ok(PassEnd::Skipped);
         }
-        let filter = Filter {
-            modified_after: match pass.kind {
-                PassKind::Backfill | PassKind::Sweep => None,
-                PassKind::Incremental => checkpoint.watermark,
-            },
-            ids_only: pass.kind == PassKind::Sweep,
-        };
-        tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
-        let mut in_flight: InFlight = VecDeque::new();
-        let outcome = loop {
-            if self.cancel.is_cancelled() {
-                break Ok(PassEnd::Cancelled);
-            }
-            self.fill(&mut in_flight, pass, checkpoint.cursor, filter);
-            let Some((window, task)) = in_flight.pop_front() else {
-                break Ok(PassEnd::Completed);
-            };
-            let page = match task.await {
-                Ok(Ok(page)) => page,
-                Ok(Err(FetchError::BudgetSpent { resets_at })) => {
-                    break Ok(PassEnd::BudgetSpent { resets_at })
-                }
-                Ok(Err(FetchError::Cancelled)) => break Ok(PassEnd::Cancelled),
-                Ok(Err(FetchError::AllowanceSpent)) => break Ok(PassEnd::Paused),
-                Ok(Err(e)) => break Err(PipelineError::Fetch(e)),
-                Err(join) => {
-                    break Err(PipelineError::Internal(format!(
-                        "the task fetching the {} page from row {} failed: {join}",
-                        pass.stream, window.from
-                    )))
-                }
-            };
-            if window != checkpoint.cursor.window(self.fetcher.page_rows()) {
-                continue; // fetched ahead for a cursor that did not come to be
-            }
-            // An error ends the pass through the same exit, which cancels what is in flight.
-            match self
-                .apply(pass, &mut checkpoint, page, &mut in_flight, filter)
-                .await
-            {
-                Err(e) => break Err(e),
-                Ok(Applied::Completed) => break Ok(PassEnd::Completed),
-                Ok(Applied::Advanced) => {}
-                Ok(Applied::SteppedBack) => abort_all(&mut in_flight),
-            }
-        };
-        abort_all(&mut in_flight);
-        tracing::debug!(outcome = ?outcome.as_ref().ok(), next = checkpoint.cursor.next, "pass ends");
-        outcome
+        match self.fetcher.paging() {
+            Paging::Offset => self.offset_pages(pass, checkpoint).await,
+            Paging::Seek => self.seek_pages(pass, checkpoint).await,
+        }
     }
 
     /// The checkpoint the pass continues from, a fresh pass set up if none is in progress.
@@ -178,117 +140,22 @@ impl Pipeline {
         }
         checkpoint.cursor = Cursor::START;
         checkpoint.pass_started_at = None;
-        if pass.kind == PassKind::Incremental {
-            checkpoint.watermark = match checkpoint.watermark {
-                Some(w) => Some(w),
-                None => {
-                    let backfill = self
-                        .store
-                        .checkpoint(pass.stream, PassKind::Backfill)
-                        .await?;
-                    let started = backfill
-                        .pass_started_at
-                        .filter(|_| backfill.completed_at.is_some() && !backfill.in_progress);
-                    Some(
-                        started.ok_or_else(|| PipelineError::NoWatermark {
-                            stream: pass.stream.to_string(),
-                        })? - WATERMARK_OVERLAP,
-                    )
-                }
-            };
+        if pass.kind == PassKind::Incremental && checkpoint.watermark.is_none() {
+            let backfill = self
+                .store
+                .checkpoint(pass.stream, PassKind::Backfill)
+                .await?;
+            checkpoint.watermark =
+                Some(
+                    after_backfill(&backfill).ok_or_else(|| PipelineError::NoWatermark {
+                        stream: pass.stream.to_string(),
+                    })?,
+                );
         }
         Ok(checkpoint)
     }
 
-    /// Keeps `1 + read_ahead` windows in flight, continuing from the last one (or the
-    /// cursor).
-    fn fill(&self, in_flight: &mut InFlight, pass: &Pass<'_>, cursor: Cursor, filter: Filter) {
-        while in_flight.len() <= self.read_ahead {
-            let window = match in_flight.back() {
-                Some((last, _)) => last.next(),
-                None => cursor.window(self.fetcher.page_rows()),
-            };
-            let fetcher = Arc::clone(&self.fetcher);
-            let module = pass.stream.module;
-            let task = tokio::spawn(async move { fetcher.get_page(module, window, filter).await });
-            in_flight.push_back((window, task));
-        }
-    }
-
-    /// Commits one page in order, or steps back when the set moved (everything in flight
-    /// is then stale). Once the page is judged (before it is committed), the next window
-    /// is known for certain and is fetched while this page is written: loading is
-    /// pipelined with fetching at no risk of a request past the end. Every decoded row
-    /// of the page is stored, the anchor too (storing a row again changes nothing), so no
-    /// row depends on the order of ids to be kept.
-    async fn apply(
-        &self,
-        pass: &Pass<'_>,
-        checkpoint: &mut Checkpoint,
-        page: Page,
-        in_flight: &mut InFlight,
-        filter: Filter,
-    ) -> Result<Applied, PipelineError> {
-        let ids: Vec<Option<RecordId>> = page.rows.iter().map(RowOutcome::id).collect();
-        let cursor = checkpoint.cursor;
-        let step = cursor
-            .step(page.window, &ids)
-            .map_err(|fault| PipelineError::Page {
-                stream: pass.stream.to_string(),
-                from: page.window.from,
-                fault,
-            })?;
-        let (next, done) = match step {
-            Step::Advance { cursor, done } => (cursor, done),
-            Step::StepBack { cursor: back } => {
-                tracing::info!(
-                    from = page.window.from,
-                    back_to = back.next,
-                    "the data set moved; stepping back"
-                );
-                checkpoint.cursor = back;
-                return Ok(Applied::SteppedBack);
-            }
-        };
-        if next.order != cursor.order {
-            tracing::warn!(
-                from = page.window.from,
-                "the server served ids out of ascending order; this pass now trusts only its anchor rows"
-            );
-        }
-        if !done {
-            self.fill(in_flight, pass, next, filter);
-        }
-        let new_rows = cursor.new_rows(page.window, page.rows.len());
-        let rows = split(page.rows, new_rows);
-        let starts = checkpoint.pass_started_at.is_none();
-        checkpoint.cursor = next;
-        checkpoint.in_progress = !done;
-        checkpoint.pass_started_at = checkpoint.pass_started_at.or(Some(page.server_time));
-        if done {
-            checkpoint.completed_at = Some(Utc::now());
-            checkpoint.passes += 1;
-            if pass.kind == PassKind::Incremental {
-                checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
-            }
-        }
-        let applied = if done {
-            Applied::Completed
-        } else {
-            Applied::Advanced
-        };
-        if pass.kind == PassKind::Sweep {
-            let known: Vec<RecordId> = ids.iter().flatten().copied().collect();
-            let from = page.window.from;
-            self.commit_sweep(pass, checkpoint, &known, &rows.bad, from, starts)
-                .await?;
-            return Ok(applied);
-        }
-        self.commit_rows(pass, checkpoint, &rows, page.window.from, done)
-            .await?;
-        Ok(applied)
-    }
-
+    /// Commits a page's rows, its dead letters and the checkpoint it reaches.
     async fn commit_rows(
         &self,
         pass: &Pass<'_>,
@@ -332,27 +199,29 @@ impl Pipeline {
     }
 }
 
-/// What one page did to its pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Applied {
-    /// Stored; the pass goes on.
-    Advanced,
-    /// Stored, and it was the pass's last page.
-    Completed,
-    /// Not stored: the set moved and the cursor stepped back.
-    SteppedBack,
+/// Where the first incremental pass after a completed backfill starts: a little before
+/// what the backfill could not have seen (its range's end for a walk by modification
+/// time, its start for offset windows). `None` while the backfill is not complete.
+fn after_backfill(backfill: &Checkpoint) -> Option<DateTime<Utc>> {
+    if backfill.completed_at.is_none() || backfill.in_progress {
+        return None;
+    }
+    match backfill.seek {
+        Some(seek) => Some(Seek::next_lo(seek.hi)),
+        None => backfill.pass_started_at.map(|t| t - WATERMARK_OVERLAP),
+    }
 }
 
 /// A page's rows, ready to commit.
 struct SplitRows {
     records: Vec<Record>,
     bad: Vec<BadRow>,
-    /// Records new to the pass (not the anchor met again), for the progress display.
+    /// Records new to the pass (not an overlap met again), for the progress display.
     new_records: u64,
 }
 
 /// Splits a page into records and rows to set aside; the last `new_rows` rows are new.
-fn split(rows: Vec<RowOutcome>, new_rows: usize) -> SplitRows {
+fn split(rows: Vec<Row>, new_rows: usize) -> SplitRows {
     let first_new = rows.len().saturating_sub(new_rows);
     let mut split = SplitRows {
         records: Vec::with_capacity(rows.len()),
@@ -360,7 +229,7 @@ fn split(rows: Vec<RowOutcome>, new_rows: usize) -> SplitRows {
         new_records: 0,
     };
     for (at, row) in rows.into_iter().enumerate() {
-        match row {
+        match row.outcome {
             RowOutcome::Ok(record) if record.id.is_some() => {
                 split.new_records += u64::from(at >= first_new);
                 split.records.push(record);
@@ -376,9 +245,13 @@ fn split(rows: Vec<RowOutcome>, new_rows: usize) -> SplitRows {
     split
 }
 
-fn abort_all(in_flight: &mut InFlight) {
-    for (_, task) in in_flight.drain(..) {
-        task.abort();
+/// How a page that could not be fetched ends the pass.
+fn fetch_end(error: FetchError) -> Result<PassEnd, PipelineError> {
+    match error {
+        FetchError::BudgetSpent { resets_at } => Ok(PassEnd::BudgetSpent { resets_at }),
+        FetchError::Cancelled => Ok(PassEnd::Cancelled),
+        FetchError::AllowanceSpent => Ok(PassEnd::Paused),
+        e => Err(PipelineError::Fetch(e)),
     }
 }
 

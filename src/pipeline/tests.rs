@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::*;
 use crate::fetcher::{Allowance, ServerClock, Shared};
 use crate::quota::{Budget, DayRule};
-use crate::source::memory::{MemorySource, Row};
+use crate::source::memory::{MemoryRow, MemorySource};
+use crate::source::Request;
 use crate::store::memory::MemoryStore;
 use crate::store::{Claim, Holder, Store};
 use crate::telemetry::Progress;
@@ -29,9 +30,11 @@ fn stream() -> StreamKey {
     }
 }
 
-fn rows(ids: impl IntoIterator<Item = u64>) -> Vec<Row> {
+fn rows(ids: impl IntoIterator<Item = u64>) -> Vec<MemoryRow> {
     let at = Utc::now() - TimeDelta::days(1);
-    ids.into_iter().map(|id| Row::record(id, at)).collect()
+    ids.into_iter()
+        .map(|id| MemoryRow::record(id, at))
+        .collect()
 }
 
 /// A source of `n` rows with ids 1..=n, each request taking `latency`.
@@ -147,13 +150,18 @@ async fn windows_read_ahead_for_a_set_that_moved_are_dropped_and_nothing_is_skip
         assert!(stored.contains(&id.0), "row {id} was skipped");
     }
     // The windows read ahead past the move were dropped: the pass went back over them.
-    let windows = source.windows();
-    let went_back = windows
-        .windows(2)
-        .any(|pair| pair[1].1.from < pair[0].1.from);
+    let froms: Vec<u32> = source
+        .requests_made()
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Request::Window { window, .. } => Some(window.from),
+            Request::Seek { .. } => None,
+        })
+        .collect();
+    let went_back = froms.windows(2).any(|pair| pair[1] < pair[0]);
     assert!(
         went_back,
-        "the pass read again what it had read ahead: {windows:?}"
+        "the pass read again what it had read ahead: {froms:?}"
     );
 }
 
@@ -253,4 +261,108 @@ async fn transient_failures_are_retried_and_rows_that_fail_to_decode_still_count
     assert_eq!(end.unwrap(), PassEnd::Completed);
     assert_eq!(stored(&store).len(), 119);
     assert_eq!(store.dead_letters(&stream()).len(), 1);
+}
+
+/// `n` rows modified `per_second` to a second, the last ones an hour ago.
+fn timed_rows(n: u64, per_second: u64) -> Vec<MemoryRow> {
+    let start = Utc::now() - TimeDelta::hours(1) - TimeDelta::seconds((n / per_second) as i64);
+    (1..=n)
+        .map(|id| MemoryRow::record(id, start + TimeDelta::seconds((id / per_second) as i64)))
+        .collect()
+}
+
+async fn run(
+    pipeline: &Pipeline,
+    store: &MemoryStore,
+    kind: PassKind,
+) -> Result<PassEnd, PipelineError> {
+    let Claim::Taken(lease) = store
+        .take_lease(&stream(), Holder::this_process(), Duration::from_secs(60))
+        .await
+        .expect("a lease")
+    else {
+        panic!("the stream is held");
+    };
+    let pass = Pass {
+        stream: &stream(),
+        kind,
+        zone: chrono_tz::UTC,
+        run_id: 1,
+        lease: Some(&lease),
+        planned_at: Utc::now() - TimeDelta::seconds(1),
+    };
+    pipeline.run_pass(&pass).await
+}
+
+#[tokio::test]
+async fn a_walk_by_modification_time_reads_every_row_tie_groups_included() {
+    let source = Arc::new(MemorySource::seeking(ROWS_PER_PAGE, Duration::ZERO));
+    source.set_rows(Module::Requests, timed_rows(1_000, 120));
+    let store = Arc::new(MemoryStore::new());
+    let end = run(
+        &pipeline(&source, &store, 0, 1_000),
+        &store,
+        PassKind::Backfill,
+    )
+    .await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(stored(&store), (1..=1_000).collect::<Vec<_>>());
+    let checkpoint = store
+        .checkpoint(&stream(), PassKind::Backfill)
+        .await
+        .unwrap();
+    assert!(!checkpoint.in_progress);
+    let hi = checkpoint.seek.expect("the walk's range").hi;
+    assert!(hi < Utc::now() - TimeDelta::minutes(9), "{hi}");
+}
+
+#[tokio::test]
+async fn an_incremental_walk_reads_what_changed_since_the_backfills_range() {
+    let source = Arc::new(MemorySource::seeking(ROWS_PER_PAGE, Duration::ZERO));
+    source.set_rows(Module::Requests, timed_rows(300, 7));
+    let store = Arc::new(MemoryStore::new());
+    let pipeline = pipeline(&source, &store, 0, 1_000);
+    run(&pipeline, &store, PassKind::Backfill).await.unwrap();
+    let before = source.requests().0;
+    // Rows 5 and 6 change a quarter of an hour ago (searchable: past the index lag).
+    let changed = Utc::now() - TimeDelta::minutes(15);
+    let mut rows = timed_rows(300, 7);
+    for row in &mut rows[4..6] {
+        *row = MemoryRow::record(row.row.id().unwrap().0, changed);
+    }
+    source.set_rows(Module::Requests, rows);
+    let end = run(&pipeline, &store, PassKind::Incremental).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let asked = &source.requests_made()[before as usize..];
+    let Request::Seek { range, .. } = asked[0].1 else {
+        panic!("a seek request: {asked:?}");
+    };
+    assert!(range.lo <= changed && changed <= range.hi, "{range:?}");
+    assert_eq!(asked.len(), 1, "one page holds the changes");
+}
+
+#[tokio::test]
+async fn a_budget_spent_inside_a_tie_group_resumes_inside_it() {
+    let source = Arc::new(MemorySource::seeking(ROWS_PER_PAGE, Duration::ZERO));
+    source.set_rows(Module::Requests, timed_rows(400, 400));
+    let store = Arc::new(MemoryStore::new());
+    let end = run(&pipeline(&source, &store, 0, 3), &store, PassKind::Backfill).await;
+    assert!(matches!(end, Ok(PassEnd::BudgetSpent { .. })), "{end:?}");
+    let checkpoint = store
+        .checkpoint(&stream(), PassKind::Backfill)
+        .await
+        .unwrap();
+    let tie = checkpoint
+        .seek
+        .and_then(|s| s.tie)
+        .expect("inside the tie group");
+    assert!(tie.from > 0, "{tie:?}");
+    let end = run(
+        &pipeline(&source, &store, 0, 100),
+        &store,
+        PassKind::Backfill,
+    )
+    .await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(stored(&store), (1..=400).collect::<Vec<_>>());
 }

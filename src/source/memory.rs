@@ -1,5 +1,6 @@
 //! An in-memory source for the pipeline's tests: a module's rows in the order served,
-//! each with the moment it was last modified, paged by position as the legacy API pages.
+//! each with the moment it was last modified, paged by position as the legacy API pages,
+//! or (`seeking`) by ranges of modification time as Zoho Desk's search pages.
 //! A test can change the rows before any request (as concurrent users would), make the
 //! next requests fail, slow every request down, and read what was asked: the windows,
 //! how many requests started and how many finished, and how many were in flight at once.
@@ -11,23 +12,23 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Filter, Listing, Source, SourceError};
+use super::{Filter, Listing, Paging, Request, Row, Source, SourceError};
 use crate::quota::DayRule;
-use crate::stream::cursor::Window;
+use crate::stream::seek::{Mark, SeekRequest};
 use crate::zoho::codec::RowOutcome;
 use crate::zoho::module::Module;
 use crate::zoho::record::{Field, Record, RecordId};
 
 /// One served row: the record (or a row that fails to decode) and when it was modified.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub struct MemoryRow {
     pub row: RowOutcome,
     pub modified: DateTime<Utc>,
 }
 
-impl Row {
+impl MemoryRow {
     /// A record with id `id`, one field, modified at `modified`.
-    pub fn record(id: u64, modified: DateTime<Utc>) -> Row {
+    pub fn record(id: u64, modified: DateTime<Utc>) -> MemoryRow {
         let record = Record {
             id: Some(RecordId(id)),
             fields: vec![Field {
@@ -35,7 +36,7 @@ impl Row {
                 value: Some(format!("subject {id}")),
             }],
         };
-        Row {
+        MemoryRow {
             row: RowOutcome::Ok(record),
             modified,
         }
@@ -47,14 +48,14 @@ impl Row {
 }
 
 /// Changes the rows of a module before request `n` (from 0).
-pub type Hook = Box<dyn FnMut(u64, &mut Vec<Row>) + Send>;
+pub type Hook = Box<dyn FnMut(u64, &mut Vec<MemoryRow>) + Send>;
 
 #[derive(Default)]
 struct State {
-    modules: HashMap<Module, Vec<Row>>,
+    modules: HashMap<Module, Vec<MemoryRow>>,
     hooks: Vec<Hook>,
     failures: VecDeque<SourceError>,
-    windows: Vec<(Module, Window, Filter)>,
+    requests: Vec<(Module, Request)>,
     started: u64,
     finished: u64,
     in_flight: u64,
@@ -64,6 +65,7 @@ struct State {
 /// The source in memory.
 pub struct MemorySource {
     state: Mutex<State>,
+    paging: Paging,
     page_rows: u32,
     latency: Duration,
 }
@@ -77,12 +79,22 @@ impl std::fmt::Debug for MemorySource {
 }
 
 impl MemorySource {
-    /// An empty source of `page_rows` rows a request, each request taking `latency`.
+    /// An empty source paged by offsets, `page_rows` rows a request, each request
+    /// taking `latency`.
     pub fn new(page_rows: u32, latency: Duration) -> MemorySource {
         MemorySource {
             state: Mutex::default(),
+            paging: Paging::Offset,
             page_rows,
             latency,
+        }
+    }
+
+    /// The same, paged by ranges of modification time.
+    pub fn seeking(page_rows: u32, latency: Duration) -> MemorySource {
+        MemorySource {
+            paging: Paging::Seek,
+            ..MemorySource::new(page_rows, latency)
         }
     }
 
@@ -91,7 +103,7 @@ impl MemorySource {
     }
 
     /// Sets a module's rows, in the order served.
-    pub fn set_rows(&self, module: Module, rows: Vec<Row>) {
+    pub fn set_rows(&self, module: Module, rows: Vec<MemoryRow>) {
         self.state().modules.insert(module, rows);
     }
 
@@ -99,7 +111,7 @@ impl MemorySource {
     pub fn ids(&self, module: Module) -> Vec<RecordId> {
         let state = self.state();
         let rows = state.modules.get(&module).map(Vec::as_slice).unwrap_or(&[]);
-        rows.iter().filter_map(Row::id).collect()
+        rows.iter().filter_map(MemoryRow::id).collect()
     }
 
     /// Runs `hook` on a module's rows before every request (with its number, from 0).
@@ -112,9 +124,9 @@ impl MemorySource {
         self.state().failures.extend(errors);
     }
 
-    /// Every window asked for, in order.
-    pub fn windows(&self) -> Vec<(Module, Window, Filter)> {
-        self.state().windows.clone()
+    /// Every request, in order.
+    pub fn requests_made(&self) -> Vec<(Module, Request)> {
+        self.state().requests.clone()
     }
 
     /// Requests started, and finished (answered; an abandoned one never finishes).
@@ -128,20 +140,15 @@ impl MemorySource {
         self.state().most_in_flight
     }
 
-    /// Starts a request: runs the hooks, takes a scripted failure or the window's rows.
-    fn start(
-        &self,
-        module: Module,
-        window: Window,
-        filter: Filter,
-    ) -> Result<Vec<RowOutcome>, SourceError> {
+    /// Starts a request: runs the hooks, takes a scripted failure or the page's rows.
+    fn start(&self, module: Module, request: &Request) -> Result<Vec<Row>, SourceError> {
         let mut guard = self.state();
         let state = &mut *guard;
         let n = state.started;
         state.started += 1;
         state.in_flight += 1;
         state.most_in_flight = state.most_in_flight.max(state.in_flight);
-        state.windows.push((module, window, filter));
+        state.requests.push((module, *request));
         let rows = state.modules.entry(module).or_default();
         for hook in &mut state.hooks {
             hook(n, rows);
@@ -149,15 +156,44 @@ impl MemorySource {
         if let Some(error) = state.failures.pop_front() {
             return Err(error);
         }
-        let from = window.from.saturating_sub(1) as usize;
-        Ok(rows
-            .iter()
-            .filter(|r| filter.modified_after.is_none_or(|t| r.modified > t))
-            .skip(from)
-            .take(window.len() as usize)
-            .map(|r| r.row.clone())
-            .collect())
+        match (self.paging, request) {
+            (Paging::Offset, Request::Window { window, filter }) => {
+                Ok(window_of(rows, window.from, window.len(), *filter))
+            }
+            (Paging::Seek, Request::Seek { range, .. }) => Ok(range_of(rows, *range)),
+            _ => Err(SourceError::unsupported(request)),
+        }
     }
+}
+
+/// Positions `from..from+len` (1-based) of the rows the filter selects, in order.
+fn window_of(rows: &[MemoryRow], from: u32, len: u32, filter: Filter) -> Vec<Row> {
+    rows.iter()
+        .filter(|r| filter.modified_after.is_none_or(|t| r.modified > t))
+        .skip(from.saturating_sub(1) as usize)
+        .take(len as usize)
+        .map(|r| Row::by_id(r.row.clone()))
+        .collect()
+}
+
+/// The rows modified in the range, by modification time then id, from its offset.
+fn range_of(rows: &[MemoryRow], range: SeekRequest) -> Vec<Row> {
+    let mut hits: Vec<&MemoryRow> = rows
+        .iter()
+        .filter(|r| r.modified >= range.lo && r.modified <= range.hi)
+        .collect();
+    hits.sort_by_key(|r| (r.modified, r.id()));
+    hits.into_iter()
+        .skip(range.from as usize)
+        .take(range.limit as usize)
+        .map(|r| Row {
+            outcome: r.row.clone(),
+            mark: Mark {
+                modified: Some(r.modified),
+                id: r.id(),
+            },
+        })
+        .collect()
 }
 
 /// Counts a request out of flight however it ends, abandoned included.
@@ -171,11 +207,15 @@ impl Drop for InFlight<'_> {
 
 #[async_trait]
 impl Source for MemorySource {
+    fn paging(&self) -> Paging {
+        self.paging
+    }
+
     fn page_rows(&self) -> u32 {
         self.page_rows
     }
 
-    fn request_cost(&self) -> u32 {
+    fn request_cost(&self, _request: &Request) -> u32 {
         1
     }
 
@@ -187,8 +227,8 @@ impl Source for MemorySource {
         "list"
     }
 
-    async fn list(&self, module: Module, window: Window, filter: Filter) -> Listing {
-        let rows = self.start(module, window, filter);
+    async fn list(&self, module: Module, request: &Request) -> Listing {
+        let rows = self.start(module, request);
         let _in_flight = InFlight(self);
         tokio::time::sleep(self.latency).await;
         self.state().finished += 1;

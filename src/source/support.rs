@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{Failure, Filter, Listing, Source, SourceError};
+use super::{Failure, Filter, Listing, Paging, Request, Row, Source, SourceError};
 use crate::quota::DayRule;
 use crate::stream::cursor::Window;
 use crate::zoho::client::{Client, GetRecords, SelectFields, MAX_WINDOW};
@@ -50,11 +50,15 @@ impl SupportSource {
 
 #[async_trait]
 impl Source for SupportSource {
+    fn paging(&self) -> Paging {
+        Paging::Offset
+    }
+
     fn page_rows(&self) -> u32 {
         MAX_WINDOW
     }
 
-    fn request_cost(&self) -> u32 {
+    fn request_cost(&self, _request: &Request) -> u32 {
         1
     }
 
@@ -66,7 +70,14 @@ impl Source for SupportSource {
         Method::GetRecords.wire_name()
     }
 
-    async fn list(&self, module: Module, window: Window, filter: Filter) -> Listing {
+    async fn list(&self, module: Module, request: &Request) -> Listing {
+        let Request::Window { window, filter } = *request else {
+            return Listing {
+                rows: Err(SourceError::unsupported(request)),
+                server_time: None,
+                outcome: "bad-request",
+            };
+        };
         let params = match self.request(module, window, filter).params(module) {
             Ok(params) => params,
             Err(e) => {
@@ -82,7 +93,7 @@ impl Source for SupportSource {
             .exchange(Method::GetRecords, module, &params)
             .await;
         let (rows, outcome) = match exchange.outcome {
-            Ok(Answer::Records(rows)) => (Ok(rows), "ok"),
+            Ok(Answer::Records(rows)) => (Ok(rows.into_iter().map(Row::by_id).collect()), "ok"),
             Ok(_) => (
                 Err(SourceError {
                     failure: Failure::Permanent,

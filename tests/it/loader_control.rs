@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use zoho_sync::loader::Loader;
 use zoho_sync::store::{LedgerDay, RunKind, RunOutcome, StoreError};
 use zoho_sync::stream::cursor::{Cursor, Order};
+use zoho_sync::stream::seek::{Seek, Tie};
 use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::{Module, RecordId, Secret};
 
@@ -132,6 +133,15 @@ async fn a_checkpoint_reads_back_exactly_and_defaults_when_absent() {
         pass_started_at: Some(at("2015-03-03T05:00:00Z")),
         completed_at: Some(at("2015-03-03T06:00:00Z")),
         passes: 12,
+        seek: Some(Seek {
+            lo: at("2015-03-01T00:00:00Z"),
+            hi: at("2015-03-03T04:50:00.123Z"),
+            tie: Some(Tie {
+                at: at("2015-03-02T10:11:12Z"),
+                from: 199,
+                last_id: Some(RecordId(7)),
+            }),
+        }),
     };
     loader
         .save_checkpoint(&key, PassKind::Incremental, &cp)

@@ -198,6 +198,7 @@ mod tests {
             pass_started_at: Some(at(8)),
             completed_at: None,
             passes: 3,
+            seek: None,
         }
     }
 

@@ -1,0 +1,187 @@
+//! Passes of a source paged by offset windows (the legacy API): the cursor says which
+//! window to ask for, and each page's ids say whether it follows on from the last. By
+//! default a stream has one page in flight, so a pass never asks for a window past its
+//! end; with `read_ahead` windows are also fetched ahead on the assumption that the data
+//! set holds still (hiding latency at the price of up to `read_ahead` requests past the
+//! end of each pass). A page whose window no longer matches the cursor, because an
+//! earlier page showed the set moved, is dropped and asked for again.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::task::JoinHandle;
+
+use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, WATERMARK_OVERLAP};
+use crate::fetcher::{FetchError, Page};
+use crate::source::{Filter, Request};
+use crate::stream::cursor::{Cursor, Step, Window};
+use crate::stream::{Checkpoint, PassKind};
+use crate::zoho::record::RecordId;
+
+type InFlight = VecDeque<(Window, JoinHandle<Result<Page, FetchError>>)>;
+
+impl Pipeline {
+    pub(super) async fn offset_pages(
+        &self,
+        pass: &Pass<'_>,
+        mut checkpoint: Checkpoint,
+    ) -> Result<PassEnd, PipelineError> {
+        let filter = Filter {
+            modified_after: match pass.kind {
+                PassKind::Backfill | PassKind::Sweep => None,
+                PassKind::Incremental => checkpoint.watermark,
+            },
+            ids_only: pass.kind == PassKind::Sweep,
+        };
+        tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
+        let mut in_flight: InFlight = VecDeque::new();
+        let outcome = loop {
+            if self.cancel.is_cancelled() {
+                break Ok(PassEnd::Cancelled);
+            }
+            self.fill(&mut in_flight, pass, checkpoint.cursor, filter);
+            let Some((window, task)) = in_flight.pop_front() else {
+                break Ok(PassEnd::Completed);
+            };
+            let page = match task.await {
+                Ok(Ok(page)) => page,
+                Ok(Err(e)) => break fetch_end(e),
+                Err(join) => {
+                    break Err(PipelineError::Internal(format!(
+                        "the task fetching the {} page from row {} failed: {join}",
+                        pass.stream, window.from
+                    )))
+                }
+            };
+            if window != checkpoint.cursor.window(self.fetcher.page_rows()) {
+                continue; // fetched ahead for a cursor that did not come to be
+            }
+            // An error ends the pass through the same exit, which cancels what is in flight.
+            match self
+                .apply(pass, &mut checkpoint, page, &mut in_flight, filter)
+                .await
+            {
+                Err(e) => break Err(e),
+                Ok(Applied::Completed) => break Ok(PassEnd::Completed),
+                Ok(Applied::Advanced) => {}
+                Ok(Applied::SteppedBack) => abort_all(&mut in_flight),
+            }
+        };
+        abort_all(&mut in_flight);
+        tracing::debug!(outcome = ?outcome.as_ref().ok(), next = checkpoint.cursor.next, "pass ends");
+        outcome
+    }
+
+    /// Keeps `1 + read_ahead` windows in flight, continuing from the last one (or the
+    /// cursor).
+    fn fill(&self, in_flight: &mut InFlight, pass: &Pass<'_>, cursor: Cursor, filter: Filter) {
+        while in_flight.len() <= self.read_ahead {
+            let window = match in_flight.back() {
+                Some((last, _)) => last.next(),
+                None => cursor.window(self.fetcher.page_rows()),
+            };
+            let fetcher = Arc::clone(&self.fetcher);
+            let module = pass.stream.module;
+            let request = Request::Window { window, filter };
+            let task = tokio::spawn(async move { fetcher.get_page(module, request).await });
+            in_flight.push_back((window, task));
+        }
+    }
+
+    /// Commits one page in order, or steps back when the set moved (everything in flight
+    /// is then stale). Once the page is judged (before it is committed), the next window
+    /// is known for certain and is fetched while this page is written: loading is
+    /// pipelined with fetching at no risk of a request past the end. Every decoded row
+    /// of the page is stored, the anchor too (storing a row again changes nothing), so no
+    /// row depends on the order of ids to be kept.
+    async fn apply(
+        &self,
+        pass: &Pass<'_>,
+        checkpoint: &mut Checkpoint,
+        page: Page,
+        in_flight: &mut InFlight,
+        filter: Filter,
+    ) -> Result<Applied, PipelineError> {
+        let Request::Window { window, .. } = page.request else {
+            return Err(PipelineError::Internal(
+                "a window page without its window".into(),
+            ));
+        };
+        let ids: Vec<Option<RecordId>> = page.rows.iter().map(|r| r.mark.id).collect();
+        let cursor = checkpoint.cursor;
+        let step = cursor
+            .step(window, &ids)
+            .map_err(|fault| PipelineError::Page {
+                stream: pass.stream.to_string(),
+                from: window.from,
+                fault,
+            })?;
+        let (next, done) = match step {
+            Step::Advance { cursor, done } => (cursor, done),
+            Step::StepBack { cursor: back } => {
+                tracing::info!(
+                    from = window.from,
+                    back_to = back.next,
+                    "the data set moved; stepping back"
+                );
+                checkpoint.cursor = back;
+                return Ok(Applied::SteppedBack);
+            }
+        };
+        if next.order != cursor.order {
+            tracing::warn!(
+                from = window.from,
+                "the server served ids out of ascending order; this pass now trusts only its anchor rows"
+            );
+        }
+        if !done {
+            self.fill(in_flight, pass, next, filter);
+        }
+        let new_rows = cursor.new_rows(window, page.rows.len());
+        let rows = split(page.rows, new_rows);
+        let starts = checkpoint.pass_started_at.is_none();
+        checkpoint.cursor = next;
+        checkpoint.in_progress = !done;
+        checkpoint.pass_started_at = checkpoint.pass_started_at.or(Some(page.server_time));
+        if done {
+            checkpoint.completed_at = Some(Utc::now());
+            checkpoint.passes += 1;
+            if pass.kind == PassKind::Incremental {
+                checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
+            }
+        }
+        let applied = if done {
+            Applied::Completed
+        } else {
+            Applied::Advanced
+        };
+        if pass.kind == PassKind::Sweep {
+            let known: Vec<RecordId> = ids.iter().flatten().copied().collect();
+            let from = window.from;
+            self.commit_sweep(pass, checkpoint, &known, &rows.bad, from, starts)
+                .await?;
+            return Ok(applied);
+        }
+        self.commit_rows(pass, checkpoint, &rows, window.from, done)
+            .await?;
+        Ok(applied)
+    }
+}
+
+/// What one page did to its pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Applied {
+    /// Stored; the pass goes on.
+    Advanced,
+    /// Stored, and it was the pass's last page.
+    Completed,
+    /// Not stored: the set moved and the cursor stepped back.
+    SteppedBack,
+}
+
+fn abort_all(in_flight: &mut InFlight) {
+    for (_, task) in in_flight.drain(..) {
+        task.abort();
+    }
+}
