@@ -183,7 +183,8 @@ impl Accounts {
         let reply = decode_reply(raw.status, &raw.bytes, grant.kind(), &credentials.client_id);
         match &reply {
             Ok(reply) => self.log_success(grant.kind(), reply, elapsed_ms),
-            Err(error) => tracing::warn!(
+            // The caller reports the error; this line adds the status and the timing.
+            Err(error) => tracing::debug!(
                 url = %self.token_url, status = raw.status, elapsed_ms, class = %error.class(),
                 %error, "token request refused"
             ),
