@@ -194,7 +194,8 @@ struct Envelope<'a> {
     count: Option<&'a RawValue>,
 }
 
-/// Decodes a page body (200); `items` decodes each element.
+/// Decodes a page envelope (200): `item` decodes each element of `data` from its raw
+/// text and whether the body held bytes that were not UTF-8.
 pub(crate) fn decode_items<T>(
     body: &[u8],
     item: impl Fn(&str, bool) -> T,

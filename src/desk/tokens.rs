@@ -177,3 +177,34 @@ impl TokenSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expiring_in(secs: i64) -> AccessToken {
+        AccessToken {
+            token: Secret::new("t"),
+            expires_at: Utc::now() + chrono::Duration::seconds(secs),
+        }
+    }
+
+    #[test]
+    fn a_token_is_fresh_only_with_more_than_five_minutes_left() {
+        let now = Utc::now();
+        assert!(expiring_in(3600).is_fresh(now));
+        assert!(expiring_in(310).is_fresh(now));
+        assert!(!expiring_in(290).is_fresh(now));
+        assert!(!expiring_in(-10).is_fresh(now));
+    }
+
+    #[test]
+    fn times_at_the_ends_of_the_calendar_never_overflow() {
+        let far = AccessToken {
+            token: Secret::new("t"),
+            expires_at: DateTime::<Utc>::MAX_UTC,
+        };
+        assert!(far.is_fresh(Utc::now()));
+        assert!(!far.is_fresh(DateTime::<Utc>::MAX_UTC));
+    }
+}

@@ -224,3 +224,6 @@ fn hint(
     };
     Some(hint)
 }
+
+#[cfg(test)]
+mod tests;
