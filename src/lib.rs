@@ -4,6 +4,10 @@
 //!
 //! - `zoho`: the legacy Zoho Support API's wire client: requests, answers decoded at the
 //!   edge into checked types (records, bad rows, API errors), the auth token.
+//! - `desk`: the Zoho Desk REST API's wire client: data centres, OAuth 2.0 with a token
+//!   cache shared across processes (one refresh at a time), requests priced in credits
+//!   before they are sent, answers decoded at the edge (whole JSON records, bad records
+//!   set aside, rate headers) and errors classed by `errorCode`.
 //! - `source`: the source seam: what the pipeline needs from an API (list a window of a
 //!   module, what a request costs, how its days are counted). `source::support` is the
 //!   legacy API behind it; `source::memory` serves the pipeline's tests.
@@ -31,6 +35,8 @@
 //! process.
 
 pub mod zoho;
+
+pub mod desk;
 
 pub mod source;
 

@@ -67,7 +67,7 @@ pub enum Command {
     Demo,
     /// Serve the built-in emulator of the Zoho Support API.
     Emulator(crate::emulator::Options),
-    /// Zoho Accounts authtokens.
+    /// Zoho Accounts authtokens (Support) and refresh tokens (Desk).
     #[command(subcommand)]
     Auth(AuthCommand),
     /// Run one API method against the configured portal and print the answer.
@@ -108,6 +108,8 @@ pub struct StatusArgs {
 pub enum AuthCommand {
     /// Generate an authtoken (API mode) and print it.
     Token(auth::TokenArgs),
+    /// Exchange a Zoho Desk self client's grant code for a refresh token and print it once.
+    Desk(auth::DeskArgs),
 }
 
 pub use api::ApiArgs;

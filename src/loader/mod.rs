@@ -9,6 +9,7 @@ mod changes;
 mod checkpoint;
 mod connect;
 mod dead_letters;
+pub mod desk_tokens;
 mod field_type;
 mod fields_seen;
 mod leases;
@@ -36,6 +37,7 @@ use crate::stream::{Checkpoint, PassKind, StreamKey};
 
 pub use changes::{Change, ChangeOp};
 pub use dead_letters::DeadLetter;
+pub use desk_tokens::PgTokenCache;
 pub use field_type::FieldType;
 pub use fields_seen::FieldSeen;
 pub use leases::StreamLease;

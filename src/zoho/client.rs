@@ -18,7 +18,7 @@ pub use params::{
     GetRecords, NewFormat, Params, Search, SelectFields, MAX_ADD_ROWS, MAX_WINDOW, TIME_FORMAT,
 };
 pub use transport::RawBody;
-pub(crate) use transport::{looks_like_html, post_form};
+pub(crate) use transport::{classify as classify_transport, looks_like_html, post_form};
 
 use crate::zoho::codec::{self, Answer, RowOutcome, Stray, Written};
 use crate::zoho::error::{ApiCode, DecodeError, ErrorClass, TransportError, ZohoError};

@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod database;
+pub mod desk;
 pub mod emulator;
 pub mod hostile;
 pub mod private_pg;
