@@ -11,9 +11,11 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
-use crate::quota::{Budget, DayRule, Edition};
+use crate::desk::dc::DataCentre;
+use crate::quota::{Budget, DayRule, DeskEdition, Edition};
+use crate::stream::Module;
 use crate::zoho::client::ClientSettings;
-use crate::zoho::module::{Format, Module};
+use crate::zoho::module::Format;
 use crate::zoho::retry::RetryPolicy;
 use crate::zoho::secret::Secret;
 
@@ -99,20 +101,20 @@ pub struct TokenSource {
     pub file: Option<PathBuf>,
 }
 
+/// One organisation to mirror, of either API.
 #[derive(Clone, Debug)]
 pub struct OrganisationConfig {
     pub name: String,
+    /// The streams' portal: the legacy portal, or the Zoho Desk organisation id.
     pub portal: String,
+    /// The departments streams are kept per: the legacy departments; for Zoho Desk one
+    /// empty name (Desk departments are data, not a dimension of the sync).
     pub departments: Vec<String>,
-    pub edition: Edition,
-    pub licences: u32,
-    /// The day's request limit: explicit, or from the edition and licences.
+    /// The day's limit in budget units (requests, or Desk credits): explicit, or the
+    /// edition's.
     pub daily_limit: u32,
-    /// Requests per day left for the organisation's other integrations.
+    /// Units per day left for the organisation's other integrations.
     pub reserve: u32,
-    pub token: TokenSource,
-    pub format: Format,
-    pub data_time_zone: Tz,
     pub day_rule: DayRule,
     /// Modules to sync, highest priority (lowest number) first.
     pub modules: Vec<(Module, u32)>,
@@ -122,6 +124,41 @@ pub struct OrganisationConfig {
     pub module_schedules: Vec<(Module, cron::Schedule)>,
     /// Days between two sweeps (which find deleted records) of each module; 0: never.
     pub sweep_every_days: Vec<(Module, u32)>,
+    /// What only one of the two APIs has.
+    pub source: SourceConfig,
+}
+
+/// The settings of one API.
+#[derive(Clone, Debug)]
+pub enum SourceConfig {
+    Support(SupportConfig),
+    Desk(Box<DeskConfig>),
+}
+
+/// A legacy Zoho Support organisation's own settings.
+#[derive(Clone, Debug)]
+pub struct SupportConfig {
+    pub edition: Edition,
+    pub licences: u32,
+    pub token: TokenSource,
+    pub format: Format,
+    pub data_time_zone: Tz,
+}
+
+/// A Zoho Desk organisation's own settings.
+#[derive(Clone, Debug)]
+pub struct DeskConfig {
+    pub dc: DataCentre,
+    pub org_id: String,
+    pub client_id: String,
+    pub client_secret: TokenSource,
+    pub refresh_token: TokenSource,
+    pub edition: DeskEdition,
+    pub agents: u32,
+    /// The Desk API's base URL (the data centre's, or an override: the emulator).
+    pub desk_url: Url,
+    /// Zoho Accounts' base URL (the data centre's, or an override).
+    pub accounts_url: Url,
 }
 
 impl OrganisationConfig {
@@ -132,11 +169,32 @@ impl OrganisationConfig {
             organisation: self.name.clone(),
             per_day: self.daily_limit.saturating_sub(self.reserve),
             rule: self.day_rule,
+            reserve: self.reserve,
         }
     }
 }
 
 impl OrganisationConfig {
+    /// The zone the records' date-times are written in when they carry no offset (the
+    /// legacy portal's data time zone; Zoho Desk writes UTC with `Z`).
+    pub fn data_time_zone(&self) -> Tz {
+        match &self.source {
+            SourceConfig::Support(s) => s.data_time_zone,
+            SourceConfig::Desk(_) => chrono_tz::UTC,
+        }
+    }
+
+    /// The legacy settings, for the commands that speak only the legacy API.
+    pub fn support(&self) -> Result<&SupportConfig, ConfigError> {
+        match &self.source {
+            SourceConfig::Support(s) => Ok(s),
+            SourceConfig::Desk(_) => Err(ConfigError::Other(format!(
+                "organisation `{}` is a Zoho Desk organisation; this command speaks the legacy Zoho Support API",
+                self.name
+            ))),
+        }
+    }
+
     /// How often a module is swept; `None` when it never is.
     pub fn sweep_every(&self, module: Module) -> Option<chrono::TimeDelta> {
         self.sweep_every_days
@@ -229,16 +287,17 @@ impl Config {
         department: Option<&str>,
     ) -> Result<ClientSettings, ConfigError> {
         let org = self.organisation(org)?;
+        let support = org.support()?;
         let department = match department {
             Some(d) => d.to_string(),
             None => org.departments.first().cloned().unwrap_or_default(),
         };
         Ok(ClientSettings {
             base_url: self.api.base_url.clone(),
-            format: org.format,
+            format: support.format,
             portal: org.portal.clone(),
             department,
-            authtoken: org.token.resolve(&org.name)?,
+            authtoken: support.token.resolve(&org.name)?,
             timeout: self.api.timeout,
             connect_timeout: self.api.connect_timeout,
             max_body_bytes: self.api.max_body_bytes,

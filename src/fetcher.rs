@@ -20,8 +20,8 @@ use tokio_util::sync::CancellationToken;
 use crate::quota::Budget;
 use crate::source::{Failure, Paging, Request, Row, Source, SourceError};
 use crate::store::{patiently, Store, StoreError};
+use crate::stream::Module;
 use crate::telemetry::Progress;
-use crate::zoho::module::Module;
 use crate::zoho::retry::{Backoff, RetryPolicy};
 pub use clock::{Reading, ServerClock};
 
@@ -204,6 +204,9 @@ impl Fetcher {
         progress.requests.fetch_add(1, Ordering::Relaxed);
         progress.count_outcome(self.source.list_method(), listing.outcome);
         let server_time = self.observe(day, cost, listing.server_time).await?;
+        if let Some(left) = listing.credits_left {
+            self.hold_reserve(left, server_time).await?;
+        }
         match listing.rows {
             Ok(rows) => Ok(Ok(Page {
                 request,
@@ -240,6 +243,23 @@ impl Fetcher {
             Some(_) => Ok(day),
             None => Err(FetchError::BudgetSpent { resets_at }),
         }
+    }
+
+    /// The server counts the organisation's whole pool, other integrations included:
+    /// once no more than the reserve is left, the day is spent for us, whatever our own
+    /// ledger says.
+    async fn hold_reserve(&self, left: u64, server_time: DateTime<Utc>) -> Result<(), FetchError> {
+        if left > u64::from(self.budget.reserve) {
+            return Ok(());
+        }
+        let day = self.budget.rule.day_of(server_time);
+        tracing::info!(
+            organisation = %self.budget.organisation, left, reserve = self.budget.reserve,
+            "the server says only the reserve is left today; stopping for today"
+        );
+        let store = &self.shared.store;
+        store.mark_day_spent(&self.budget.organisation, day).await?;
+        Ok(())
     }
 
     /// Learns the server's clock from an answer, and moves the reservation if the server

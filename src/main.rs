@@ -109,7 +109,7 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
         Command::Backfill(args) => {
             let config = Config::load(&cli.config)?;
             let goal = Goal::Backfill {
-                modules: args.modules.clone(),
+                modules: args.modules(),
             };
             cli::sync::run(&config, RunKind::Backfill, goal, &stop_on_signals())
                 .await

@@ -179,6 +179,9 @@ pub struct Budget {
     pub organisation: String,
     pub per_day: u32,
     pub rule: DayRule,
+    /// Units kept for the organisation's other integrations: when the server says no
+    /// more than this is left today, the day is spent for us.
+    pub reserve: u32,
 }
 
 /// A quota day as it stands: units used and left, and when the day resets.

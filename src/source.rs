@@ -9,6 +9,7 @@
 //! fetcher does that, the same way for every source. The legacy API is `support`;
 //! `memory` serves rows from memory for the pipeline's tests.
 
+pub mod desk;
 pub mod memory;
 pub mod support;
 
@@ -17,11 +18,13 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::desk::record::DeskRecord;
 use crate::quota::DayRule;
 use crate::stream::cursor::Window;
 use crate::stream::seek::{Mark, SeekRequest};
-use crate::zoho::codec::RowOutcome;
-use crate::zoho::module::Module;
+use crate::stream::Module;
+use crate::zoho::codec::{BadRow, RowOutcome};
+use crate::zoho::record::Record;
 
 /// What a pass reads: the whole module or the rows modified after a moment, and every
 /// field or only the ids.
@@ -60,21 +63,37 @@ pub struct Listing {
     pub server_time: Option<DateTime<Utc>>,
     /// How the request ended, for the request counters (`ok`, `no-data`, an error class).
     pub outcome: &'static str,
+    /// Budget units the server says are left today, for sources that say (Zoho Desk's
+    /// credits, shared with the organisation's other integrations).
+    pub credits_left: Option<u64>,
 }
 
 /// One served row: what the store keeps, and what the walk judges the page by.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Row {
-    pub outcome: RowOutcome,
+    pub outcome: Outcome,
     pub mark: Mark,
 }
 
+/// A served row as decoded: a legacy record (labels and text values), a Desk record (the
+/// object as received), or a row that could not be decoded, kept raw for dead letters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Record(Record),
+    Object(DeskRecord),
+    Bad(BadRow),
+}
+
 impl Row {
-    /// A row judged by its id alone (offset paging).
+    /// A legacy row, judged by its id alone (offset paging).
     pub fn by_id(outcome: RowOutcome) -> Row {
         let mark = Mark {
             modified: None,
             id: outcome.id(),
+        };
+        let outcome = match outcome {
+            RowOutcome::Ok(record) => Outcome::Record(record),
+            RowOutcome::Bad(bad) => Outcome::Bad(bad),
         };
         Row { outcome, mark }
     }

@@ -1,7 +1,9 @@
-//! The words every layer uses for what is synced and where it stands: a stream (portal,
-//! department, module), the kinds of pass over it, the checkpoint a pass resumes from,
-//! and the paging cursor inside a pass (`cursor`). No I/O: sources, the pipeline and the
-//! stores all speak these types, so none of them needs another's module to say them.
+//! The words every layer uses for what is synced and where it stands: a stream (a
+//! legacy portal, department and module, or a Zoho Desk organisation and module), the
+//! kinds of pass over it, the checkpoint a pass resumes from, and the paging inside a
+//! pass (`cursor` for offset windows, `seek` for ranges of modification time). No I/O:
+//! sources, the pipeline and the stores all speak these types, so none of them needs
+//! another's module to say them.
 
 pub mod cursor;
 pub mod seek;
@@ -10,16 +12,109 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::zoho::module::Module;
+use crate::desk::module::DeskModule;
+use crate::zoho::module::Module as SupportModule;
 use cursor::Cursor;
 use seek::Seek;
 
-/// One stream: what one checkpoint tracks.
+/// One stream: what one checkpoint tracks. A legacy stream is a portal's department's
+/// module; a Zoho Desk stream is an organisation's module (its id in `portal`, and no
+/// department: Desk departments are data, not a dimension of the sync). Legacy
+/// departments are never empty, so the two never share a key in the control tables.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StreamKey {
     pub portal: String,
     pub department: String,
     pub module: Module,
+}
+
+/// A module of either API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Module {
+    Support(SupportModule),
+    Desk(DeskModule),
+}
+
+impl Module {
+    /// Its name in the control tables, the change log and messages: the legacy URL name
+    /// (`requests`) or the Desk name (`tickets`, `time_entries`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Module::Support(m) => m.url_name(),
+            Module::Desk(m) => m.name(),
+        }
+    }
+
+    /// Reads a module back from a control table's row: Desk when the row has no
+    /// department.
+    pub fn from_key(department: &str, key: &str) -> Option<Module> {
+        if department.is_empty() {
+            DeskModule::parse(key).map(Module::Desk)
+        } else {
+            SupportModule::parse(key).map(Module::Support)
+        }
+    }
+
+    /// Every module of either API a user's name means (`contacts` is one of each).
+    pub fn parse_any(name: &str) -> Vec<Module> {
+        let support = SupportModule::parse(name).map(Module::Support);
+        let desk = DeskModule::parse(name).map(Module::Desk);
+        support.into_iter().chain(desk).collect()
+    }
+
+    /// The legacy module, for a legacy stream.
+    pub fn support(self) -> Option<SupportModule> {
+        match self {
+            Module::Support(m) => Some(m),
+            Module::Desk(_) => None,
+        }
+    }
+
+    /// The Desk module, for a Desk stream.
+    pub fn desk(self) -> Option<DeskModule> {
+        match self {
+            Module::Desk(m) => Some(m),
+            Module::Support(_) => None,
+        }
+    }
+}
+
+impl From<SupportModule> for Module {
+    fn from(m: SupportModule) -> Module {
+        Module::Support(m)
+    }
+}
+
+impl From<DeskModule> for Module {
+    fn from(m: DeskModule) -> Module {
+        Module::Desk(m)
+    }
+}
+
+impl fmt::Display for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl StreamKey {
+    /// A legacy stream.
+    pub fn support(portal: &str, department: &str, module: SupportModule) -> StreamKey {
+        StreamKey {
+            portal: portal.to_string(),
+            department: department.to_string(),
+            module: Module::Support(module),
+        }
+    }
+
+    /// A Zoho Desk stream of organisation `org_id`.
+    pub fn desk(org_id: &str, module: DeskModule) -> StreamKey {
+        StreamKey {
+            portal: org_id.to_string(),
+            department: String::new(),
+            module: Module::Desk(module),
+        }
+    }
 }
 
 /// The kind of pass a checkpoint belongs to.
@@ -76,6 +171,9 @@ pub struct Checkpoint {
 
 impl fmt::Display for StreamKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.portal, self.department, self.module)
+        match self.module {
+            Module::Support(m) => write!(f, "{}/{}/{}", self.portal, self.department, m),
+            Module::Desk(m) => write!(f, "desk {}/{}", self.portal, m.name()),
+        }
     }
 }

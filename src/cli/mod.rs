@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::fetcher::{Reading, ServerClock};
+use crate::stream::Module as StreamModule;
 use crate::telemetry::LogFormat;
 use crate::zoho::client::server_clock;
-use crate::zoho::module::Module;
 
 /// Exit code for a runtime failure.
 pub const EXIT_FAILURE: u8 = 1;
@@ -92,9 +92,28 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
-    /// Only these modules (repeatable); all configured modules by default.
-    #[arg(long = "module", value_name = "MODULE")]
-    pub modules: Vec<Module>,
+    /// Only these modules (repeatable; a legacy or a Zoho Desk module's name); all
+    /// configured modules by default.
+    #[arg(long = "module", value_name = "MODULE", value_parser = parse_modules)]
+    pub modules: Vec<Vec<StreamModule>>,
+}
+
+impl BackfillArgs {
+    /// Every module the names mean.
+    pub fn modules(&self) -> Vec<StreamModule> {
+        self.modules.iter().flatten().copied().collect()
+    }
+}
+
+fn parse_modules(name: &str) -> Result<Vec<StreamModule>, String> {
+    let modules = StreamModule::parse_any(name);
+    if modules.is_empty() {
+        Err(format!(
+            "`{name}` is not a module of the legacy API nor of Zoho Desk"
+        ))
+    } else {
+        Ok(modules)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use crate::config::{Config, OrganisationConfig};
 use crate::loader::{view_name, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
 use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
 use crate::store::{self, StoreError};
-use crate::stream::{Checkpoint, StreamKey};
+use crate::stream::{Checkpoint, Module, StreamKey};
 use status_json::StatusDocument;
 
 /// How far back `plan` looks to measure how many records change per day.
@@ -233,11 +233,7 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
 
 /// A module's sweep: its cost and cadence as shown ("51 / 7 d", or "off"), and its
 /// cost spread over a day.
-fn sweep_cost(
-    org: &OrganisationConfig,
-    module: crate::zoho::module::Module,
-    rows: i64,
-) -> (String, u64) {
+fn sweep_cost(org: &OrganisationConfig, module: Module, rows: i64) -> (String, u64) {
     let Some(every) = org.sweep_every(module) else {
         return ("off".into(), 0);
     };

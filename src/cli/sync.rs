@@ -80,7 +80,11 @@ pub async fn run_once(
     let store: Arc<dyn Store> = Arc::new(loader.clone());
     let left_today = left_today(config, store.as_ref()).await;
     let display = Display::start(config, &progress, left_today);
-    let outcome = run::run(config, &store, kind, goal, cancel, &progress).await;
+    let backends = run::Backends {
+        store,
+        tokens: Arc::new(loader.desk_tokens()),
+    };
+    let outcome = run::run(config, &backends, kind, goal, cancel, &progress).await;
     display.finish();
     let summaries = match outcome {
         Err(e) if e.is_stop() => {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::zoho::module::Module as SupportModule;
 
 fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_toml(
@@ -15,7 +16,10 @@ fn the_checked_in_sync_toml_loads() {
     assert_eq!(org.portal, "demo");
     assert_eq!(org.daily_limit, 250);
     assert_eq!(org.reserve, 10);
-    assert_eq!(org.modules.first().map(|m| m.0), Some(Module::Requests));
+    assert_eq!(
+        org.modules.first().map(|m| m.0),
+        Some(SupportModule::Requests.into())
+    );
     assert_eq!(org.modules.len(), 8);
     assert_eq!(config.database.schema, "zoho");
 }
@@ -78,7 +82,7 @@ fn sweeps_are_weekly_unless_the_organisation_or_a_module_says_otherwise() {
     let config = load(BUILT_IN, &[]).unwrap();
     let org = config.organisation(None).unwrap();
     assert_eq!(
-        org.sweep_every(Module::Tasks),
+        org.sweep_every(SupportModule::Tasks.into()),
         Some(chrono::TimeDelta::days(7))
     );
     assert!(!config.database.hard_delete);
@@ -92,9 +96,9 @@ fn sweeps_are_weekly_unless_the_organisation_or_a_module_says_otherwise() {
         .replace("hard_delete = false", "hard_delete = true");
     let config = load(&text, &[]).unwrap();
     let org = config.organisation(None).unwrap();
-    assert_eq!(org.sweep_every(Module::Requests), None);
+    assert_eq!(org.sweep_every(SupportModule::Requests.into()), None);
     assert_eq!(
-        org.sweep_every(Module::Tasks),
+        org.sweep_every(SupportModule::Tasks.into()),
         Some(chrono::TimeDelta::days(2))
     );
     assert!(config.database.hard_delete);

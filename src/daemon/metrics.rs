@@ -259,7 +259,7 @@ impl Telemetry {
             let labels = StreamLabels {
                 portal: stream.portal.clone(),
                 department: stream.department.clone(),
-                module: stream.module.url_name(),
+                module: stream.module.key(),
             };
             let lag = (now - *at).num_milliseconds() as f64 / 1000.0;
             self.families.lag.get_or_create(&labels).set(lag);

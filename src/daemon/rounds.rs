@@ -12,12 +12,11 @@ use tokio_util::sync::CancellationToken;
 use super::metrics::Telemetry;
 use crate::config::{Config, OrganisationConfig};
 use crate::loader::Loader;
-use crate::pipeline::run::{OrgOutcome, OrgRunner};
+use crate::pipeline::run::{Backends, OrgOutcome, OrgRunner};
 use crate::scheduler::pacing::{pace, rounds_between, PaceInput};
 use crate::scheduler::Goal;
 use crate::store::RunKind;
-use crate::store::Store;
-use crate::zoho::module::Module;
+use crate::stream::Module;
 
 /// The longest the loop sleeps before reading the server's clock again.
 const CLOCK_CHECK: Duration = Duration::from_secs(2);
@@ -33,8 +32,11 @@ pub async fn organisation_loop(
     cancel: CancellationToken,
 ) -> Option<String> {
     let progress = telemetry.progress(&org.name);
-    let store: Arc<dyn Store> = Arc::new(loader);
-    let runner = match OrgRunner::new(&config, &org, &store, &cancel, &progress) {
+    let backends = Backends {
+        tokens: Arc::new(loader.desk_tokens()),
+        store: Arc::new(loader),
+    };
+    let runner = match OrgRunner::new(&config, &org, &backends, &cancel, &progress) {
         Ok(runner) => runner,
         Err(e) => {
             tracing::error!(organisation = %org.name, error = %e, "cannot start this organisation");
@@ -212,6 +214,7 @@ async fn paced(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zoho::module::Module as SupportModule;
     use chrono::TimeZone;
 
     fn organisation(modules: &str) -> OrganisationConfig {
@@ -231,11 +234,17 @@ mod tests {
         let hourly: cron::Schedule = "0 0 * * * *".parse().unwrap();
         let last = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
         let five = last + chrono::TimeDelta::minutes(5);
-        assert_eq!(due_modules(&org, &hourly, last, five), [Module::Requests]);
+        assert_eq!(
+            due_modules(&org, &hourly, last, five),
+            [SupportModule::Requests.into()]
+        );
         let hour = last + chrono::TimeDelta::hours(1);
         assert_eq!(
             due_modules(&org, &hourly, hour - chrono::TimeDelta::seconds(1), hour),
-            [Module::Requests, Module::Contacts]
+            [
+                SupportModule::Requests.into(),
+                SupportModule::Contacts.into()
+            ]
         );
     }
 

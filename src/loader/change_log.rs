@@ -39,7 +39,7 @@ pub(super) async fn log_deletes(
     )
     .bind(&stream.portal)
     .bind(&stream.department)
-    .bind(stream.module.url_name())
+    .bind(stream.module.key())
     .bind(synced_at)
     .bind(run_id)
     .bind(ids)

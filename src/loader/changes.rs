@@ -11,6 +11,7 @@ use sqlx::Row;
 use super::schema::mirror_tables;
 use super::sql::quote_literal;
 use super::{Loader, StoreError, StreamKey};
+use crate::stream::Module as StreamModule;
 use crate::zoho::module::Module;
 use crate::zoho::record::RecordId;
 
@@ -115,12 +116,14 @@ fn change(row: &sqlx::postgres::PgRow) -> Result<Change, StoreError> {
     let module: String = row.try_get("module")?;
     let op: String = row.try_get("op")?;
     let id: i64 = row.try_get("record_id")?;
+    let department: String = row.try_get("department")?;
     Ok(Change {
         seq: row.try_get("seq")?,
         stream: StreamKey {
             portal: row.try_get("portal")?,
-            department: row.try_get("department")?,
-            module: Module::parse(&module).ok_or_else(|| StoreError::corrupt("module", module))?,
+            module: StreamModule::from_key(&department, &module)
+                .ok_or_else(|| StoreError::corrupt("module", module))?,
+            department,
         },
         record_id: u64::try_from(id)
             .map(RecordId)

@@ -46,7 +46,7 @@ impl Loader {
         let row = sqlx::query(&sql)
             .bind(&stream.portal)
             .bind(&stream.department)
-            .bind(stream.module.url_name())
+            .bind(stream.module.key())
             .bind(kind.as_str())
             .fetch_optional(&self.pool)
             .await?;
@@ -78,7 +78,7 @@ pub(super) async fn save(
     sqlx::query(UPSERT)
         .bind(super::values::clean_text(&stream.portal))
         .bind(super::values::clean_text(&stream.department))
-        .bind(stream.module.url_name())
+        .bind(stream.module.key())
         .bind(kind.as_str())
         .bind(i64::from(cp.cursor.next))
         .bind(cp.cursor.last_id.map(|id| id.0.to_string()))

@@ -77,6 +77,8 @@ impl Loader {
             schema: schema.to_string(),
             known_fields: Default::default(),
             presence: Default::default(),
+            desk_schema: super::DEFAULT_DESK_SCHEMA.into(),
+            desk_ready: Default::default(),
         };
         loader.migrate().await?;
         // Creates the views of a new schema; a view that cannot be refreshed now (a

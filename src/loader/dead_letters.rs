@@ -41,7 +41,7 @@ impl Loader {
         )
         .bind(&stream.portal)
         .bind(&stream.department)
-        .bind(stream.module.url_name())
+        .bind(stream.module.key())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -87,7 +87,7 @@ pub(super) async fn store(
     )
     .bind(clean_text(&stream.portal))
     .bind(clean_text(&stream.department))
-    .bind(stream.module.url_name())
+    .bind(stream.module.key())
     .bind(run_id)
     .bind(raws)
     .bind(errors)

@@ -18,7 +18,7 @@ use crate::store::Claim;
 use crate::store::Holder;
 use crate::store::Holding;
 use crate::store::Lease;
-use crate::zoho::module::Module;
+use crate::stream::Module as StreamModule;
 
 /// A lease row and whether it still counts (unexpired, its holder alive).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +85,7 @@ impl Loader {
             let row: Option<TakeRow> = sqlx::query_as(TAKE)
                 .bind(&stream.portal)
                 .bind(&stream.department)
-                .bind(stream.module.url_name())
+                .bind(stream.module.key())
                 .bind(&holder.name)
                 .bind(&holder.host)
                 .bind(i32::try_from(holder.pid).ok())
@@ -128,7 +128,7 @@ impl Loader {
         )
         .bind(&lease.stream.portal)
         .bind(&lease.stream.department)
-        .bind(lease.stream.module.url_name())
+        .bind(lease.stream.module.key())
         .bind(&lease.holder)
         .execute(&mut *tx)
         .await?;
@@ -171,8 +171,8 @@ impl Loader {
                     Some(StreamLease {
                         stream: StreamKey {
                             portal,
+                            module: StreamModule::from_key(&department, &module)?,
                             department,
-                            module: Module::parse(&module)?,
                         },
                         holding: Holding {
                             holder,
@@ -193,7 +193,7 @@ pub(super) async fn renew(conn: &mut sqlx::PgConnection, lease: &Lease) -> Resul
     let renewed = sqlx::query(RENEW)
         .bind(&lease.stream.portal)
         .bind(&lease.stream.department)
-        .bind(lease.stream.module.url_name())
+        .bind(lease.stream.module.key())
         .bind(&lease.holder)
         .bind(lease.ttl.as_secs_f64())
         .execute(conn)

@@ -18,7 +18,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row};
 
-use super::schema::{mirror_table, ColumnType, MirrorTable};
+use super::schema::{table_of, ColumnType, MirrorTable};
 use super::values::{clean_text, convert, Value};
 use super::{Loader, StoreError, StreamKey};
 use crate::zoho::record::{Record, RecordId};
@@ -225,7 +225,7 @@ pub(super) async fn upsert(
     if n == 0 {
         return Ok(Upserted::default());
     }
-    let table = mirror_table(stream.module);
+    let table = table_of(stream)?;
     let ids: Vec<i64> = prepared.rows.keys().copied().collect();
     let fields: Vec<Json> = prepared.rows.values().map(|r| fields_json(r)).collect();
     let mut columns: Vec<ColumnValues> = table
@@ -245,7 +245,7 @@ pub(super) async fn upsert(
         .bind(synced_at)
         .bind(ids)
         .bind(fields)
-        .bind(stream.module.url_name())
+        .bind(stream.module.key())
         .bind(run_id);
     for values in columns {
         query = values.bind(query);
@@ -265,7 +265,7 @@ pub(super) async fn upsert(
 impl Loader {
     /// The stream's mirrored rows in id order, fields as stored in the jsonb.
     pub async fn mirror_rows(&self, stream: &StreamKey) -> Result<Vec<MirrorRow>, StoreError> {
-        let table = mirror_table(stream.module).name;
+        let table = table_of(stream)?.name;
         let sql = format!(
             "SELECT id, fields FROM {table} WHERE portal = $1 AND department = $2 ORDER BY id"
         );
@@ -279,7 +279,7 @@ impl Loader {
 
     /// How many rows the stream has in its mirror table.
     pub async fn mirror_count(&self, stream: &StreamKey) -> Result<i64, StoreError> {
-        let table = mirror_table(stream.module).name;
+        let table = table_of(stream)?.name;
         let sql = format!("SELECT count(*) FROM {table} WHERE portal = $1 AND department = $2");
         let count = sqlx::query_scalar(&sql)
             .bind(&stream.portal)
@@ -295,7 +295,7 @@ impl Loader {
         stream: &StreamKey,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let table = mirror_table(stream.module).name;
+        let table = table_of(stream)?.name;
         let sql = format!(
             "SELECT count(*) FROM {table} \
              WHERE portal = $1 AND department = $2 AND modified_time > $3"
@@ -321,7 +321,7 @@ impl Loader {
                 let key = StreamKey {
                     portal: row.try_get("portal")?,
                     department: row.try_get("department")?,
-                    module: table.module,
+                    module: table.module.into(),
                 };
                 counts.insert(key, row.try_get("n")?);
             }

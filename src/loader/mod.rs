@@ -9,6 +9,8 @@ mod changes;
 mod checkpoint;
 mod connect;
 mod dead_letters;
+mod desk_mirror;
+pub mod desk_schema;
 pub mod desk_tokens;
 mod field_type;
 mod fields_seen;
@@ -29,6 +31,7 @@ mod views;
 
 use sqlx::PgPool;
 
+use crate::desk::module::DeskModule;
 use crate::store::{
     Claim, Holder, Lease, LedgerDay, PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError,
     SweepCommit, SweepStats,
@@ -56,11 +59,25 @@ pub struct Loader {
     /// The advisory lock that tells other processes this one is alive (shared by the
     /// clones: one per `connect`).
     presence: std::sync::Arc<presence::Presence>,
+    /// The schema of the Zoho Desk mirror's tables.
+    desk_schema: std::sync::Arc<str>,
+    /// The Desk modules whose table this process knows exists.
+    desk_ready: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<DeskModule>>>,
 }
+
+/// The Zoho Desk mirror's schema unless configured otherwise.
+pub const DEFAULT_DESK_SCHEMA: &str = "zoho_desk";
 
 impl Loader {
     /// Connects as the commands do: one pool connection per stream worked at once
     /// (`api.concurrency`), plus two for the run's bookkeeping.
+    /// The same loader with the Zoho Desk mirror in schema `name`.
+    pub fn with_desk_schema(mut self, name: &str) -> Loader {
+        self.desk_schema = name.into();
+        self.desk_ready = Default::default();
+        self
+    }
+
     pub async fn open(config: &crate::config::Config) -> Result<Loader, StoreError> {
         let connections = u32::try_from(config.api.concurrency)
             .unwrap_or(8)

@@ -5,6 +5,8 @@
 //! tables, so the SQL of `migrations/` and the Rust never drift apart. Fields not listed
 //! here (custom fields, unknown labels) live only in the `fields` jsonb.
 
+use crate::store::StoreError;
+use crate::stream::{Module as StreamModule, StreamKey};
 use crate::zoho::module::Module;
 
 /// The SQL type of a typed mirror column.
@@ -214,6 +216,17 @@ pub fn mirror_table(module: Module) -> &'static MirrorTable {
         Module::Products => &PRODUCTS_TABLE,
         Module::Tasks => &TASKS_TABLE,
         Module::TimeEntry => &TIME_ENTRY_TABLE,
+    }
+}
+
+/// The legacy mirror table of a stream; a Zoho Desk stream has none here (its tables are
+/// `loader::desk_mirror`'s).
+pub fn table_of(stream: &StreamKey) -> Result<&'static MirrorTable, StoreError> {
+    match stream.module {
+        StreamModule::Support(module) => Ok(mirror_table(module)),
+        StreamModule::Desk(_) => Err(StoreError::Refused(format!(
+            "{stream} is a Zoho Desk stream: the legacy mirror tables do not hold it"
+        ))),
     }
 }
 

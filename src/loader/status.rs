@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{checkpoint, runs, Checkpoint, Loader, PassKind, RunSummary, StoreError, StreamKey};
-use crate::zoho::module::Module;
+use crate::stream::Module as StreamModule;
 
 /// One stream's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,10 +116,12 @@ impl Loader {
 
 fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, StoreError> {
     let module: String = row.try_get("module")?;
+    let department: String = row.try_get("department")?;
     Ok(StreamKey {
         portal: row.try_get("portal")?,
-        department: row.try_get("department")?,
-        module: Module::parse(&module).ok_or_else(|| StoreError::corrupt("module", module))?,
+        module: StreamModule::from_key(&department, &module)
+            .ok_or_else(|| StoreError::corrupt("module", module))?,
+        department,
     })
 }
 

@@ -15,7 +15,7 @@ use sqlx::{PgConnection, Row};
 
 use super::change_log::{lock_for_append, log_deletes};
 use super::limits::{self, Work};
-use super::schema::mirror_table;
+use super::schema::table_of;
 use super::{checkpoint, leases, runs, Loader, PassKind, StoreError, StreamKey};
 use crate::store::DeleteMode;
 use crate::store::SweepCommit;
@@ -115,7 +115,7 @@ impl Loader {
         let sql = format!(
             "SELECT id FROM {} WHERE portal = $1 AND department = $2 \
              AND _deleted_at IS NOT NULL ORDER BY id",
-            mirror_table(stream.module).name
+            table_of(stream)?.name
         );
         let ids: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(&stream.portal)
@@ -144,7 +144,7 @@ async fn enlist(conn: &mut PgConnection, stream: &StreamKey) -> Result<(), Store
     let sql = format!(
         "UPDATE {} SET _swept_at = '-infinity' WHERE portal = $1 AND department = $2 \
          AND _swept_at IS NULL",
-        mirror_table(stream.module).name
+        table_of(stream)?.name
     );
     sqlx::query(&sql)
         .bind(&stream.portal)
@@ -167,7 +167,7 @@ async fn stamp(
     let sql = format!(
         "UPDATE {} SET _swept_at = $3 WHERE portal = $1 AND department = $2 \
          AND id = ANY($4) AND _swept_at IS DISTINCT FROM $3",
-        mirror_table(stream.module).name
+        table_of(stream)?.name
     );
     let done = sqlx::query(&sql)
         .bind(&stream.portal)
@@ -188,7 +188,7 @@ async fn retire(
     target: &Target<'_>,
     at: DateTime<Utc>,
 ) -> Result<Vec<i64>, StoreError> {
-    let table = mirror_table(stream.module).name;
+    let table = table_of(stream)?.name;
     let condition = target.condition();
     let sql = match mode {
         DeleteMode::Mark => format!(

@@ -18,14 +18,15 @@ use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::desk::record::DeskRecord;
 use crate::fetcher::{FetchError, Fetcher};
-use crate::source::{Paging, Row};
+use crate::source::{Outcome, Paging, Row};
 use crate::store::{patiently, DeleteMode, Lease, PageCommit, Store, StoreError};
 use crate::stream::cursor::{Cursor, PageFault};
 use crate::stream::seek::{Seek, SeekFault};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::telemetry::Progress;
-use crate::zoho::codec::{BadRow, RowOutcome};
+use crate::zoho::codec::BadRow;
 use crate::zoho::record::Record;
 
 /// How far before a pass's start the next incremental pass looks back, against clock
@@ -169,6 +170,7 @@ impl Pipeline {
             kind: pass.kind,
             run_id: pass.run_id,
             records: &rows.records,
+            objects: &rows.objects,
             bad_rows: &rows.bad,
             checkpoint,
             zone: pass.zone,
@@ -215,6 +217,7 @@ fn after_backfill(backfill: &Checkpoint) -> Option<DateTime<Utc>> {
 /// A page's rows, ready to commit.
 struct SplitRows {
     records: Vec<Record>,
+    objects: Vec<DeskRecord>,
     bad: Vec<BadRow>,
     /// Records new to the pass (not an overlap met again), for the progress display.
     new_records: u64,
@@ -225,21 +228,27 @@ fn split(rows: Vec<Row>, new_rows: usize) -> SplitRows {
     let first_new = rows.len().saturating_sub(new_rows);
     let mut split = SplitRows {
         records: Vec::with_capacity(rows.len()),
+        objects: Vec::new(),
         bad: Vec::new(),
         new_records: 0,
     };
     for (at, row) in rows.into_iter().enumerate() {
+        let new = u64::from(at >= first_new);
         match row.outcome {
-            RowOutcome::Ok(record) if record.id.is_some() => {
-                split.new_records += u64::from(at >= first_new);
+            Outcome::Record(record) if record.id.is_some() => {
+                split.new_records += new;
                 split.records.push(record);
             }
-            RowOutcome::Ok(record) => split.bad.push(BadRow {
+            Outcome::Record(record) => split.bad.push(BadRow {
                 raw: format!("{:?}", record.fields),
                 error: "the row carries no record id".into(),
                 id: None,
             }),
-            RowOutcome::Bad(row) => split.bad.push(row),
+            Outcome::Object(object) => {
+                split.new_records += new;
+                split.objects.push(object);
+            }
+            Outcome::Bad(row) => split.bad.push(row),
         }
     }
     split

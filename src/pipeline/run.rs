@@ -16,12 +16,14 @@ use futures_util::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::{PassEnd, Pipeline, PipelineError};
-use crate::config::{Config, ConfigError, OrganisationConfig};
+use crate::config::{Config, ConfigError, OrganisationConfig, SourceConfig};
+use crate::desk::TokenCache;
 use crate::fetcher::{Allowance, FetchError, Fetcher, ServerClock, Shared};
 use crate::quota::{Budget, QuotaToday};
 use crate::scheduler::{self, BackfillState, Goal, PlannedPass, StreamState};
+use crate::source::desk::DeskSource;
 use crate::source::support::SupportSource;
-use crate::source::Failure;
+use crate::source::{Failure, Source, SourceError};
 use crate::store::{self, patiently, DeleteMode, Holding, RunKind, RunOutcome, Store, StoreError};
 use crate::stream::{PassKind, StreamKey};
 use crate::telemetry::Progress;
@@ -39,6 +41,8 @@ pub enum RunError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Zoho(#[from] crate::zoho::ZohoError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
 }
 
 impl From<StoreError> for RunError {
@@ -102,10 +106,18 @@ pub struct OrgRunner {
     pub(super) cancel: CancellationToken,
 }
 
+/// Where an organisation's runner keeps its state: the store, and the cache of Zoho Desk
+/// access tokens (shared by every process on the store, so refreshes stay one at a time).
+#[derive(Clone)]
+pub struct Backends {
+    pub store: Arc<dyn Store>,
+    pub tokens: Arc<dyn TokenCache>,
+}
+
 /// Runs `goal` once for every organisation, one after the other.
 pub async fn run(
     config: &Config,
-    store: &Arc<dyn Store>,
+    backends: &Backends,
     kind: RunKind,
     goal: &Goal,
     cancel: &CancellationToken,
@@ -116,7 +128,7 @@ pub async fn run(
         if cancel.is_cancelled() {
             break;
         }
-        let runner = OrgRunner::new(config, org, store, cancel, progress)?;
+        let runner = OrgRunner::new(config, org, backends, cancel, progress)?;
         // The budget left is the server's day's: plan by its clock, not ours.
         tokio::select! {
             () = runner.probe_clock() => {}
@@ -131,10 +143,11 @@ impl OrgRunner {
     pub fn new(
         config: &Config,
         org: &OrganisationConfig,
-        store: &Arc<dyn Store>,
+        backends: &Backends,
         cancel: &CancellationToken,
         progress: &Arc<Progress>,
     ) -> Result<OrgRunner, RunError> {
+        let store = &backends.store;
         let budget = org.budget();
         let allowance = Arc::new(Allowance::default());
         let shared = Shared {
@@ -147,15 +160,8 @@ impl OrgRunner {
         };
         let mut pipelines = BTreeMap::new();
         for department in &org.departments {
-            let settings = config.client_settings(Some(&org.name), Some(department))?;
-            let source =
-                SupportSource::new(Client::new(settings)?, org.data_time_zone, org.day_rule);
-            let fetcher = Fetcher::new(
-                Arc::new(source),
-                budget.clone(),
-                config.api.retry,
-                shared.clone(),
-            );
+            let source = source(config, org, department, backends)?;
+            let fetcher = Fetcher::new(source, budget.clone(), config.api.retry, shared.clone());
             let pipeline = Pipeline {
                 fetcher: Arc::new(fetcher),
                 store: Arc::clone(store),
@@ -365,6 +371,40 @@ impl OrgRunner {
         }
         Ok(states)
     }
+}
+
+/// The source of one organisation's department (a Desk organisation has one, unnamed).
+fn source(
+    config: &Config,
+    org: &OrganisationConfig,
+    department: &str,
+    backends: &Backends,
+) -> Result<Arc<dyn Source>, RunError> {
+    Ok(match &org.source {
+        SourceConfig::Support(support) => {
+            let settings = config.client_settings(Some(&org.name), Some(department))?;
+            let client = Client::new(settings)?;
+            Arc::new(SupportSource::new(
+                client,
+                support.data_time_zone,
+                org.day_rule,
+            ))
+        }
+        SourceConfig::Desk(desk) => {
+            let secrets = (
+                desk.client_secret.resolve(&org.name)?,
+                desk.refresh_token.resolve(&org.name)?,
+            );
+            let tokens = Arc::clone(&backends.tokens);
+            Arc::new(DeskSource::new(
+                desk,
+                &config.api,
+                org.day_rule,
+                secrets,
+                tokens,
+            )?)
+        }
+    })
 }
 
 /// A failure outranks a stop, a stop outranks a spent budget.

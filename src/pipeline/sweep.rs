@@ -216,14 +216,19 @@ mod tests {
             stream(Module::Contacts, 2, BackfillState::Done),
         ];
         let sync = Goal::Sync { modules: vec![] };
-        let planned: Vec<Module> = plan(&streams, &sync, 10, |_| true)
+        let planned: Vec<_> = plan(&streams, &sync, 10, |_| true)
             .iter()
             .map(|p| p.stream.module)
             .collect();
-        assert_eq!(planned, [Module::Contacts, Module::Tasks]);
+        assert_eq!(planned, [Module::Contacts.into(), Module::Tasks.into()]);
         let backfill = Goal::Backfill { modules: vec![] };
         assert!(plan(&streams, &backfill, 10, |_| true).is_empty());
         assert!(plan(&streams, &sync, 0, |_| true).is_empty());
-        assert!(plan(&streams, &sync, 10, |s| s.key.module == Module::Tasks).len() == 1);
+        assert!(
+            plan(&streams, &sync, 10, |s| s.key.module
+                == Module::Tasks.into())
+            .len()
+                == 1
+        );
     }
 }

@@ -26,7 +26,7 @@ fn stream() -> StreamKey {
     StreamKey {
         portal: "p".into(),
         department: "d".into(),
-        module: Module::Requests,
+        module: Module::Requests.into(),
     }
 }
 
@@ -64,6 +64,7 @@ fn pipeline(
         organisation: "o".into(),
         per_day,
         rule: DayRule::Pacific,
+        reserve: 0,
     };
     let retry = RetryPolicy {
         max_retries: 2,

@@ -8,8 +8,8 @@
 pub mod estimate;
 pub mod pacing;
 
+use crate::stream::Module;
 use crate::stream::{PassKind, StreamKey};
-use crate::zoho::module::Module;
 
 /// Where a stream's backfill stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,14 +85,15 @@ pub fn plan(streams: &[StreamState], goal: &Goal, budget_left: u32) -> [Vec<Plan
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::zoho::module::Module as M;
 
     /// A stream of portal `p`, department `d`, for planning tests.
-    pub(crate) fn stream(module: Module, priority: u32, backfill: BackfillState) -> StreamState {
+    pub(crate) fn stream(module: M, priority: u32, backfill: BackfillState) -> StreamState {
         StreamState {
             key: StreamKey {
                 portal: "p".into(),
                 department: "d".into(),
-                module,
+                module: module.into(),
             },
             priority,
             backfill,
@@ -106,24 +107,24 @@ pub(crate) mod tests {
     #[test]
     fn incremental_passes_come_first_then_backfills_by_priority() {
         let streams = [
-            stream(Module::Tasks, 3, BackfillState::NotStarted),
-            stream(Module::Contacts, 2, BackfillState::Done),
-            stream(Module::Requests, 1, BackfillState::InProgress),
-            stream(Module::Accounts, 1, BackfillState::Done),
+            stream(M::Tasks, 3, BackfillState::NotStarted),
+            stream(M::Contacts, 2, BackfillState::Done),
+            stream(M::Requests, 1, BackfillState::InProgress),
+            stream(M::Accounts, 1, BackfillState::Done),
         ];
         let [first, second] = plan(&streams, &Goal::Sync { modules: vec![] }, 10);
         assert_eq!(
             kinds(&first),
             [
-                (Module::Accounts, PassKind::Incremental),
-                (Module::Contacts, PassKind::Incremental)
+                (M::Accounts.into(), PassKind::Incremental),
+                (M::Contacts.into(), PassKind::Incremental)
             ]
         );
         assert_eq!(
             kinds(&second),
             [
-                (Module::Requests, PassKind::Backfill),
-                (Module::Tasks, PassKind::Backfill)
+                (M::Requests.into(), PassKind::Backfill),
+                (M::Tasks.into(), PassKind::Backfill)
             ]
         );
     }
@@ -131,20 +132,20 @@ pub(crate) mod tests {
     #[test]
     fn a_backfill_of_chosen_modules_leaves_the_others_alone() {
         let streams = [
-            stream(Module::Tasks, 1, BackfillState::NotStarted),
-            stream(Module::Requests, 1, BackfillState::NotStarted),
+            stream(M::Tasks, 1, BackfillState::NotStarted),
+            stream(M::Requests, 1, BackfillState::NotStarted),
         ];
         let goal = Goal::Backfill {
-            modules: vec![Module::Requests],
+            modules: vec![M::Requests.into()],
         };
         let [first, second] = plan(&streams, &goal, 10);
         assert!(first.is_empty());
-        assert_eq!(kinds(&second), [(Module::Requests, PassKind::Backfill)]);
+        assert_eq!(kinds(&second), [(M::Requests.into(), PassKind::Backfill)]);
     }
 
     #[test]
     fn nothing_is_planned_without_budget() {
-        let streams = [stream(Module::Tasks, 1, BackfillState::Done)];
+        let streams = [stream(M::Tasks, 1, BackfillState::Done)];
         let [first, second] = plan(&streams, &Goal::Sync { modules: vec![] }, 0);
         assert!(first.is_empty() && second.is_empty());
     }

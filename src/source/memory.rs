@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use super::{Filter, Listing, Paging, Request, Row, Source, SourceError};
 use crate::quota::DayRule;
 use crate::stream::seek::{Mark, SeekRequest};
+use crate::stream::Module;
 use crate::zoho::codec::RowOutcome;
-use crate::zoho::module::Module;
 use crate::zoho::record::{Field, Record, RecordId};
 
 /// One served row: the record (or a row that fails to decode) and when it was modified.
@@ -103,13 +103,14 @@ impl MemorySource {
     }
 
     /// Sets a module's rows, in the order served.
-    pub fn set_rows(&self, module: Module, rows: Vec<MemoryRow>) {
-        self.state().modules.insert(module, rows);
+    pub fn set_rows(&self, module: impl Into<Module>, rows: Vec<MemoryRow>) {
+        self.state().modules.insert(module.into(), rows);
     }
 
     /// The ids of a module's rows now.
-    pub fn ids(&self, module: Module) -> Vec<RecordId> {
+    pub fn ids(&self, module: impl Into<Module>) -> Vec<RecordId> {
         let state = self.state();
+        let module = module.into();
         let rows = state.modules.get(&module).map(Vec::as_slice).unwrap_or(&[]);
         rows.iter().filter_map(MemoryRow::id).collect()
     }
@@ -187,7 +188,7 @@ fn range_of(rows: &[MemoryRow], range: SeekRequest) -> Vec<Row> {
         .skip(range.from as usize)
         .take(range.limit as usize)
         .map(|r| Row {
-            outcome: r.row.clone(),
+            outcome: Row::by_id(r.row.clone()).outcome,
             mark: Mark {
                 modified: Some(r.modified),
                 id: r.id(),
@@ -236,6 +237,7 @@ impl Source for MemorySource {
             outcome: if rows.is_ok() { "ok" } else { "failed" },
             rows,
             server_time: Some(Utc::now()),
+            credits_left: None,
         }
     }
 

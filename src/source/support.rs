@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use super::{Failure, Filter, Listing, Paging, Request, Row, Source, SourceError};
 use crate::quota::DayRule;
 use crate::stream::cursor::Window;
+use crate::stream::Module as StreamModule;
 use crate::zoho::client::{Client, GetRecords, SelectFields, MAX_WINDOW};
 use crate::zoho::codec::Answer;
 use crate::zoho::error::ErrorClass;
@@ -70,12 +71,14 @@ impl Source for SupportSource {
         Method::GetRecords.wire_name()
     }
 
-    async fn list(&self, module: Module, request: &Request) -> Listing {
-        let Request::Window { window, filter } = *request else {
+    async fn list(&self, module: StreamModule, request: &Request) -> Listing {
+        let (Some(module), Request::Window { window, filter }) = (module.support(), *request)
+        else {
             return Listing {
                 rows: Err(SourceError::unsupported(request)),
                 server_time: None,
                 outcome: "bad-request",
+                credits_left: None,
             };
         };
         let params = match self.request(module, window, filter).params(module) {
@@ -85,6 +88,7 @@ impl Source for SupportSource {
                     rows: Err(refused(e)),
                     server_time: None,
                     outcome: "bad-request",
+                    credits_left: None,
                 }
             }
         };
@@ -111,6 +115,7 @@ impl Source for SupportSource {
             rows,
             server_time: exchange.server_time,
             outcome,
+            credits_left: None,
         }
     }
 

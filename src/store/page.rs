@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::Lease;
+use crate::desk::record::DeskRecord;
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::{Record, RecordId};
@@ -17,7 +18,10 @@ pub struct PageCommit<'a> {
     pub stream: &'a StreamKey,
     pub kind: PassKind,
     pub run_id: i64,
+    /// Legacy records (a legacy stream's page).
     pub records: &'a [Record],
+    /// Zoho Desk records, each object as received (a Desk stream's page).
+    pub objects: &'a [DeskRecord],
     pub bad_rows: &'a [BadRow],
     pub checkpoint: &'a Checkpoint,
     /// The portal's data time zone, which wire date-times are written in.

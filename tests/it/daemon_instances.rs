@@ -164,7 +164,7 @@ async fn three_daemons_share_the_streams_and_the_budget_and_survive_a_kill() {
     let twice = windows_asked_twice(&emulator).await;
     let orphaned_modules: BTreeSet<String> = orphaned
         .iter()
-        .map(|s| s.module.url_name().to_string())
+        .map(|s| s.module.key().to_string())
         .collect();
     // A killed holder loses at most the two pages a stream has in flight: the one being
     // committed and the next, fetched meanwhile.

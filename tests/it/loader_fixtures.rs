@@ -23,7 +23,7 @@ pub fn stream(module: Module) -> StreamKey {
     StreamKey {
         portal: "demo".into(),
         department: "Support".into(),
-        module,
+        module: module.into(),
     }
 }
 
@@ -88,6 +88,7 @@ pub fn page<'a>(
         kind: PassKind::Backfill,
         run_id,
         records,
+        objects: &[],
         bad_rows,
         checkpoint,
         zone: chrono_tz::UTC,

@@ -99,7 +99,7 @@ async fn presence_backend(db: &TestDatabase, stream: &StreamKey) -> Option<i32> 
          WHERE s.department = $1 AND s.module = $2",
     )
     .bind(&stream.department)
-    .bind(stream.module.url_name())
+    .bind(stream.module.key())
     .fetch_optional(&db.pool)
     .await
     .expect("pg_locks")

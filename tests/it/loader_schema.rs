@@ -105,6 +105,7 @@ async fn every_label_the_emulator_serves_has_a_column_and_every_value_parses() {
             kind: PassKind::Backfill,
             run_id: run,
             records: &records,
+            objects: &[],
             bad_rows: &[],
             checkpoint: &cp,
             zone,

@@ -31,7 +31,7 @@ pub(super) async fn reflect_delete(
     let stream = StreamKey {
         portal: settings.portal.clone(),
         department: settings.department.clone(),
-        module: args.module,
+        module: args.module.into(),
     };
     match delete_row(config, &stream, id).await {
         Ok(rows) => {

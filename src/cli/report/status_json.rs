@@ -67,7 +67,7 @@ impl<'a> From<&'a StreamStatus> for StreamEntry<'a> {
         StreamEntry {
             portal: &s.stream.portal,
             department: &s.stream.department,
-            module: s.stream.module.url_name(),
+            module: s.stream.module.key(),
             rows: s.rows,
             dead_letters: s.dead_letters,
             backfill: backfill_state(s.backfill.as_ref()),
@@ -207,7 +207,7 @@ mod tests {
             stream: StreamKey {
                 portal: "demo".into(),
                 department: "Support".into(),
-                module: Module::Requests,
+                module: Module::Requests.into(),
             },
             rows: 1200,
             dead_letters: 2,

@@ -1,6 +1,9 @@
-//! One `[[organisations]]` entry as written, and its check: the edition and limit, the
-//! reserve (a count or a percentage), the token's source, the data time zone, the modules
-//! with their priorities, schedules and sweep cadence. Errors name the entry's key path.
+//! One `[[organisations]]` entry as written, and its check: which API (`api = "support"`,
+//! the default, or `"desk"`), the edition and limit (requests, or Desk credits: the
+//! edition's base plus its agents' share), the reserve (a count or a percentage), where
+//! secrets come from (never inline), the data time zone, the modules of that API with
+//! their priorities, schedules and sweep cadence. Keys of the other API are refused.
+//! Errors name the entry's key path.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,37 +11,60 @@ use std::path::PathBuf;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::super::{key_error, ConfigError, OrganisationConfig, TokenSource};
+use super::super::{
+    key_error, ConfigError, OrganisationConfig, SourceConfig, SupportConfig, TokenSource,
+};
 use super::schedule;
 use crate::quota::{DayRule, Edition};
-use crate::zoho::module::{Format, Module};
+use crate::stream::Module;
+use crate::zoho::module::{Format, Module as SupportModule};
+
+mod desk;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Organisation {
     name: String,
-    portal: String,
-    departments: Vec<String>,
-    edition: Edition,
-    #[serde(default = "one")]
-    licences: u32,
-    daily_limit: Option<u32>,
     #[serde(default)]
-    reserve: Reserve,
-    #[serde(default = "default_token_env")]
-    authtoken_env: String,
+    api: Api,
+    // The legacy API's keys.
+    portal: Option<String>,
+    departments: Option<Vec<String>>,
+    edition: String,
+    licences: Option<u32>,
+    authtoken_env: Option<String>,
     authtoken_file: Option<PathBuf>,
-    #[serde(default)]
-    format: Format,
-    #[serde(default = "default_zone")]
-    data_time_zone: String,
-    #[serde(default)]
-    day_rule: DayRule,
+    format: Option<Format>,
+    data_time_zone: Option<String>,
+    day_rule: Option<DayRule>,
+    // Zoho Desk's keys (`desk` checks them).
+    dc: Option<String>,
+    org_id: Option<String>,
+    client_id: Option<String>,
+    client_secret_env: Option<String>,
+    refresh_token_env: Option<String>,
+    refresh_token_file: Option<PathBuf>,
+    agents: Option<u32>,
+    base_url: Option<String>,
+    accounts_url: Option<String>,
+    credit_day_zone: Option<String>,
+    // Both.
+    daily_limit: Option<u32>,
+    reserve: Option<Reserve>,
     #[serde(default)]
     modules: BTreeMap<String, ModuleSettings>,
     schedule: Option<String>,
     #[serde(default = "default_sweep_days")]
     sweep_every_days: u32,
+}
+
+/// Which API an organisation is mirrored from.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Api {
+    #[default]
+    Support,
+    Desk,
 }
 
 fn default_sweep_days() -> u32 {
@@ -49,15 +75,7 @@ fn one() -> u32 {
     1
 }
 
-fn default_token_env() -> String {
-    "ZOHO_AUTHTOKEN".into()
-}
-
-fn default_zone() -> String {
-    "UTC".into()
-}
-
-/// `reserve = 25` (requests) or `reserve = "10%"` (of the daily limit).
+/// `reserve = 25` (units) or `reserve = "10%"` (of the daily limit).
 #[derive(Deserialize, Default)]
 #[serde(untagged)]
 enum Reserve {
@@ -76,33 +94,27 @@ struct ModuleSettings {
     sweep_every_days: Option<u32>,
 }
 
+/// What the API-specific check settles for the organisation.
+struct Settled {
+    portal: String,
+    departments: Vec<String>,
+    /// The edition's limit, when `daily_limit` does not set one.
+    edition_limit: u32,
+    day_rule: DayRule,
+    /// The reserve when none is written.
+    default_reserve: Reserve,
+    source: SourceConfig,
+}
+
 impl Organisation {
-    pub(super) fn check(self, at: &str) -> Result<OrganisationConfig, ConfigError> {
-        let nonempty = |key: &str, text: &str| {
-            if text.trim().is_empty() {
-                Err(key_error(format!("{at}.{key}"), "must not be empty"))
-            } else {
-                Ok(())
-            }
+    pub(super) fn check(mut self, at: &str) -> Result<OrganisationConfig, ConfigError> {
+        if self.name.trim().is_empty() {
+            return Err(key_error(format!("{at}.name"), "must not be empty"));
+        }
+        let settled = match self.api {
+            Api::Support => self.check_support(at)?,
+            Api::Desk => desk::check(&mut self, at)?,
         };
-        nonempty("name", &self.name)?;
-        nonempty("portal", &self.portal)?;
-        if self.departments.is_empty() {
-            return Err(key_error(
-                format!("{at}.departments"),
-                "list at least one department",
-            ));
-        }
-        for (i, d) in self.departments.iter().enumerate() {
-            nonempty(&format!("departments[{i}]"), d)?;
-        }
-        if self.licences == 0 {
-            return Err(key_error(
-                format!("{at}.licences"),
-                "must be at least 1 (the portal's user licences)",
-            ));
-        }
-        check_token_env(&format!("{at}.authtoken_env"), &self.authtoken_env)?;
         let daily_limit = match self.daily_limit {
             Some(0) => {
                 return Err(key_error(
@@ -111,75 +123,165 @@ impl Organisation {
                 ))
             }
             Some(n) => n,
-            None => self.edition.daily_limit(self.licences),
+            None => settled.edition_limit,
         };
-        let reserve = self.reserve.check(&format!("{at}.reserve"), daily_limit)?;
-        let data_time_zone: Tz = self.data_time_zone.parse().map_err(|_| {
-            key_error(
-                format!("{at}.data_time_zone"),
-                format!("`{}` is not an IANA time zone name", self.data_time_zone),
-            )
-        })?;
-        let mut modules = Vec::new();
-        let mut module_schedules = Vec::new();
-        let mut sweep_every_days = Vec::new();
-        for (name, settings) in self.modules {
-            let module = Module::parse(&name).ok_or_else(|| {
-                key_error(
-                    format!("{at}.modules.{name}"),
-                    format!("unknown module `{name}`"),
-                )
-            })?;
-            if modules.iter().any(|(m, _)| *m == module) {
-                return Err(key_error(
-                    format!("{at}.modules.{name}"),
-                    "module listed twice",
-                ));
-            }
-            modules.push((module, settings.priority));
-            sweep_every_days.push((
-                module,
-                settings.sweep_every_days.unwrap_or(self.sweep_every_days),
-            ));
-            if let Some(text) = &settings.schedule {
-                module_schedules.push((
-                    module,
-                    schedule(&format!("{at}.modules.{name}.schedule"), text)?,
-                ));
-            }
-        }
-        if modules.is_empty() {
-            modules = Module::ALL.iter().map(|m| (*m, 1)).collect();
-            sweep_every_days = Module::ALL
-                .iter()
-                .map(|m| (*m, self.sweep_every_days))
-                .collect();
-        }
-        modules.sort_by_key(|(m, p)| (*p, *m));
+        let reserve = self
+            .reserve
+            .take()
+            .unwrap_or(settled.default_reserve)
+            .check(&format!("{at}.reserve"), daily_limit)?;
+        let modules = self.check_modules(at)?;
         Ok(OrganisationConfig {
             name: self.name,
-            portal: self.portal,
-            departments: self.departments,
-            edition: self.edition,
-            licences: self.licences,
+            portal: settled.portal,
+            departments: settled.departments,
             daily_limit,
             reserve,
-            token: TokenSource {
-                env: self.authtoken_env,
-                file: self.authtoken_file,
-            },
-            format: self.format,
-            data_time_zone,
-            day_rule: self.day_rule,
-            modules,
+            day_rule: settled.day_rule,
+            modules: modules.priorities,
             schedule: self
                 .schedule
                 .as_deref()
                 .map(|text| schedule(&format!("{at}.schedule"), text))
                 .transpose()?,
-            module_schedules,
-            sweep_every_days,
+            module_schedules: modules.schedules,
+            sweep_every_days: modules.sweeps,
+            source: settled.source,
         })
+    }
+
+    fn check_support(&mut self, at: &str) -> Result<Settled, ConfigError> {
+        refuse_keys(
+            at,
+            "the Zoho Desk API (api = \"desk\")",
+            desk::keys_present(self),
+        )?;
+        let portal = nonempty(at, "portal", self.portal.take())?;
+        let departments = self.departments.take().unwrap_or_default();
+        if departments.is_empty() {
+            return Err(key_error(
+                format!("{at}.departments"),
+                "list at least one department",
+            ));
+        }
+        for (i, d) in departments.iter().enumerate() {
+            nonempty(at, &format!("departments[{i}]"), Some(d.clone()))?;
+        }
+        let edition: Edition = self
+            .edition
+            .parse()
+            .map_err(|e: String| key_error(format!("{at}.edition"), e))?;
+        let licences = self.licences.unwrap_or(1);
+        if licences == 0 {
+            return Err(key_error(
+                format!("{at}.licences"),
+                "must be at least 1 (the portal's user licences)",
+            ));
+        }
+        let env = self
+            .authtoken_env
+            .take()
+            .unwrap_or_else(|| "ZOHO_AUTHTOKEN".into());
+        check_token_env(&format!("{at}.authtoken_env"), &env)?;
+        let zone_text = self.data_time_zone.take().unwrap_or_else(|| "UTC".into());
+        let data_time_zone: Tz = zone_text.parse().map_err(|_| {
+            key_error(
+                format!("{at}.data_time_zone"),
+                format!("`{zone_text}` is not an IANA time zone name"),
+            )
+        })?;
+        Ok(Settled {
+            portal,
+            departments,
+            edition_limit: edition.daily_limit(licences),
+            day_rule: self.day_rule.unwrap_or_default(),
+            default_reserve: Reserve::None,
+            source: SourceConfig::Support(SupportConfig {
+                edition,
+                licences,
+                token: TokenSource {
+                    env,
+                    file: self.authtoken_file.take(),
+                },
+                format: self.format.unwrap_or_default(),
+                data_time_zone,
+            }),
+        })
+    }
+
+    /// The modules of the organisation's API, with their priorities, schedules and sweep
+    /// cadence; every module of the API when none is listed.
+    fn check_modules(&mut self, at: &str) -> Result<Modules, ConfigError> {
+        let mut checked = Modules::default();
+        for (name, settings) in std::mem::take(&mut self.modules) {
+            let key = format!("{at}.modules.{name}");
+            let module = match self.api {
+                Api::Support => SupportModule::parse(&name).map(Module::Support),
+                Api::Desk => desk::module(&key, &name)?,
+            }
+            .ok_or_else(|| key_error(&key, format!("unknown module `{name}`")))?;
+            if checked.priorities.iter().any(|(m, _)| *m == module) {
+                return Err(key_error(&key, "module listed twice"));
+            }
+            checked.priorities.push((module, settings.priority));
+            let sweep = settings.sweep_every_days.unwrap_or(self.sweep_every_days);
+            checked.sweeps.push((module, self.sweep_days(sweep)));
+            if let Some(text) = &settings.schedule {
+                let cron = schedule(&format!("{key}.schedule"), text)?;
+                checked.schedules.push((module, cron));
+            }
+        }
+        if checked.priorities.is_empty() {
+            let all: Vec<Module> = match self.api {
+                Api::Support => SupportModule::ALL
+                    .iter()
+                    .map(|m| Module::Support(*m))
+                    .collect(),
+                Api::Desk => desk::default_modules(),
+            };
+            checked.priorities = all.iter().map(|m| (*m, 1)).collect();
+            let sweep = self.sweep_days(self.sweep_every_days);
+            checked.sweeps = all.iter().map(|m| (*m, sweep)).collect();
+        }
+        checked.priorities.sort_by_key(|(m, p)| (*p, *m));
+        Ok(checked)
+    }
+
+    /// Sweeps read a module's ids by offset windows: the legacy API's only (a Desk
+    /// organisation's deletions come from its recycle bin).
+    fn sweep_days(&self, days: u32) -> u32 {
+        match self.api {
+            Api::Support => days,
+            Api::Desk => 0,
+        }
+    }
+}
+
+/// Modules checked: priorities, own schedules, sweep cadence.
+#[derive(Default)]
+struct Modules {
+    priorities: Vec<(Module, u32)>,
+    schedules: Vec<(Module, cron::Schedule)>,
+    sweeps: Vec<(Module, u32)>,
+}
+
+/// A required text key, trimmed non-empty.
+fn nonempty(at: &str, key: &str, value: Option<String>) -> Result<String, ConfigError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(_) => Err(key_error(format!("{at}.{key}"), "must not be empty")),
+        None => Err(key_error(format!("{at}.{key}"), "is required")),
+    }
+}
+
+/// Refuses keys that belong to the other API, naming the first one.
+fn refuse_keys(at: &str, api: &str, present: Option<&'static str>) -> Result<(), ConfigError> {
+    match present {
+        Some(key) => Err(key_error(
+            format!("{at}.{key}"),
+            format!("belongs to {api}; set `api` accordingly or remove it"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -121,7 +121,7 @@ fn the_lag_is_measured_in_the_server_clock_and_left_out_when_unread() {
     let stream = StreamKey {
         portal: "demo".into(),
         department: "Support".into(),
-        module: Module::Contacts,
+        module: Module::Contacts.into(),
     };
     let newest = [(stream, server_now - TimeDelta::hours(1))];
     telemetry.fill_lag(Some(&newest));

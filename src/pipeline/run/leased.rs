@@ -63,7 +63,7 @@ impl OrgRunner {
         let pass = Pass {
             stream: &planned.stream,
             kind: planned.kind,
-            zone: self.org.data_time_zone,
+            zone: self.org.data_time_zone(),
             run_id,
             lease: Some(&lease),
             planned_at,

@@ -217,7 +217,7 @@ pub fn stream(module: zoho_sync::zoho::Module) -> zoho_sync::stream::StreamKey {
     zoho_sync::stream::StreamKey {
         portal: PORTAL.into(),
         department: DEPARTMENT.into(),
-        module,
+        module: module.into(),
     }
 }
 

@@ -1,0 +1,189 @@
+//! Committing a Zoho Desk page: one bulk upsert of the records into the module's table of
+//! the Desk schema (created on first use, see `desk_schema`), in the same transaction as
+//! the page's dead letters and checkpoint, as for legacy pages. A row is rewritten only
+//! when its record differs from what is stored, so a row met again (a walk re-reads the
+//! rows sharing a range's bound) changes nothing; the same statement appends every row it
+//! inserts or rewrites to the change log, and moves the stream's newest modification time
+//! in `stream_stats`. Rows are sent in ascending id order, so concurrent upserts lock rows
+//! in the same order.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+use sqlx::{Executor, Row};
+
+use super::dead_letters::Letter;
+use super::desk_schema::{create_table, desk_table, FUNCTIONS};
+use super::page::{close_page, unknown_run};
+use super::sql::quote_ident;
+use super::values::clean_text;
+use super::{runs, slow, Loader, PageCommit, PageStats, StoreError};
+use crate::desk::module::DeskModule;
+use crate::desk::record::DeskRecord;
+
+/// Serialises the Desk schema's DDL across processes ("zs_desk_").
+const DESK_DDL_LOCK: i64 = 0x7a73_5f64_6573_6b5f;
+
+impl Loader {
+    /// Stores one Desk page and moves its stream's checkpoint, atomically.
+    pub(super) async fn commit_desk_page(
+        &self,
+        page: &PageCommit<'_>,
+        module: DeskModule,
+    ) -> Result<PageStats, StoreError> {
+        let org_id: i64 = page.stream.portal.parse().map_err(|_| {
+            StoreError::corrupt("Zoho Desk organisation id", page.stream.portal.clone())
+        })?;
+        self.ensure_desk_table(module).await?;
+        // One row per id, the last occurrence wins, in ascending id order.
+        let rows: BTreeMap<i64, &DeskRecord> =
+            page.objects.iter().map(|r| (r.id.get(), r)).collect();
+        let letters: Vec<Letter<'_>> = page
+            .bad_rows
+            .iter()
+            .map(|b| Letter {
+                raw: &b.raw,
+                error: &b.error,
+                record_id: b.id,
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let ids: Vec<i64> = rows.keys().copied().collect();
+        let records: Vec<Json> = rows.values().map(|r| record_json(r)).collect();
+        let sql = upsert_sql(&self.desk_schema_quoted()?, module.name());
+        let mut tx = self.open_page(page, !ids.is_empty()).await?;
+        let (inserted, updated) = upsert_desk(&mut tx, page, module, org_id, &sql, ids, records)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
+        let dead = close_page(&mut tx, page, &letters).await?;
+        runs::count_page(&mut tx, page.run_id, rows.len() as u64).await?;
+        tx.commit().await?;
+        slow::report_if_slow("page commit", module.name(), started);
+        let sent = rows.len() as u64;
+        Ok(PageStats {
+            inserted,
+            updated,
+            unchanged: sent.saturating_sub(inserted + updated),
+            dead_letters: dead,
+        })
+    }
+
+    /// Creates the Desk schema, its functions and the module's table, once per process
+    /// and module.
+    async fn ensure_desk_table(&self, module: DeskModule) -> Result<(), StoreError> {
+        if self
+            .desk_ready
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&module)
+        {
+            return Ok(());
+        }
+        let schema = self.desk_schema_quoted()?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(DESK_DDL_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let ddl = format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {FUNCTIONS}; {}",
+            create_table(&desk_table(module), &schema)
+        );
+        // Several statements: the simple query protocol of a plain string runs them all.
+        (&mut *tx).execute(ddl.as_str()).await?;
+        tx.commit().await?;
+        self.desk_ready
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(module);
+        Ok(())
+    }
+
+    /// The Desk schema's name, quoted for SQL.
+    pub(super) fn desk_schema_quoted(&self) -> Result<String, StoreError> {
+        quote_ident(&self.desk_schema)
+            .map_err(|_| StoreError::SchemaName(self.desk_schema.to_string()))
+    }
+}
+
+async fn upsert_desk(
+    conn: &mut sqlx::PgConnection,
+    page: &PageCommit<'_>,
+    module: DeskModule,
+    org_id: i64,
+    sql: &str,
+    ids: Vec<i64>,
+    records: Vec<Json>,
+) -> Result<(u64, u64), StoreError> {
+    if ids.is_empty() {
+        return Ok((0, 0));
+    }
+    let row = sqlx::query(sql)
+        .bind(org_id)
+        .bind(page.synced_at)
+        .bind(ids)
+        .bind(records)
+        .bind(clean_text(&page.stream.portal))
+        .bind(module.name())
+        .bind(page.run_id)
+        .fetch_one(conn)
+        .await?;
+    let count = |name: &str| -> Result<u64, StoreError> {
+        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+    };
+    Ok((count("inserted")?, count("updated")?))
+}
+
+/// The record as stored: the object as received, with NULs removed from its strings and
+/// keys (jsonb refuses them).
+fn record_json(record: &DeskRecord) -> Json {
+    clean(Json::Object(record.object.clone()))
+}
+
+fn clean(value: Json) -> Json {
+    match value {
+        Json::String(s) => Json::String(clean_text(&s)),
+        Json::Array(items) => Json::Array(items.into_iter().map(clean).collect()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(k, v)| (clean_text(&k), clean(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The upsert: `$1` org id, `$2` synced_at, `$3` ids, `$4` records, `$5` the org id as
+/// text (the change log's `portal`), `$6` the module's name, `$7` the run. Returns
+/// (inserted, updated).
+fn upsert_sql(schema: &str, table: &str) -> String {
+    format!(
+        "WITH retired AS (\n\
+         SELECT id FROM {schema}.{table} WHERE org_id = $1\n\
+         AND id = ANY($3::bigint[]) AND _deleted_at IS NOT NULL),\n\
+         upserted AS (\n\
+         INSERT INTO {schema}.{table} AS m (org_id, id, record, _synced_at)\n\
+         SELECT $1::bigint, u.id, u.record, $2::timestamptz\n\
+         FROM UNNEST($3::bigint[], $4::jsonb[]) AS u(id, record)\n\
+         ON CONFLICT (org_id, id) DO UPDATE SET\n\
+         record = EXCLUDED.record, _synced_at = EXCLUDED._synced_at, _deleted_at = NULL\n\
+         WHERE m.record IS DISTINCT FROM EXCLUDED.record OR m._deleted_at IS NOT NULL\n\
+         RETURNING m.id, (xmax = 0) AS inserted, m.modified_time),\n\
+         logged AS (\n\
+         INSERT INTO change_log\n\
+         (portal, department, module, record_id, op, modified_time, synced_at, run_id)\n\
+         SELECT $5::text, '', $6::text, up.id,\n\
+         CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
+         ELSE 'update' END, up.modified_time, $2::timestamptz, $7::bigint\n\
+         FROM upserted up ORDER BY up.id),\n\
+         newest AS (\n\
+         INSERT INTO stream_stats AS s (portal, department, module, newest_modified)\n\
+         SELECT $5::text, '', $6::text, max(up.modified_time) FROM upserted up\n\
+         HAVING max(up.modified_time) IS NOT NULL\n\
+         ON CONFLICT (portal, department, module) DO UPDATE\n\
+         SET newest_modified = EXCLUDED.newest_modified\n\
+         WHERE s.newest_modified < EXCLUDED.newest_modified)\n\
+         SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
+         count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted"
+    )
+}
