@@ -8,9 +8,9 @@ mod status_json;
 use chrono::{TimeDelta, Utc};
 
 use super::sync::{describe_reset, open_database};
-use crate::config::{Config, OrganisationConfig};
+use crate::config::{Config, OrganisationConfig, SourceConfig};
 use crate::loader::{view_name, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
-use crate::scheduler::estimate::{days_needed, incremental_requests_per_day, pass_requests};
+use crate::scheduler::estimate::{days_needed, pass_requests, CostModel};
 use crate::store::{self, StoreError};
 use crate::stream::{Checkpoint, Module, StreamKey};
 use status_json::StatusDocument;
@@ -163,14 +163,18 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
     let statuses = loader.status().await?;
     let since = Utc::now() - TimeDelta::days(CHANGE_WINDOW_DAYS);
     for org in &config.organisations {
+        let model = match org.source {
+            SourceConfig::Support(_) => CostModel::SUPPORT,
+            SourceConfig::Desk(_) => CostModel::DESK,
+        };
+        let unit = model.unit;
         let budget = u64::from(org.budget().per_day);
-        println!("{}: {} requests a day for zoho-sync", org.name, budget);
+        println!("{}: {budget} {unit} a day for zoho-sync", org.name);
         println!(
             "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
-            "STREAM", "ROWS", "BACKFILL", "BACKFILL REQUESTS", "INCREMENTAL PER DAY", "SWEEP"
+            "STREAM", "ROWS", "BACKFILL", "BACKFILL LEFT", "INCREMENTAL PER DAY", "SWEEP"
         );
-        let (mut backfill_total, mut daily_total, mut unknown) = (0u64, 0u64, false);
-        let mut sweep_daily = 0u64;
+        let mut totals = PlanTotals::default();
         for department in &org.departments {
             for &(module, _) in &org.modules {
                 let key = StreamKey {
@@ -179,56 +183,84 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
                     module,
                 };
                 let status = statuses.iter().find(|s| s.stream == key);
-                let backfill = status.and_then(|s| s.backfill.as_ref());
-                let rows = status.map_or(0, |s| s.rows);
-                let done = backfill.is_some_and(|c| c.completed_at.is_some() && !c.in_progress);
                 let changes = u64::try_from(loader.modified_since(&key, since).await?).unwrap_or(0);
-                let daily =
-                    incremental_requests_per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1);
-                daily_total += daily;
-                let remaining = if done {
-                    backfill_total += 0;
-                    "0".to_string()
-                } else {
-                    unknown = true;
-                    // The source's size is unknown until the backfill reaches its end;
-                    // what is mirrored already is a lower bound of what it cost.
-                    format!("> {}", pass_requests(u64::try_from(rows).unwrap_or(0)) - 1)
-                };
-                let (sweep, per_day) = sweep_cost(org, module, rows);
-                sweep_daily += per_day;
-                println!(
-                    "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
-                    key.to_string(),
-                    rows,
-                    backfill_state(backfill),
-                    remaining,
-                    daily,
-                    sweep
-                );
+                plan_stream(org, model, &key, status, changes, &mut totals);
             }
         }
-        let free = budget.saturating_sub(daily_total);
-        match days_needed(backfill_total, free) {
-            _ if unknown => println!(
-                "  incremental passes need ~{daily_total} requests a day, leaving {free} a day \
-                 (≈ {} records) for backfills of unknown size",
-                free * 199
-            ),
-            Some(days) => println!(
-                "  incremental passes need ~{daily_total} requests a day; backfills are done ({days} days left)"
-            ),
-            None => println!(
-                "  incremental passes alone need {daily_total} of {budget} requests a day: \
-                 nothing is left for backfills"
-            ),
-        }
-        println!(
-            "  sweeps (finding deleted records) need ~{sweep_daily} requests a day on average, \
-             from what incremental passes and backfills leave"
-        );
+        print_plan_totals(budget, model, &totals);
     }
     Ok(())
+}
+
+/// What `plan` adds up over an organisation's streams.
+#[derive(Default)]
+struct PlanTotals {
+    backfill: u64,
+    daily: u64,
+    sweeps_daily: u64,
+    /// Some backfill's size is unknown (it has not reached its end).
+    unknown: bool,
+}
+
+fn plan_stream(
+    org: &OrganisationConfig,
+    model: CostModel,
+    key: &StreamKey,
+    status: Option<&StreamStatus>,
+    changes: u64,
+    totals: &mut PlanTotals,
+) {
+    let backfill = status.and_then(|s| s.backfill.as_ref());
+    let rows = status.map_or(0, |s| s.rows);
+    let done = backfill.is_some_and(|c| c.completed_at.is_some() && !c.in_progress);
+    let daily = model.per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1);
+    totals.daily += daily;
+    let remaining = if done {
+        "0".to_string()
+    } else {
+        totals.unknown = true;
+        // The source's size is unknown until the backfill reaches its end; what is
+        // mirrored already is a lower bound of what it cost.
+        format!(
+            "> {}",
+            model.pass(u64::try_from(rows).unwrap_or(0)) - model.request_cost
+        )
+    };
+    let (sweep, per_day) = sweep_cost(org, key.module, rows);
+    totals.sweeps_daily += per_day;
+    println!(
+        "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
+        key.to_string(),
+        rows,
+        backfill_state(backfill),
+        remaining,
+        daily,
+        sweep
+    );
+}
+
+fn print_plan_totals(budget: u64, model: CostModel, totals: &PlanTotals) {
+    let (unit, daily) = (model.unit, totals.daily);
+    let free = budget.saturating_sub(daily);
+    match days_needed(totals.backfill, free) {
+        _ if totals.unknown => println!(
+            "  incremental passes need ~{daily} {unit} a day, leaving {free} a day \
+             (≈ {} records) for backfills of unknown size",
+            free / model.request_cost * model.rows_per_request
+        ),
+        Some(days) => println!(
+            "  incremental passes need ~{daily} {unit} a day; backfills are done ({days} days left)"
+        ),
+        None => println!(
+            "  incremental passes alone need {daily} of {budget} {unit} a day: \
+             nothing is left for backfills"
+        ),
+    }
+    println!(
+        "  sweeps (finding deleted records) need ~{} {unit} a day on average, \
+         from what incremental passes and backfills leave",
+        totals.sweeps_daily
+    );
 }
 
 /// A module's sweep: its cost and cadence as shown ("51 / 7 d", or "off"), and its

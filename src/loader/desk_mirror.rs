@@ -17,7 +17,7 @@ use super::desk_schema::{create_table, desk_table, FUNCTIONS};
 use super::page::{close_page, unknown_run};
 use super::sql::quote_ident;
 use super::values::clean_text;
-use super::{runs, slow, Loader, PageCommit, PageStats, StoreError};
+use super::{runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey};
 use crate::desk::module::DeskModule;
 use crate::desk::record::DeskRecord;
 
@@ -97,6 +97,74 @@ impl Loader {
             .unwrap_or_else(|e| e.into_inner())
             .insert(module);
         Ok(())
+    }
+
+    /// Rows per organisation of every Desk table that exists, for `status`.
+    pub(super) async fn desk_mirror_counts(&self) -> Result<Vec<(StreamKey, i64)>, StoreError> {
+        let schema = self.desk_schema_quoted()?;
+        let mut counts = Vec::new();
+        for module in DeskModule::ALL {
+            let table = format!("{schema}.{}", module.name());
+            let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+                .bind(&table)
+                .fetch_one(&self.pool)
+                .await?;
+            if exists.is_none() {
+                continue;
+            }
+            let sql = format!("SELECT org_id, count(*) AS n FROM {table} GROUP BY org_id");
+            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+                let org: i64 = row.try_get("org_id")?;
+                counts.push((StreamKey::desk(&org.to_string(), module), row.try_get("n")?));
+            }
+        }
+        Ok(counts)
+    }
+
+    /// A Desk stream's mirror: id → the record as stored, live rows only (for
+    /// comparisons with the source).
+    pub async fn desk_rows(&self, stream: &StreamKey) -> Result<BTreeMap<i64, Json>, StoreError> {
+        let Some(module) = stream.module.desk() else {
+            return Ok(BTreeMap::new());
+        };
+        let org_id: i64 = stream
+            .portal
+            .parse()
+            .map_err(|_| StoreError::corrupt("Zoho Desk organisation id", stream.portal.clone()))?;
+        self.ensure_desk_table(module).await?;
+        let sql = format!(
+            "SELECT id, record FROM {}.{} WHERE org_id = $1 AND _deleted_at IS NULL",
+            self.desk_schema_quoted()?,
+            module.name()
+        );
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("record")?)))
+            .collect()
+    }
+
+    /// Rows of a Desk stream modified after `since` (the change rate `plan` uses).
+    pub(super) async fn desk_modified_since(
+        &self,
+        stream: &StreamKey,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, StoreError> {
+        let Some(module) = stream.module.desk() else {
+            return Ok(0);
+        };
+        let org_id: i64 = stream.portal.parse().unwrap_or(-1);
+        self.ensure_desk_table(module).await?;
+        let sql = format!(
+            "SELECT count(*) FROM {}.{} WHERE org_id = $1 AND modified_time > $2",
+            self.desk_schema_quoted()?,
+            module.name()
+        );
+        let count = sqlx::query_scalar(&sql)
+            .bind(org_id)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
     }
 
     /// The Desk schema's name, quoted for SQL.

@@ -295,6 +295,9 @@ impl Loader {
         stream: &StreamKey,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
+        if stream.module.desk().is_some() {
+            return self.desk_modified_since(stream, since).await;
+        }
         let table = table_of(stream)?.name;
         let sql = format!(
             "SELECT count(*) FROM {table} \

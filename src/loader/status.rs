@@ -73,7 +73,8 @@ impl Loader {
                 None => return Err(StoreError::corrupt("checkpoint kind", kind)),
             }
         }
-        for (key, rows) in self.mirror_counts().await? {
+        let desk = self.desk_mirror_counts().await?;
+        for (key, rows) in self.mirror_counts().await?.into_iter().chain(desk) {
             streams
                 .entry(key.clone())
                 .or_insert_with(|| StreamStatus::empty(key))

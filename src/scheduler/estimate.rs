@@ -1,9 +1,49 @@
-//! What work costs in requests, for `zoho-sync plan` and the progress display's ETA: pure
-//! arithmetic over record counts and the day's budget, using the same page arithmetic as
-//! the cursor (200 rows per request, one of them the anchor after the first page).
+//! What work costs in budget units, for `zoho-sync plan` and the progress display's ETA:
+//! pure arithmetic over record counts and the day's budget, using the same page
+//! arithmetic as the passes. Legacy: 200 rows per request, one of them the anchor after
+//! the first page. Zoho Desk: 100 rows per search at 3 credits, each page starting on the
+//! last page's final instant (at least one row read again).
 
 // The legacy API's page size: the plan and the progress display speak of its passes.
 use crate::zoho::client::MAX_WINDOW as PAGE_ROWS;
+
+/// What a pass costs on one API: rows a request brings that are new, units a request
+/// costs, and the units' name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CostModel {
+    pub rows_per_request: u64,
+    pub request_cost: u64,
+    pub unit: &'static str,
+}
+
+impl CostModel {
+    /// The legacy API: requests.
+    pub const SUPPORT: CostModel = CostModel {
+        rows_per_request: PAGE_ROWS as u64 - 1,
+        request_cost: 1,
+        unit: "requests",
+    };
+
+    /// Zoho Desk's search: credits (3 a search while its offset stays under 2,000).
+    pub const DESK: CostModel = CostModel {
+        rows_per_request: 99,
+        request_cost: 3,
+        unit: "credits",
+    };
+
+    /// Units a pass over `rows` rows costs when the data holds still.
+    pub fn pass(self, rows: u64) -> u64 {
+        (rows / self.rows_per_request + 1) * self.request_cost
+    }
+
+    /// Units a day of `passes` incremental passes sharing `changes` changes costs.
+    pub fn per_day(self, changes: u64, passes: u64) -> u64 {
+        if passes == 0 {
+            return 0;
+        }
+        passes * self.pass(changes.div_ceil(passes))
+    }
+}
 
 /// Requests a pass over `rows` rows costs when the data holds still: `rows / 199 + 1`.
 /// A sweep's id-only pass costs the same. Against the ideal `rows / 200 + 1` of windows
