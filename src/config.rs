@@ -70,6 +70,8 @@ pub struct DatabaseConfig {
     /// May hold a password, hence a `Secret`.
     pub url: Secret,
     pub schema: String,
+    /// The schema of the Zoho Desk mirror's tables.
+    pub desk_schema: String,
     /// How long a stream stays leased to a process that stopped renewing (crashed).
     pub lease: Duration,
     /// Remove the rows of records deleted at the source, instead of marking them.

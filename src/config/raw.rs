@@ -74,6 +74,8 @@ struct Database {
     url: String,
     #[serde(default = "default_schema")]
     schema: String,
+    #[serde(default = "default_desk_schema")]
+    desk_schema: String,
     #[serde(default = "default_lease_secs")]
     lease_secs: u64,
     #[serde(default)]
@@ -85,6 +87,7 @@ impl Default for Database {
         Database {
             url: default_database_url(),
             schema: default_schema(),
+            desk_schema: default_desk_schema(),
             lease_secs: default_lease_secs(),
             hard_delete: false,
         }
@@ -97,6 +100,10 @@ fn default_database_url() -> String {
 
 fn default_schema() -> String {
     "zoho".into()
+}
+
+fn default_desk_schema() -> String {
+    crate::loader::DEFAULT_DESK_SCHEMA.into()
 }
 
 fn default_lease_secs() -> u64 {
@@ -222,7 +229,14 @@ fn distinct_from(
 
 impl Database {
     fn check(self, from_env: Option<String>) -> Result<DatabaseConfig, ConfigError> {
-        check_schema(&self.schema)?;
+        check_schema("database.schema", &self.schema)?;
+        check_schema("database.desk_schema", &self.desk_schema)?;
+        if self.desk_schema == self.schema {
+            return Err(key_error(
+                "database.desk_schema",
+                "must differ from database.schema: the Desk mirror's tables would share names with the legacy mirror's",
+            ));
+        }
         if self.lease_secs == 0 {
             return Err(key_error("database.lease_secs", "must be greater than 0"));
         }
@@ -234,6 +248,7 @@ impl Database {
         Ok(DatabaseConfig {
             url: Secret::new(url),
             schema: self.schema,
+            desk_schema: self.desk_schema,
             lease: Duration::from_secs(self.lease_secs),
             hard_delete: self.hard_delete,
         })
@@ -244,7 +259,7 @@ impl Database {
 /// migrations would create their tables among the catalogs (`pg_catalog`, `pg_toast`, a
 /// session's `pg_temp_N`: every name starting `pg_` is reserved) or in the SQL
 /// standard's `information_schema`. `public` is an ordinary schema and stays allowed.
-fn check_schema(schema: &str) -> Result<(), ConfigError> {
+fn check_schema(key: &str, schema: &str) -> Result<(), ConfigError> {
     let plain = !schema.is_empty()
         && schema.len() <= 63
         && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
@@ -253,13 +268,13 @@ fn check_schema(schema: &str) -> Result<(), ConfigError> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !plain {
         return Err(key_error(
-            "database.schema",
+            key,
             format!("`{schema}` is not a plain lower-case SQL identifier"),
         ));
     }
     if schema.starts_with("pg_") || schema == "information_schema" {
         return Err(key_error(
-            "database.schema",
+            key,
             format!("`{schema}` is a PostgreSQL system schema; choose another name"),
         ));
     }

@@ -310,3 +310,80 @@ fn an_authtoken_written_as_the_variable_name_is_refused_unquoted() {
     assert!(err.contains("organisations[0].authtoken_env"), "{err}");
     assert!(!err.contains(token), "{err}");
 }
+
+const DESK: &str = r#"
+[[organisations]]
+name = "acme"
+api = "desk"
+dc = "eu"
+org_id = "20071234567"
+client_id = "1000.ABC"
+edition = "professional"
+agents = 12
+"#;
+
+#[test]
+fn a_desk_organisation_gets_its_credits_reserve_streams_and_searchable_modules() {
+    let config = load(DESK, &[]).unwrap();
+    let org = config.organisation(None).unwrap();
+    assert_eq!(org.daily_limit, 81_000);
+    assert_eq!(org.reserve, 24_300, "30% by default");
+    assert_eq!(
+        (org.portal.as_str(), org.departments.clone()),
+        ("20071234567", vec![String::new()])
+    );
+    assert!(org
+        .modules
+        .iter()
+        .all(|(m, _)| m.desk().is_some_and(|d| d.has_search())));
+    assert_eq!(org.modules.len(), 7);
+    let SourceConfig::Desk(desk) = &org.source else {
+        panic!("a Desk organisation");
+    };
+    assert_eq!(desk.desk_url.as_str(), "https://desk.zoho.eu/");
+    assert_eq!(desk.accounts_url.as_str(), "https://accounts.zoho.eu/");
+    assert_eq!(desk.client_secret.env, "ZOHO_CLIENT_SECRET");
+    assert_eq!(
+        org.sweep_every(org.modules[0].0),
+        None,
+        "no sweeps for Desk"
+    );
+}
+
+#[test]
+fn a_desk_organisation_refuses_the_legacy_keys_and_what_it_cannot_mirror_yet() {
+    let cases = [
+        (
+            DESK.replace("agents = 12", "agents = 12\nportal = \"x\""),
+            "portal",
+        ),
+        (DESK.replace("dc = \"eu\"", "dc = \"uk\""), "dc"),
+        (
+            DESK.replace("org_id = \"20071234567\"", "org_id = \"acme\""),
+            "org_id",
+        ),
+        (
+            DESK.replace("edition = \"professional\"", "edition = \"gold\""),
+            "edition",
+        ),
+        (
+            format!("{DESK}[organisations.modules]\ncontracts = {{ priority = 1 }}\n"),
+            "modules.contracts",
+        ),
+        (
+            format!("{DESK}[organisations.modules]\nrequests = {{ priority = 1 }}\n"),
+            "modules.requests",
+        ),
+    ];
+    for (text, key) in cases {
+        let err = load(&text, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("organisations[0].{key}")),
+            "{key}: {err}"
+        );
+    }
+    let legacy_with_desk_key =
+        BUILT_IN.replace("format = \"json\"", "format = \"json\"\ndc = \"eu\"");
+    let err = load(&legacy_with_desk_key, &[]).unwrap_err().to_string();
+    assert!(err.contains("organisations[0].dc"), "{err}");
+}

@@ -82,7 +82,9 @@ impl Loader {
         let connections = u32::try_from(config.api.concurrency)
             .unwrap_or(8)
             .saturating_add(2);
-        Loader::connect(&config.database.url, &config.database.schema, connections).await
+        let loader =
+            Loader::connect(&config.database.url, &config.database.schema, connections).await?;
+        Ok(loader.with_desk_schema(&config.database.desk_schema))
     }
 }
 
