@@ -12,6 +12,7 @@ mod daemon_instances;
 mod daemon_metrics;
 mod daemon_stop;
 mod demo_command;
+mod desk_emulator;
 mod emulator_api;
 mod emulator_auth;
 mod emulator_churn;

@@ -85,6 +85,12 @@ impl Credits {
             .map_or(now, |t| t.with_timezone(&Utc))
     }
 
+    /// Whole seconds from `now` to the next reset, rounded up (`Retry-After`, D21).
+    pub fn retry_after_secs(&self, now: DateTime<Utc>) -> u64 {
+        let wait = (self.next_reset(now) - now).num_milliseconds().max(0);
+        u64::try_from((wait + 999) / 1000).unwrap_or(0)
+    }
+
     /// Reserves `cost` credits at `now`; returns what is left after it.
     pub fn reserve(&self, cost: u32, now: DateTime<Utc>) -> Result<u32, Exhausted> {
         let today = self.day_of(now);

@@ -163,8 +163,8 @@ async fn admitted(
     }
     let fault = lock(&emulator.desk.faults).roll();
     if let Some(kind) = fault.filter(|k| k.replaces_processing()) {
-        let retry = org.credits.next_reset(emulator.clock.now()) - emulator.clock.now();
-        let served = match kind.as_error(u64::try_from(retry.num_seconds()).unwrap_or(0)) {
+        let retry = org.credits.retry_after_secs(emulator.clock.now());
+        let served = match kind.as_error(retry) {
             Some(error) => Served::error(&error, remaining()),
             None => Served {
                 status: StatusCode::OK,
