@@ -6,6 +6,7 @@
 //! `writes`, the recycle bin in `bin`.
 
 mod bin;
+mod body;
 mod directory;
 mod lists;
 mod search;
@@ -89,7 +90,8 @@ impl Op {
             Endpoint::Organizations
             | Endpoint::Agents
             | Endpoint::Departments
-            | Endpoint::AgentTimeEntries(_) => Op::Directory(directory::DirectoryOp::decode(call)?),
+            | Endpoint::AgentTimeEntries(_)
+            | Endpoint::ArchivedTickets => Op::Directory(directory::DirectoryOp::decode(call)?),
             Endpoint::Create(_) | Endpoint::Update(..) | Endpoint::Trash(_) => {
                 Op::Write(writes::WriteOp::decode(call)?)
             }

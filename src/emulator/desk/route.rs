@@ -21,6 +21,8 @@ pub enum Endpoint {
     Agents,
     Departments,
     AgentTimeEntries(u64),
+    /// `GET /tickets/archivedTickets` (D25).
+    ArchivedTickets,
     RecycleBin,
     BinRestore,
     BinDelete,
@@ -40,6 +42,7 @@ impl Endpoint {
             Endpoint::Agents => "agents.list".into(),
             Endpoint::Departments => "departments.list".into(),
             Endpoint::AgentTimeEntries(_) => "agents.timeEntry".into(),
+            Endpoint::ArchivedTickets => "tickets.archivedTickets".into(),
             Endpoint::RecycleBin => "recycleBin.list".into(),
             Endpoint::BinRestore => "recycleBin.restore".into(),
             Endpoint::BinDelete => "recycleBin.delete".into(),
@@ -73,6 +76,7 @@ impl Endpoint {
                     _ => Err(DeskError::MethodNotAllowed),
                 }
             }
+            ["tickets", "archivedTickets"] => only(&get, Endpoint::ArchivedTickets),
             [name, "search"] => only(&get, Endpoint::Search(searchable(name)?)),
             [name, "moveToTrash"] => {
                 let module = listed(name)?;

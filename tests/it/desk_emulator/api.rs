@@ -51,7 +51,13 @@ async fn the_org_id_header_may_be_missing_but_not_foreign_or_non_numeric() {
     let desk = Desk::start(2).await;
     let auth = ("Authorization", format!("Zoho-oauthtoken {}", desk.token));
     let missing = desk
-        .raw(Method::GET, "departments", "", &[auth.clone()], None)
+        .raw(
+            Method::GET,
+            "departments",
+            "",
+            std::slice::from_ref(&auth),
+            None,
+        )
         .await;
     assert_eq!(missing.status, 200);
     let foreign = desk
@@ -357,4 +363,65 @@ async fn writes_bump_modified_time_to_the_emulated_second() {
         bad.body,
         r#"{"errorCode":"INVALID_DATA","message":"The data does not comply to the validation restrictions defined.","errors":[{"fieldName":"/status","errorType":"invalid","errorMessage":"the value is not allowed for this field"}]}"#
     );
+}
+
+#[tokio::test]
+async fn time_entries_are_read_per_agent_module_and_modified_time() {
+    let desk = Desk::start(200).await;
+    let agent = desk.get("agents", "").await.column("id").remove(0);
+    let range = "modifiedTimeRange=2000-01-01T00:00:00.000Z,2100-01-01T00:00:00.000Z";
+    let path = format!("agents/{agent}/timeEntry");
+    let page = desk
+        .get(&path, &format!("{range}&module=tickets&limit=100"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.column("id").is_empty());
+    assert!(page.column("ownerId").iter().all(|o| *o == agent));
+    assert!(page.column("module").iter().all(|m| m == "tickets"));
+    assert!(page
+        .column("modifiedTime")
+        .iter()
+        .all(|t| t.ends_with(".000Z")));
+    let bad = desk.get(&path, "module=solutions").await;
+    assert_eq!(
+        (bad.status, bad.body),
+        (
+            422,
+            error(
+                "UNPROCESSABLE_ENTITY",
+                "The value passed for the 'module' query parameter is invalid."
+            )
+        )
+    );
+    assert_eq!(desk.get("agents/1/timeEntry", "").await.status, 403);
+}
+
+#[tokio::test]
+async fn archived_tickets_are_always_empty_and_unknown_paths_are_url_not_found() {
+    let desk = Desk::start(3).await;
+    let department = desk.get("departments", "").await.column("id").remove(0);
+    let archived = desk
+        .get(
+            "tickets/archivedTickets",
+            &format!("departmentId={department}"),
+        )
+        .await;
+    assert_eq!(
+        (
+            archived.status,
+            archived.header("x-rate-limit-request-weight-v3")
+        ),
+        (204, Some("3"))
+    );
+    for path in ["tickets/1/threads/x", "solutions", "requests"] {
+        let answer = desk.get(path, "").await;
+        assert_eq!(
+            (answer.status, answer.body),
+            (
+                404,
+                error("URL_NOT_FOUND", "The URL you requested could not be found.")
+            ),
+            "{path}"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use super::super::module::DeskModule;
 use super::super::route::Endpoint;
 use super::super::store::Trashed;
 use super::super::time;
-use super::writes::object;
+use super::body::object;
 use super::{Call, Reply};
 use crate::emulator::state::{read, write};
 
@@ -32,6 +32,8 @@ const MODULE_NAMES: [&str; 11] = [
     "topics",
     "solutions",
 ];
+/// The most ids one restore or delete takes, as `moveToTrash` (D17).
+const MAX_IDS: usize = 100;
 const SORTS: [&str; 5] = ["name", "type", "department", "deletedBy", "deletedTime"];
 
 pub enum BinOp {
@@ -53,12 +55,16 @@ impl BinOp {
         if call.endpoint != Endpoint::RecycleBin {
             q.only(&[])?;
             let mut body = object(call.body)?;
-            let Some(Value::Array(ids)) = body.remove("ids") else {
+            let ids = match body.remove("ids") {
+                Some(Value::Array(ids)) if (1..=MAX_IDS).contains(&ids.len()) => Some(ids),
+                _ => None,
+            };
+            let Some(ids) = ids else {
                 return Err(super::super::errors::DeskError::InvalidData(vec![
                     super::super::errors::FieldError::new(
                         "/ids",
                         FieldErrorKind::Missing,
-                        "a list of ids is required",
+                        "give 1 to 100 ids",
                     ),
                 ]));
             };

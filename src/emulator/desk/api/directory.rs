@@ -1,7 +1,8 @@
 //! The organisation's fixed directory and the per-agent time entries (D15): `GET
 //! /organizations` (no orgId needed, the token's organisation), `/agents`, `/departments`
 //! (full lists, 1-based `from`), and `GET /agents/{id}/timeEntry` with its `module`, time
-//! ranges and 0-based paging. Each is priced as a list by its `from` (D19).
+//! ranges and 0-based paging, and `GET /tickets/archivedTickets`, always empty (D25: the
+//! emulator archives no ticket). Each is priced as a list by its `from` (D19).
 
 use serde_json::{json, Value};
 
@@ -18,6 +19,9 @@ use crate::emulator::state::read;
 
 pub enum DirectoryOp {
     Organizations,
+    Archived {
+        from: u64,
+    },
     Agents {
         from: u64,
         limit: u32,
@@ -62,6 +66,14 @@ impl DirectoryOp {
                 })
             }
             Endpoint::AgentTimeEntries(agent) => time_entries(call, agent),
+            Endpoint::ArchivedTickets => {
+                q.only(&["departmentId", "from", "limit"])?;
+                q.id("departmentId")?;
+                q.limit(100, 10)?;
+                Ok(DirectoryOp::Archived {
+                    from: q.list_from()?,
+                })
+            }
             _ => {
                 q.only(&[])?;
                 Ok(DirectoryOp::Organizations)
@@ -72,6 +84,7 @@ impl DirectoryOp {
     pub fn cost(&self) -> u32 {
         match self {
             DirectoryOp::Organizations => list_cost(0),
+            DirectoryOp::Archived { from } => list_cost(*from),
             DirectoryOp::Agents { from, .. }
             | DirectoryOp::Departments { from, .. }
             | DirectoryOp::TimeEntries { from, .. } => list_cost(*from),
@@ -82,6 +95,7 @@ impl DirectoryOp {
         let facts = &call.org.facts;
         Ok(match self {
             DirectoryOp::Organizations => Reply::json(&json!({ "data": [organization(call)] })),
+            DirectoryOp::Archived { .. } => Reply::no_content(),
             DirectoryOp::Agents {
                 from,
                 limit,
