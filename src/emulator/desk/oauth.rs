@@ -33,12 +33,17 @@ pub struct TokenRequest {
 }
 
 /// Why the token endpoint said no (D4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    #[error("unknown, revoked, used or expired refresh token or grant code")]
     InvalidCode,
+    #[error("unknown client id")]
     InvalidClient,
+    #[error("wrong client secret")]
     InvalidClientSecret,
+    #[error("more than 10 refreshes of one refresh token in 600 s")]
     Throttled,
+    #[error("a grant type other than refresh_token or authorization_code")]
     UnsupportedGrantType,
 }
 
