@@ -319,6 +319,7 @@ fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), Co
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::desk::DeskModule;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -362,6 +363,8 @@ mod tests {
             "acme",
             "--department",
             "Help Desk",
+            "--desk-records",
+            "tickets=7",
         ];
         let config = EmulatorConfig::from_options(&args(&line)).unwrap();
         let portal = &config.portals[0];
@@ -371,6 +374,8 @@ mod tests {
         assert_eq!(portal.record_count(Module::Accounts), DEFAULT_RECORDS);
         assert_eq!(portal.limit(), 2_000);
         assert_eq!(config.demo_token().map(Secret::expose), Some("abc"));
+        let desk = &config.desk.organisations[0];
+        assert_eq!(desk.record_count(DeskModule::Tickets), 7);
         assert_eq!(
             (portal.name.as_str(), portal.departments[0].as_str()),
             ("acme", "Help Desk")

@@ -122,7 +122,8 @@ impl Emulator {
                 config.log_capacity,
                 config.fault_delay,
                 now,
-            ),
+            )
+            .with_latency(config.latency),
         }
     }
 

@@ -263,6 +263,20 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_self_client_is_the_one_the_readme_prints() {
+        let client = SelfClientConfig::demo();
+        assert_eq!(client.client_id, "1000.EE6EE17B4243C6616CA50901D39E11");
+        assert_eq!(
+            client.client_secret.expose(),
+            "94ae65c7e7b271bc93d0546121ebbaeaf6e4402256"
+        );
+        assert_eq!(
+            client.refresh_token.expose(),
+            "1000.a63981f74a7d6286b10d6cd47af1f9e4.76936388598a423ebf8046b70eeadf36"
+        );
+    }
+
+    #[test]
     fn the_pool_is_base_plus_credits_per_agent_plus_add_ons() {
         let mut org = DeskOrgConfig::demo();
         org.edition = DeskEdition::Professional;

@@ -166,8 +166,9 @@ async fn admitted(
         let retry = org.credits.retry_after_secs(emulator.clock.now());
         let served = match kind.as_error(retry) {
             Some(error) => Served::error(&error, remaining()),
+            // A gateway's page: its status for the log, its body made by `respond`.
             None => Served {
-                status: StatusCode::OK,
+                status: faults::gateway_answer(kind).status(),
                 body: None,
                 weight: 0,
                 remaining: None,

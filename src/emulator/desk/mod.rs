@@ -82,6 +82,14 @@ impl Desk {
         }
     }
 
+    /// The same simulated latency as the legacy API's (`--latency-ms`).
+    pub fn with_latency(self, latency: Duration) -> Desk {
+        Desk {
+            latency: Mutex::new(latency),
+            ..self
+        }
+    }
+
     /// The organisation with org id `digits`.
     pub fn org(&self, digits: &str) -> Option<&DeskOrg> {
         self.orgs.iter().find(|o| o.is(digits))

@@ -1,3 +1,7 @@
+//! The API's decisions without HTTP: paging and prices (D9, D19), the ticket list's sort
+//! enum and projections (D11, D14), the search cap, creates and their validation,
+//! moveToTrash all or nothing, the bin.
+
 use super::*;
 use crate::emulator::desk::config::DeskConfig;
 use crate::emulator::desk::module::DeskModule;

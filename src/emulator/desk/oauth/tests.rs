@@ -1,3 +1,6 @@
+//! Zoho Accounts' rules (D5): lifetimes, the refresh throttle, 30 live tokens, the errors of
+//! D4, grant codes used once within 180 s, and no token in `Debug`.
+
 use super::*;
 use crate::emulator::desk::config::SelfClientConfig;
 

@@ -1,3 +1,6 @@
+//! Rendering: the D14 projections, string ids and counters, `.000Z` times, volatile values
+//! redrawn only by a new version, written values and `cf` mirrored by label, references.
+
 use super::*;
 use crate::emulator::desk::facts::{agents, departments};
 

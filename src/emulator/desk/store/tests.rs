@@ -1,3 +1,6 @@
+//! The store: a million records at once, tie groups in id order both ways, the index lag,
+//! the bin's moves and its 60-day retention, updates that keep what they do not name.
+
 use super::*;
 use crate::emulator::desk::facts::{agents, departments};
 use crate::emulator::desk::time::Range;
