@@ -30,6 +30,8 @@ pub enum DeskError {
     InvalidOauth,
     #[error("the token belongs to another organisation")]
     OrgMismatch,
+    #[error("the token lacks a scope")]
+    ScopeMismatch,
     #[error("the record is not visible")]
     Forbidden,
     #[error("no such URL")]
@@ -64,7 +66,9 @@ impl DeskError {
     pub fn status(&self) -> StatusCode {
         match self {
             DeskError::Unauthorized | DeskError::InvalidOauth => StatusCode::UNAUTHORIZED,
-            DeskError::OrgMismatch | DeskError::Forbidden => StatusCode::FORBIDDEN,
+            DeskError::OrgMismatch | DeskError::ScopeMismatch | DeskError::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
             DeskError::UrlNotFound => StatusCode::NOT_FOUND,
             DeskError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             DeskError::BadRequest => StatusCode::BAD_REQUEST,
@@ -82,6 +86,7 @@ impl DeskError {
             DeskError::Unauthorized => "UNAUTHORIZED",
             DeskError::InvalidOauth => "INVALID_OAUTH",
             DeskError::OrgMismatch => "OAUTH_ORG_MISMATCH",
+            DeskError::ScopeMismatch => "SCOPE_MISMATCH",
             DeskError::Forbidden => "FORBIDDEN",
             DeskError::UrlNotFound => "URL_NOT_FOUND",
             DeskError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -101,6 +106,9 @@ impl DeskError {
             DeskError::Unauthorized => "You are not authenticated to perform this operation.".into(),
             DeskError::InvalidOauth => "The OAuth Token you provided is invalid.".into(),
             DeskError::OrgMismatch => "The OAuthToken is not valid for specified organization.".into(),
+            DeskError::ScopeMismatch => {
+                "The OAuth Token does not contain the scope to perform this operation.".into()
+            }
             DeskError::Forbidden => "You are not authorized to access this resource.".into(),
             DeskError::UrlNotFound => "The URL you requested could not be found.".into(),
             DeskError::MethodNotAllowed => "The requested method is not allowed for this URL.".into(),

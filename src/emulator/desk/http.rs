@@ -1,6 +1,6 @@
 //! The HTTP face of the Desk API (`/api/v1/...`) and of its token endpoint
 //! (`/oauth/v2/token`). For the API the order is fixed: the token (401), the path (404,
-//! 405), the `orgId` header (D7: 500, 403), a place in the organisation's gate (429
+//! 405), the token's scopes (403), the `orgId` header (D7: 500, 403), a place in the organisation's gate (429
 //! TOO_MANY_REQUESTS, D21), simulated latency, the fault dice, then on the blocking pool
 //! the parameters (422), the credits (429 THRESHOLD_EXCEEDED) and the call itself. Every
 //! answer for a known organisation carries the two rate headers (D20), errors weighing 0.
@@ -22,6 +22,7 @@ use super::faults::{self, DeskFault};
 use super::oauth::{Granted, TokenError, TokenRequest};
 use super::params::Query;
 use super::route::Endpoint;
+use super::scopes::Scopes;
 use crate::emulator::state::{lock, Emulator};
 use crate::zoho::secret::Secret;
 
@@ -82,7 +83,14 @@ pub async fn api(
         let org = caller(&emulator, &headers, now);
         let (served, spoiler, org_at) = match org {
             Err(error) => (Served::error(&error, None), None, None),
-            Ok(at) => {
+            Ok((at, scopes)) => {
+                let endpoint = endpoint.and_then(|e| {
+                    if scopes.allow(e) {
+                        Ok(e)
+                    } else {
+                        Err(DeskError::ScopeMismatch)
+                    }
+                });
                 let (served, spoiler) =
                     admitted(&emulator, at, endpoint, &headers, query.clone(), body).await;
                 (served, spoiler, Some(at))
@@ -114,12 +122,12 @@ pub async fn api(
     .await
 }
 
-/// The organisation (index) of the call's access token.
+/// The organisation (index) of the call's access token, and the token's scopes.
 fn caller(
     emulator: &Emulator,
     headers: &HeaderMap,
     now: DateTime<Utc>,
-) -> Result<usize, DeskError> {
+) -> Result<(usize, Scopes), DeskError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or(DeskError::Unauthorized)?;

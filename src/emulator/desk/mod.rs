@@ -24,6 +24,7 @@ pub mod org;
 pub mod params;
 pub mod records;
 pub mod route;
+pub mod scopes;
 pub mod store;
 pub mod time;
 

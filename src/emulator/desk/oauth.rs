@@ -4,7 +4,8 @@
 //! refresh token in any 600 s, at most 30 live access tokens per refresh token (the 31st
 //! invalidates the oldest), 20 refresh tokens per client (the 21st invalidates the oldest),
 //! access tokens live 3600 s and grant codes 180 s by the emulated clock. Every token maps
-//! to exactly one organisation. Tokens are secrets: nothing here formats one.
+//! to exactly one organisation and carries the scopes its grant was consented for (the
+//! configured refresh tokens hold all). Tokens are secrets: nothing here formats one.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -12,6 +13,7 @@ use std::fmt;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::config::DeskConfig;
+use super::scopes::Scopes;
 use crate::emulator::seeds;
 use crate::zoho::secret::Secret;
 
@@ -78,6 +80,7 @@ struct Client {
 
 struct Refresh {
     client: usize,
+    scopes: Scopes,
     successes: VecDeque<DateTime<Utc>>,
     /// Access tokens minted from it, oldest first.
     live: VecDeque<String>,
@@ -85,11 +88,13 @@ struct Refresh {
 
 struct Access {
     org: usize,
+    scopes: Scopes,
     expires: DateTime<Utc>,
 }
 
 struct Grant {
     client: usize,
+    scopes: Scopes,
     expires: DateTime<Utc>,
 }
 
@@ -134,17 +139,17 @@ impl Oauth {
             });
             oauth
                 .refresh
-                .insert(token, Refresh::new(oauth.clients.len() - 1));
+                .insert(token, Refresh::new(oauth.clients.len() - 1, Scopes::All));
         }
         oauth
     }
 
-    /// The organisation (index) of a live access token at `now`.
-    pub fn caller(&self, token: &str, now: DateTime<Utc>) -> Option<usize> {
+    /// The organisation (index) of a live access token at `now`, and its scopes.
+    pub fn caller(&self, token: &str, now: DateTime<Utc>) -> Option<(usize, Scopes)> {
         self.access
             .get(token)
             .filter(|a| now < a.expires)
-            .map(|a| a.org)
+            .map(|a| (a.org, a.scopes.clone()))
     }
 
     /// Serves one token request at `now`.
@@ -206,13 +211,13 @@ impl Oauth {
             .as_ref()
             .map(Secret::expose)
             .unwrap_or_default();
-        match self.grants.remove(code) {
-            Some(grant) if grant.client == client && now < grant.expires => {}
+        let scopes = match self.grants.remove(code) {
+            Some(grant) if grant.client == client && now < grant.expires => grant.scopes,
             _ => return Err(TokenError::InvalidCode),
-        }
+        };
         let refresh_token = self.fresh_token(1);
         self.refresh
-            .insert(refresh_token.clone(), Refresh::new(client));
+            .insert(refresh_token.clone(), Refresh::new(client, scopes));
         if let Some(c) = self.clients.get_mut(client) {
             c.refresh_tokens.push_back(refresh_token.clone());
             if c.refresh_tokens.len() > REFRESH_TOKENS_PER_CLIENT {
@@ -233,7 +238,18 @@ impl Oauth {
         let token = self.fresh_token(0);
         let org = self.clients.get(client).map_or(0, |c| c.org);
         let expires = now + TimeDelta::seconds(ACCESS_LIFETIME_SECS);
-        self.access.insert(token.clone(), Access { org, expires });
+        let scopes = self
+            .refresh
+            .get(&refresh)
+            .map_or(Scopes::Some(Vec::new()), |r| r.scopes.clone());
+        self.access.insert(
+            token.clone(),
+            Access {
+                org,
+                scopes,
+                expires,
+            },
+        );
         if let Some(state) = self.refresh.get_mut(&refresh) {
             state
                 .live
@@ -248,12 +264,25 @@ impl Oauth {
         Secret::new(token)
     }
 
-    /// A grant code for the client `client_id`, valid 180 s (section 2.1).
-    pub fn mint_grant(&mut self, client_id: &str, now: DateTime<Utc>) -> Option<Secret> {
+    /// A grant code for the client `client_id` consented for `scopes`, valid 180 s
+    /// (section 2.1).
+    pub fn mint_grant(
+        &mut self,
+        client_id: &str,
+        scopes: Scopes,
+        now: DateTime<Utc>,
+    ) -> Option<Secret> {
         let client = self.clients.iter().position(|c| c.id == client_id)?;
         let code = self.fresh_token(2);
         let expires = now + TimeDelta::seconds(GRANT_LIFETIME_SECS);
-        self.grants.insert(code.clone(), Grant { client, expires });
+        self.grants.insert(
+            code.clone(),
+            Grant {
+                client,
+                scopes,
+                expires,
+            },
+        );
         Some(Secret::new(code))
     }
 
@@ -302,9 +331,10 @@ impl Oauth {
 }
 
 impl Refresh {
-    fn new(client: usize) -> Refresh {
+    fn new(client: usize, scopes: Scopes) -> Refresh {
         Refresh {
             client,
+            scopes,
             successes: VecDeque::new(),
             live: VecDeque::new(),
         }

@@ -170,3 +170,62 @@ async fn a_grant_code_from_the_admin_api_is_exchanged_once_for_a_refresh_token()
     let again = desk.token_request(&form).await;
     assert_eq!(again.body, r#"{"error":"invalid_code"}"#);
 }
+
+#[tokio::test]
+async fn a_token_consented_for_fewer_scopes_gets_scope_mismatch_elsewhere() {
+    let desk = Desk::start(2).await;
+    let order = json!({ "client_id": desk.client.client_id, "scopes": "Desk.tickets.READ,Desk.basic.READ" });
+    let code = desk.admin_post("grant-code", order).await["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let form = vec![
+        ("grant_type", "authorization_code".to_string()),
+        ("client_id", desk.client.client_id.clone()),
+        (
+            "client_secret",
+            desk.client.client_secret.expose().to_string(),
+        ),
+        ("code", code),
+    ];
+    let token = desk.token_request(&form).await.json()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let auth = [("Authorization", format!("Zoho-oauthtoken {token}"))];
+    assert_eq!(
+        desk.raw(Method::GET, "tickets", "", &auth, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        desk.raw(Method::GET, "agents", "", &auth, None)
+            .await
+            .status,
+        200
+    );
+    let mismatch = error(
+        "SCOPE_MISMATCH",
+        "The OAuth Token does not contain the scope to perform this operation.",
+    );
+    for path in ["tickets/search", "contacts", "recycleBin"] {
+        let answer = desk.raw(Method::GET, path, "", &auth, None).await;
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (403, mismatch.as_str()),
+            "{path}"
+        );
+    }
+    let bad = desk
+        .http
+        .post(desk.url("/_emulator/desk/grant-code"))
+        .body(
+            json!({ "client_id": desk.client.client_id, "scopes": "Desk.tickets.WRITE" })
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(bad.status(), 400, "one invalid scope fails the consent");
+}

@@ -17,6 +17,7 @@ use crate::emulator::desk::churn::{self, DeskChurn};
 use crate::emulator::desk::faults::DeskFault;
 use crate::emulator::desk::module::DeskModule;
 use crate::emulator::desk::oauth::GRANT_LIFETIME_SECS;
+use crate::emulator::desk::scopes::Scopes;
 use crate::emulator::faults::FaultsView;
 use crate::emulator::state::{lock, read};
 
@@ -160,6 +161,8 @@ pub(super) async fn set_latency(
 #[serde(deny_unknown_fields)]
 struct GrantOrder {
     client_id: String,
+    /// The consent string (`Desk.tickets.READ,...`); every scope when absent.
+    scopes: Option<String>,
 }
 
 /// A self-client grant code for `zoho-sync auth desk` tests (section 2.1).
@@ -168,9 +171,14 @@ pub(super) async fn grant_code(
     bytes: Bytes,
 ) -> Result<Json<Value>, AdminError> {
     let order: GrantOrder = body(&bytes)?;
+    let scopes = match order.scopes.as_deref() {
+        None => Scopes::All,
+        Some(text) => Scopes::parse(text)
+            .ok_or_else(|| AdminError::bad("scopes: one is not Desk.<resource>.<OP>"))?,
+    };
     let now = emulator.clock.now();
     let code = lock(&emulator.desk.oauth)
-        .mint_grant(&order.client_id, now)
+        .mint_grant(&order.client_id, scopes, now)
         .ok_or_else(|| AdminError::not_found("no self client with that client_id"))?;
     Ok(Json(
         json!({ "code": code.expose(), "expires_in": GRANT_LIFETIME_SECS }),

@@ -33,7 +33,7 @@ fn an_access_token_works_for_an_hour_of_emulated_time() {
     assert!(token.starts_with("1000."));
     assert_eq!(
         oauth.caller(&token, start() + TimeDelta::seconds(3_599)),
-        Some(0)
+        Some((0, Scopes::All))
     );
     assert_eq!(
         oauth.caller(&token, start() + TimeDelta::seconds(3_600)),
@@ -71,7 +71,7 @@ fn the_thirty_first_live_token_invalidates_the_oldest() {
     }
     let now = start() + TimeDelta::seconds(30 * 61);
     assert_eq!(oauth.caller(&tokens[0], now), None);
-    assert_eq!(oauth.caller(&tokens[1], now), Some(0));
+    assert_eq!(oauth.caller(&tokens[1], now), Some((0, Scopes::All)));
     assert_eq!(
         oauth.live_access_tokens(client.refresh_token.expose(), now),
         30
@@ -122,7 +122,7 @@ fn a_grant_code_is_exchanged_once_within_three_minutes_for_a_new_refresh_token()
         ..refresh(&client)
     };
     let code = oauth
-        .mint_grant(&client.client_id, start())
+        .mint_grant(&client.client_id, Scopes::All, start())
         .unwrap_or_default();
     let granted = oauth.token(&exchange(&code), start() + TimeDelta::seconds(179));
     let refresh_token = granted
@@ -133,7 +133,7 @@ fn a_grant_code_is_exchanged_once_within_three_minutes_for_a_new_refresh_token()
     let again = oauth.token(&exchange(&code), start() + TimeDelta::seconds(179));
     assert_eq!(again.err(), Some(TokenError::InvalidCode));
     let late = oauth
-        .mint_grant(&client.client_id, start())
+        .mint_grant(&client.client_id, Scopes::All, start())
         .unwrap_or_default();
     let expired = oauth.token(&exchange(&late), start() + TimeDelta::seconds(180));
     assert_eq!(expired.err(), Some(TokenError::InvalidCode));
