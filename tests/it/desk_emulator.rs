@@ -7,6 +7,7 @@ mod api;
 mod bin;
 mod credits;
 mod oauth;
+mod records;
 
 use std::net::SocketAddr;
 
