@@ -88,8 +88,14 @@ impl ListOp {
                 descending,
             });
         let mut filters = Vec::new();
+        // Products belong to several departments: their list filters on any of them.
+        let department = if module == DeskModule::Products {
+            "departmentIds"
+        } else {
+            "departmentId"
+        };
         for (param, field) in [
-            ("departmentId", "departmentId"),
+            ("departmentId", department),
             ("accountId", "accountId"),
             ("channel", "channel"),
         ] {

@@ -245,3 +245,19 @@ fn move_to_trash_takes_live_ids_all_or_nothing_and_costs_six_each() {
     assert_eq!(flags, vec![json!(true), json!(false)]);
     assert!(get(&desk, &format!("contacts/{}", ids[1]), "").is_ok());
 }
+
+#[test]
+fn a_department_filter_finds_products_of_several_departments_and_tickets_of_one() {
+    let desk = desk(8);
+    let department = desk.orgs[0].facts.departments[0].id;
+    let query = format!("departmentId={department}");
+    let rows = |path: &str| {
+        get(&desk, path, &query)
+            .ok()
+            .and_then(|(_, b)| b)
+            .map_or(0, |b| b["data"].as_array().map_or(0, Vec::len))
+    };
+    assert_eq!(rows("products"), 8);
+    assert_eq!(rows("tickets"), 8);
+    assert_eq!(get(&desk, "tickets", "departmentId=1"), Ok((3, None)));
+}

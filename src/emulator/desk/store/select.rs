@@ -22,7 +22,8 @@ pub enum Filter {
         field: &'static str,
         range: Range,
     },
-    /// The field's value (as text) equals one of these, ignoring case.
+    /// The field's value (as text, or any item of a list) equals one of these, ignoring
+    /// case.
     Equals {
         field: &'static str,
         values: Vec<String>,
@@ -120,8 +121,16 @@ fn meets(record: &Record<'_>, filter: &Filter) -> bool {
         Filter::Id(id) => record.entry.id == *id,
         Filter::Null(field) => record.get(field).is_null(),
         Filter::Range { field, range } => record.millis(field).is_some_and(|t| range.contains(t)),
-        Filter::Equals { field, values } => text(&record.get(field))
-            .is_some_and(|v| values.iter().any(|w| w.eq_ignore_ascii_case(&v))),
+        Filter::Equals { field, values } => {
+            let equals = |v: &Value| {
+                text(v).is_some_and(|v| values.iter().any(|w| w.eq_ignore_ascii_case(&v)))
+            };
+            // A list field (a product's `departmentIds`) matches when any item does.
+            match record.get(field) {
+                Value::Array(items) => items.iter().any(equals),
+                value => equals(&value),
+            }
+        }
         Filter::Contains {
             field,
             text: wanted,
