@@ -4,7 +4,7 @@
 //! JSON whatever their content type, an empty body being `{}`; a body that does not decode
 //! or names nothing known is answered 400 or 404 with `{"error": …}`.
 
-mod steer;
+pub(crate) mod steer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

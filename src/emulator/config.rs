@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::desk::config::{DeskConfig, DeskConfigError};
 use super::seeds;
 use super::store::{CustomField, AGENTS};
 use super::Options;
@@ -42,6 +43,8 @@ pub enum ConfigError {
     Parse { path: String, detail: String },
     #[error("invalid emulator config: {0}")]
     Invalid(String),
+    #[error("invalid emulator config: {0}")]
+    Desk(#[from] DeskConfigError),
 }
 
 /// The whole emulator configuration.
@@ -58,6 +61,8 @@ pub struct EmulatorConfig {
     pub max_tokens_per_user: usize,
     pub log_capacity: usize,
     pub portals: Vec<PortalConfig>,
+    /// The Desk API's organisations.
+    pub desk: DeskConfig,
 }
 
 /// One portal (organisation).
@@ -116,6 +121,7 @@ impl Default for EmulatorConfig {
             max_tokens_per_user: DEFAULT_MAX_TOKENS,
             log_capacity: DEFAULT_LOG_CAPACITY,
             portals: vec![portal],
+            desk: DeskConfig::default(),
         }
     }
 }
@@ -181,12 +187,14 @@ impl UserConfig {
 }
 
 impl EmulatorConfig {
-    /// The default config with `count` records in every module of every portal; for tests.
+    /// The default config with `count` records in every module of every portal and Desk
+    /// organisation; for tests.
     pub fn with_records(mut self, count: u64) -> EmulatorConfig {
         for portal in &mut self.portals {
             portal.records.clear();
             portal.default_records = count;
         }
+        self.desk = self.desk.with_records(count);
         self
     }
 
@@ -223,6 +231,9 @@ impl EmulatorConfig {
         }
         if let Some(millis) = args.latency_ms {
             self.latency = Duration::from_millis(millis);
+        }
+        if let Some(org) = self.desk.organisations.first_mut() {
+            org.records.extend(args.desk_records.iter().copied());
         }
         let Some(portal) = self.portals.first_mut() else {
             return;
@@ -265,6 +276,7 @@ impl EmulatorConfig {
         if departments > MAX_DEPARTMENTS {
             return invalid(format!("at most {MAX_DEPARTMENTS} departments in all"));
         }
+        self.desk.validate()?;
         unique("portal", self.portals.iter().map(|p| p.name.as_str()))?;
         unique("user e-mail", self.users().map(|u| u.email.as_str()))?;
         unique(
@@ -307,6 +319,7 @@ fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), Co
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::desk::DeskModule;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -350,6 +363,8 @@ mod tests {
             "acme",
             "--department",
             "Help Desk",
+            "--desk-records",
+            "tickets=7",
         ];
         let config = EmulatorConfig::from_options(&args(&line)).unwrap();
         let portal = &config.portals[0];
@@ -359,6 +374,8 @@ mod tests {
         assert_eq!(portal.record_count(Module::Accounts), DEFAULT_RECORDS);
         assert_eq!(portal.limit(), 2_000);
         assert_eq!(config.demo_token().map(Secret::expose), Some("abc"));
+        let desk = &config.desk.organisations[0];
+        assert_eq!(desk.record_count(DeskModule::Tickets), 7);
         assert_eq!(
             (portal.name.as_str(), portal.departments[0].as_str()),
             ("acme", "Help Desk")

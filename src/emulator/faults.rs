@@ -71,23 +71,25 @@ impl FaultKind {
 
 /// What the admin API shows of the plan.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct FaultsView {
+pub struct FaultsView<K = FaultKind> {
     /// `(kind, remaining)` in the order they will strike.
-    pub next: Vec<(FaultKind, u32)>,
-    pub odds: Vec<(FaultKind, f64)>,
+    pub next: Vec<(K, u32)>,
+    pub odds: Vec<(K, f64)>,
     pub delay_secs: f64,
 }
 
+/// The faults due to a set of requests; `K` is the API's own kinds of fault (the legacy
+/// API's `FaultKind`, or the Desk API's).
 #[derive(Debug)]
-pub struct FaultPlan {
-    queue: VecDeque<(FaultKind, u32)>,
-    odds: Vec<(FaultKind, f64)>,
+pub struct FaultPlan<K = FaultKind> {
+    queue: VecDeque<(K, u32)>,
+    odds: Vec<(K, f64)>,
     rng: StdRng,
     delay: Duration,
 }
 
-impl FaultPlan {
-    pub fn new(seed: u64, delay: Duration) -> FaultPlan {
+impl<K: Copy + PartialEq> FaultPlan<K> {
+    pub fn new(seed: u64, delay: Duration) -> FaultPlan<K> {
         FaultPlan {
             queue: VecDeque::new(),
             odds: Vec::new(),
@@ -97,7 +99,7 @@ impl FaultPlan {
     }
 
     /// The fault for the request arriving now, if any.
-    pub fn roll(&mut self) -> Option<FaultKind> {
+    pub fn roll(&mut self) -> Option<K> {
         if let Some((kind, left)) = self.queue.front_mut() {
             let kind = *kind;
             *left = left.saturating_sub(1);
@@ -114,14 +116,14 @@ impl FaultPlan {
     }
 
     /// Faults the next `count` requests (after those already queued).
-    pub fn schedule(&mut self, kind: FaultKind, count: u32) {
+    pub fn schedule(&mut self, kind: K, count: u32) {
         if count > 0 {
             self.queue.push_back((kind, count));
         }
     }
 
     /// Faults every request with probability `p` (0 removes the kind).
-    pub fn set_odds(&mut self, kind: FaultKind, p: f64) {
+    pub fn set_odds(&mut self, kind: K, p: f64) {
         self.odds.retain(|(k, _)| *k != kind);
         if p > 0.0 {
             self.odds.push((kind, p.min(1.0)));
@@ -141,7 +143,7 @@ impl FaultPlan {
         self.delay = delay;
     }
 
-    pub fn view(&self) -> FaultsView {
+    pub fn view(&self) -> FaultsView<K> {
         FaultsView {
             next: self.queue.iter().copied().collect(),
             odds: self.odds.clone(),

@@ -1,6 +1,7 @@
 //! The emulator of the legacy Zoho Support API (`zoho-sync emulator`): the six record
 //! methods in XML and JSON, the auth-token endpoint, per-organisation quotas on an
-//! adjustable clock, churn, injected faults, and an admin API for tests. It implements the
+//! adjustable clock, churn, injected faults, and an admin API for tests. The same server
+//! also serves the Zoho Desk API and its OAuth endpoint (`desk`), on the same clock. It implements the
 //! contract of section 0 exactly, so the client is tested against the same decisions it
 //! relies on. `spawn` serves it in-process (tests); `run` serves it for the CLI.
 //!
@@ -13,6 +14,7 @@ pub mod api;
 pub mod churn;
 pub mod clock;
 pub mod config;
+pub mod desk;
 pub mod faults;
 mod options;
 pub mod params;
@@ -53,6 +55,14 @@ pub async fn run(args: &Options) -> Result<(), EmulatorError> {
     if let Some(token) = running.token() {
         // The demo token is printed on purpose: it is the fixture users copy into configs.
         println!("demo authtoken: {}", token.expose());
+    }
+    if let Some(org) = running.desk_org() {
+        // The self client is printed on purpose too: the fixture for `api = "desk"` configs.
+        let client = &org.self_client;
+        println!("desk org id: {}", org.org_id);
+        println!("desk client id: {}", client.client_id);
+        println!("desk client secret: {}", client.client_secret.expose());
+        println!("desk refresh token: {}", client.refresh_token.expose());
     }
     running
         .run_until(async {

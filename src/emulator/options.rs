@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::desk::DeskModule;
 use crate::quota::Edition;
 use crate::zoho::module::Module;
 
@@ -40,6 +41,9 @@ pub struct Options {
     /// The department name.
     #[arg(long)]
     pub department: Option<String>,
+    /// Records per module of the first Desk organisation, e.g. `tickets=1000000`.
+    #[arg(long, value_name = "MODULE=N,...", value_delimiter = ',', value_parser = parse_desk_count)]
+    pub desk_records: Vec<(DeskModule, u64)>,
     /// Simulated latency added to every record-API request, in milliseconds.
     #[arg(long, value_name = "MS")]
     pub latency_ms: Option<u64>,
@@ -50,6 +54,19 @@ fn parse_module_count(text: &str) -> Result<(Module, u64), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not MODULE=N"))?;
     let module = module.parse::<Module>().map_err(|e| e.to_string())?;
+    let count = count
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{count}` is not a record count"))?;
+    Ok((module, count))
+}
+
+fn parse_desk_count(text: &str) -> Result<(DeskModule, u64), String> {
+    let (module, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not MODULE=N"))?;
+    let module = DeskModule::parse(module.trim())
+        .ok_or_else(|| format!("`{module}` is not a Desk module"))?;
     let count = count
         .trim()
         .parse::<u64>()

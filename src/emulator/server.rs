@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, OriginalUri, Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -24,11 +24,12 @@ use super::accounts::{properties_body, TokenRequest};
 use super::activity::{LogEntry, Outcome};
 use super::api::{self, Call, Failure};
 use super::config::EmulatorConfig;
+use super::desk::DeskOrgConfig;
 use super::faults::{self, FaultKind};
 use super::params::Params;
 use super::render::{to_json, to_xml, Element};
 use super::state::{lock, read, write, Emulator};
-use super::{admin, EmulatorError};
+use super::{admin, desk, EmulatorError};
 use crate::zoho::module::{Format, Method, Module};
 use crate::zoho::secret::Secret;
 
@@ -45,6 +46,9 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
             get(record_api).post(record_api),
         )
         .route("/apiauthtoken/nb/create", get(auth_token).post(auth_token))
+        .route("/api/v1/{*path}", any(desk::http::api))
+        .route("/oauth/v2/token", post(desk::http::token))
+        .nest("/_emulator/desk", desk::admin::routes())
         .nest("/_emulator", admin::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response_with_state(
@@ -69,6 +73,7 @@ async fn stamp_date(State(emulator): State<Arc<Emulator>>, mut response: Respons
 pub struct RunningEmulator {
     addr: SocketAddr,
     token: Option<Secret>,
+    desk: Option<DeskOrgConfig>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -88,6 +93,7 @@ pub async fn spawn(
         })?;
     let addr = listener.local_addr().map_err(EmulatorError::Serve)?;
     let token = config.demo_token().cloned();
+    let desk = config.desk.organisations.first().cloned();
     let emulator = tokio::task::spawn_blocking(move || Emulator::build(&config))
         .await
         .map_err(|e| EmulatorError::Build(e.to_string()))?;
@@ -105,6 +111,7 @@ pub async fn spawn(
     Ok(RunningEmulator {
         addr,
         token,
+        desk,
         shutdown: Some(shutdown),
         task: Some(task),
     })
@@ -123,6 +130,11 @@ impl RunningEmulator {
     /// The first portal's admin token (the fixed demo token by default).
     pub fn token(&self) -> Option<&Secret> {
         self.token.as_ref()
+    }
+
+    /// The first Desk organisation (the demo by default): its org id and self client.
+    pub fn desk_org(&self) -> Option<&DeskOrgConfig> {
+        self.desk.as_ref()
     }
 
     /// Stops accepting, lets in-flight requests finish briefly, then cuts them off.

@@ -16,6 +16,7 @@ use super::activity::Activity;
 use super::churn::ChurnState;
 use super::clock::Clock;
 use super::config::{EmulatorConfig, PortalConfig};
+use super::desk::Desk;
 use super::faults::FaultPlan;
 use super::quota::Quota;
 use super::seeds;
@@ -50,6 +51,8 @@ pub struct Emulator {
     pub latency: Mutex<Duration>,
     /// Seeds the churn of every store.
     pub seed: u64,
+    /// The Desk API's organisations, tokens and activity (same clock).
+    pub desk: Desk,
 }
 
 #[derive(Debug)]
@@ -113,6 +116,14 @@ impl Emulator {
             )),
             latency: Mutex::new(config.latency),
             seed: config.seed,
+            desk: Desk::build(
+                &config.desk,
+                config.seed,
+                config.log_capacity,
+                config.fault_delay,
+                now,
+            )
+            .with_latency(config.latency),
         }
     }
 

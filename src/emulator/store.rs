@@ -9,7 +9,7 @@ mod churn;
 mod generate;
 mod query;
 mod schema;
-mod vocabulary;
+pub(crate) mod vocabulary;
 mod writes;
 
 use std::collections::HashMap;

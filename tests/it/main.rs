@@ -14,6 +14,7 @@ mod daemon_stop;
 mod demo_command;
 mod desk_auth_command;
 mod desk_client;
+mod desk_emulator;
 mod desk_tokens;
 mod emulator_api;
 mod emulator_auth;

@@ -17,7 +17,7 @@ use crate::emulator::state::{lock, read, same_name, write, Emulator};
 use crate::emulator::store::CustomField;
 use crate::zoho::module::Module;
 
-pub(super) async fn clock(State(emulator): Shared) -> Json<Value> {
+pub(crate) async fn clock(State(emulator): Shared) -> Json<Value> {
     Json(json!({ "now": emulator.clock.now() }))
 }
 
@@ -30,7 +30,7 @@ struct ClockOrder {
     advance_secs: Option<i64>,
 }
 
-pub(super) async fn set_clock(
+pub(crate) async fn set_clock(
     State(emulator): Shared,
     bytes: Bytes,
 ) -> Result<Json<Value>, AdminError> {

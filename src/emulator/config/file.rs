@@ -32,6 +32,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{EmulatorConfig, PortalConfig, UserConfig};
+use crate::emulator::desk::config::RawDesk;
 use crate::emulator::store::CustomField;
 use crate::quota::{DayRule, Edition};
 use crate::zoho::module::Module;
@@ -48,6 +49,8 @@ struct RawConfig {
     log_capacity: Option<usize>,
     #[serde(default)]
     portals: Vec<RawPortal>,
+    #[serde(default)]
+    desk: RawDesk,
 }
 
 #[derive(serde::Deserialize)]
@@ -122,6 +125,7 @@ pub(super) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
             .unwrap_or(default.max_tokens_per_user),
         log_capacity: raw.log_capacity.unwrap_or(default.log_capacity),
         portals,
+        desk: raw.desk.decode()?,
     })
 }
 
