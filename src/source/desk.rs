@@ -22,6 +22,7 @@ use crate::desk::{
 use crate::quota::DayRule;
 use crate::stream::seek::{Mark, SeekRequest};
 use crate::stream::Module;
+use crate::zoho::client::server_clock;
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::RecordId;
 use crate::zoho::secret::Secret;
@@ -31,6 +32,10 @@ use crate::zoho::secret::Secret;
 pub struct DeskSource {
     client: DeskClient,
     rule: DayRule,
+    /// For the clock probe: a `HEAD` of the Desk host, outside the API (no credits).
+    probe: reqwest::Client,
+    desk_url: url::Url,
+    connect_timeout: std::time::Duration,
 }
 
 impl DeskSource {
@@ -57,7 +62,19 @@ impl DeskSource {
         settings.max_body_bytes = api.max_body_bytes;
         let client =
             DeskClient::new(settings, Arc::new(tokens)).map_err(|e| permanent(e.to_string()))?;
-        Ok(DeskSource { client, rule })
+        let probe = reqwest::Client::builder()
+            .use_rustls_tls()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| permanent(format!("cannot build the HTTP client: {}", e.without_url())))?;
+        Ok(DeskSource {
+            client,
+            rule,
+            probe,
+            desk_url: desk.desk_url.clone(),
+            connect_timeout: api.connect_timeout,
+        })
     }
 }
 
@@ -135,8 +152,8 @@ impl Source for DeskSource {
     }
 
     async fn server_clock(&self) -> Option<DateTime<Utc>> {
-        // No free request reads the Desk clock: every answer's `Date` teaches it instead.
-        None
+        // Outside `/api/v1`: the web server's `Date`, at no credit.
+        server_clock(&self.probe, &self.desk_url, self.connect_timeout).await
     }
 }
 

@@ -15,6 +15,7 @@ mod demo_command;
 mod desk_auth_command;
 mod desk_client;
 mod desk_emulator;
+mod desk_sync;
 mod desk_tokens;
 mod emulator_api;
 mod emulator_auth;

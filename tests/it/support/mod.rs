@@ -4,6 +4,7 @@
 pub mod daemon;
 pub mod database;
 pub mod desk;
+pub mod desk_sync;
 pub mod emulator;
 pub mod hostile;
 pub mod private_pg;

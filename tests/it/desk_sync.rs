@@ -1,0 +1,207 @@
+//! `zoho-sync backfill` and `sync` of a Zoho Desk organisation end to end: the real
+//! binary, the emulator's Desk side and a fresh database. The mirror must hold every
+//! record of each module with its latest modification, and the credits the ledger
+//! counted must be what the emulator charged.
+
+use zoho_sync::desk::DeskModule;
+use zoho_sync::emulator::EmulatorConfig;
+
+use crate::support::database::TestDatabase;
+use crate::support::desk_sync::{desk_mirror, desk_source, DeskSync};
+use crate::support::emulator::TestEmulator;
+
+/// An emulator whose demo Desk organisation holds `records` records per module, born now
+/// (the newest modified a moment ago).
+async fn desk_emulator(records: u64) -> TestEmulator {
+    let mut config = EmulatorConfig::default().with_records(0);
+    config.desk = config.desk.with_records(records);
+    TestEmulator::start(config).await
+}
+
+/// Lets the search index show every write so far (D16: a pass reads up to its start less
+/// ten minutes).
+async fn past_the_index_lag(emulator: &TestEmulator) {
+    emulator
+        .admin_post("desk/clock", serde_json::json!({ "advance_secs": 11 * 60 }))
+        .await;
+}
+
+/// Every source record is mirrored, its modification time as the source's.
+async fn assert_mirror_equals_source(
+    emulator: &TestEmulator,
+    database: &TestDatabase,
+    module: DeskModule,
+) {
+    let source = desk_source(emulator, module).await;
+    let mirror = desk_mirror(database, module).await;
+    let missing: Vec<_> = source
+        .keys()
+        .filter(|id| !mirror.contains_key(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{module:?}: {} missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert_eq!(
+        mirror.len(),
+        source.len(),
+        "{module:?}: rows the source does not hold"
+    );
+    for (id, record) in &source {
+        assert_eq!(
+            mirror[id]["modifiedTime"], record["modifiedTime"],
+            "{module:?} record {id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_desk_backfill_then_a_sync_past_the_index_lag_mirror_every_record() {
+    let emulator = desk_emulator(450).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets", "contacts"]);
+    setup.run(&["backfill"]).await.assert_success();
+    past_the_index_lag(&emulator).await;
+    setup.run(&["sync"]).await.assert_success();
+    for module in [DeskModule::Tickets, DeskModule::Contacts] {
+        assert_mirror_equals_source(&emulator, &database, module).await;
+    }
+}
+
+/// The credits the emulator charged the demo organisation, by day.
+async fn charged(emulator: &TestEmulator) -> std::collections::BTreeMap<String, u64> {
+    let counters = emulator.admin_get("desk/counters").await;
+    let by_day = &counters["credits"][crate::support::desk_sync::ORG_ID]["charged_by_day"];
+    by_day
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(day, n)| (day.clone(), n.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The credits the ledger reserved, by day.
+async fn reserved(database: &TestDatabase) -> std::collections::BTreeMap<String, u64> {
+    let rows: Vec<(chrono::NaiveDate, i32)> =
+        sqlx::query_as("SELECT day, used FROM zoho.quota_ledger ORDER BY day")
+            .fetch_all(&database.pool)
+            .await
+            .expect("the ledger");
+    rows.into_iter()
+        .map(|(day, used)| (day.to_string(), u64::try_from(used).unwrap_or(0)))
+        .collect()
+}
+
+#[tokio::test]
+async fn incremental_passes_under_churn_leave_the_mirror_equal_and_the_ledger_equal_to_the_charges()
+{
+    let emulator = desk_emulator(300).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets", "accounts"]);
+    setup.run(&["backfill"]).await.assert_success();
+    for round in 0..3 {
+        // Creates and updates, several in one second, then time for the index (D16).
+        emulator
+            .admin_post(
+                "desk/churn",
+                serde_json::json!({ "creates": 20, "updates": 60 }),
+            )
+            .await;
+        past_the_index_lag(&emulator).await;
+        setup.run(&["sync"]).await.assert_success();
+        for module in [DeskModule::Tickets, DeskModule::Accounts] {
+            assert_mirror_equals_source(&emulator, &database, module).await;
+        }
+        assert_eq!(
+            reserved(&database).await,
+            charged(&emulator).await,
+            "round {round}"
+        );
+    }
+}
+
+/// Token refreshes the emulator granted.
+async fn refreshes(emulator: &TestEmulator) -> u64 {
+    let counters = emulator.admin_get("desk/counters").await;
+    counters["requests"]["tokens"]["refreshed"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_desk_backfill_spans_credit_days_and_each_day_spends_at_most_its_credits() {
+    let emulator = desk_emulator(700).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
+    // 13 credits a day: four searches of 3 credits.
+    setup.edit_config(|text| {
+        text.replace(
+            "edition = \"free\"",
+            "edition = \"free\"\ndaily_limit = 13\nreserve = 0",
+        )
+    });
+    let mut days = 0;
+    loop {
+        let outcome = setup.run(&["backfill"]).await;
+        outcome.assert_success();
+        days += 1;
+        if outcome.stdout.contains("complete") {
+            break;
+        }
+        assert!(
+            outcome.stdout.contains("budget is spent"),
+            "{}",
+            outcome.stdout
+        );
+        assert!(days < 10, "the backfill does not end");
+        // The next credit day (the emulator's credit zone is UTC).
+        let next = (crate::support::sync::emulator_now(&emulator).await
+            + chrono::TimeDelta::days(1))
+        .date_naive()
+        .and_hms_opt(0, 0, 1)
+        .expect("a time")
+        .and_utc();
+        emulator.set_clock(&next.to_rfc3339()).await;
+    }
+    assert!(days >= 2, "one day held it all ({days})");
+    let charged = charged(&emulator).await;
+    assert!(charged.values().all(|n| *n <= 13), "{charged:?}");
+    assert_eq!(reserved(&database).await, charged);
+    past_the_index_lag(&emulator).await;
+    setup.run(&["sync"]).await.assert_success();
+    assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
+}
+
+#[tokio::test]
+async fn an_access_token_is_reused_across_runs_and_processes_and_refreshed_once_it_expires() {
+    let emulator = desk_emulator(50).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets", "contacts", "accounts"]);
+    setup.run(&["backfill"]).await.assert_success();
+    assert_eq!(refreshes(&emulator).await, 1);
+    // Three processes at once, one database: the cached token serves them all.
+    let (a, b, c) = tokio::join!(
+        setup.run(&["sync"]),
+        setup.run(&["sync"]),
+        setup.run(&["sync"])
+    );
+    for outcome in [&a, &b, &c] {
+        assert!(matches!(outcome.code, Some(0) | Some(3)), "{outcome:?}");
+    }
+    assert_eq!(
+        refreshes(&emulator).await,
+        1,
+        "no process refreshed a live token"
+    );
+    // An hour later the token has expired: the next run refreshes it, once.
+    emulator
+        .admin_post("desk/clock", serde_json::json!({ "advance_secs": 3_700 }))
+        .await;
+    setup.run(&["sync"]).await.assert_success();
+    assert_eq!(refreshes(&emulator).await, 2);
+    assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
+}
