@@ -96,11 +96,15 @@ pub struct ApiConfig {
     pub max_clock_skew: Option<Duration>,
 }
 
-/// Where an organisation's authtoken comes from; never inline in the file.
+/// Where one of an organisation's secrets comes from (its authtoken, or a Desk self
+/// client's secret or refresh token); never inline in the file.
 #[derive(Clone, Debug)]
 pub struct TokenSource {
     pub env: String,
     pub file: Option<PathBuf>,
+    /// What it is and its keys' prefix, for messages: `authtoken`, `client_secret`,
+    /// `refresh_token` (keys `<it>_env`, `<it>_file`).
+    pub what: &'static str,
 }
 
 /// One organisation to mirror, of either API.
@@ -323,10 +327,12 @@ impl TokenSource {
             })?;
             return Ok(Secret::new(text.trim()));
         }
+        let what = self.what;
         Err(key_error(
-            format!("organisations.{org}.authtoken_env"),
+            format!("organisations.{org}.{what}_env"),
             format!(
-                "no authtoken: set the environment variable {} (or authtoken_file)",
+                "no {}: set the environment variable {} (or {what}_file)",
+                what.replace('_', " "),
                 self.env
             ),
         ))

@@ -27,7 +27,7 @@ pub use clock::{Reading, ServerClock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("today's request budget is spent; it resets at {resets_at}")]
+    #[error("today's budget is spent; it resets at {resets_at}")]
     BudgetSpent { resets_at: DateTime<Utc> },
     #[error("stopped")]
     Cancelled,

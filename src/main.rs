@@ -105,7 +105,9 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 .map_err(runtime)
         }
         Command::Auth(AuthCommand::Desk(args)) => cli::auth::run_desk(args).await.map_err(runtime),
-        Command::Demo => cli::demo::run(&stop_on_signals()).await.map_err(runtime),
+        Command::Demo(args) => cli::demo::run(args.api, &stop_on_signals())
+            .await
+            .map_err(runtime),
         Command::Backfill(args) => {
             let config = Config::load(&cli.config)?;
             let goal = Goal::Backfill {

@@ -1,15 +1,18 @@
-//! `zoho-sync demo`: the first run. Serves the built-in emulator in-process (the demo
-//! portal and its sample data, under a small daily quota), points the built-in
-//! configuration at it and at `DATABASE_URL` (default: the local PostgreSQL), and runs
-//! the backfill (the same code path as `zoho-sync backfill`). When the day's quota runs
-//! out it moves the emulator's clock past Pacific midnight, as the real day would, and
-//! goes on until the mirror is complete.
+//! `zoho-sync demo`: the first run. Serves the built-in emulator in-process (the legacy
+//! demo portal, or with `--api desk` the Zoho Desk demo organisation, with their sample
+//! data under a small daily quota), points a configuration at it and at `DATABASE_URL`
+//! (default: the local PostgreSQL), and runs the backfill (the same code path as
+//! `zoho-sync backfill`). When the day's quota runs out it moves the emulator's clock past
+//! the reset, as the real day would, and goes on until the mirror is complete.
 
 use std::net::SocketAddr;
 
 use crate::cli::sync::{self, SyncCommandError};
 use crate::config::{Config, ConfigError, BUILT_IN};
-use crate::emulator::{spawn, EmulatorConfig, EmulatorError};
+use crate::cli::DemoApi;
+use crate::emulator::{spawn, EmulatorConfig, EmulatorError, RunningEmulator};
+
+mod desk;
 use crate::scheduler::Goal;
 use crate::store::RunKind;
 
@@ -31,12 +34,25 @@ pub enum DemoError {
 }
 
 /// Runs the demo to its end, or until `cancel`.
-pub async fn run(cancel: &tokio_util::sync::CancellationToken) -> Result<(), DemoError> {
+pub async fn run(
+    api: DemoApi,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(), DemoError> {
     let emulator = spawn(
         EmulatorConfig::default(),
         SocketAddr::from(([127, 0, 0, 1], 0)),
     )
     .await?;
+    match api {
+        DemoApi::Support => support(&emulator, cancel).await,
+        DemoApi::Desk => desk::run(&emulator, cancel).await,
+    }
+}
+
+async fn support(
+    emulator: &RunningEmulator,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(), DemoError> {
     let token_dir = tempfile_dir()?;
     let token_path = token_dir.join("authtoken");
     let token = emulator
@@ -66,28 +82,9 @@ pub async fn run(cancel: &tokio_util::sync::CancellationToken) -> Result<(), Dem
         config.organisations.first().map_or(0, |o| o.daily_limit),
         config.database.schema
     );
-    if let Err(e) = sync::open_database(&config).await {
-        tracing::debug!(error = %e, "demo database unreachable");
-        return Err(DemoError::NoDatabase(redacted_host(
-            config.database.url.expose(),
-        )));
-    }
-    let goal = Goal::Backfill {
-        modules: Vec::new(),
-    };
-    for day in 1..=MAX_DAYS {
-        println!("\n== day {day}");
-        match sync::run_once(&config, RunKind::Backfill, &goal, cancel).await? {
-            _ if cancel.is_cancelled() => return Ok(()),
-            Some(resets_at) => {
-                println!(
-                    "The quota ran out: the demo moves the emulator's clock to the reset ({}).",
-                    sync::describe_reset(resets_at)
-                );
-                advance_clock(&emulator.base_url(), resets_at).await;
-            }
-            None => break,
-        }
+    backfill_day_by_day(&config, &emulator.base_url(), cancel).await?;
+    if cancel.is_cancelled() {
+        return Ok(());
     }
     println!(
         "\nTry the mirror (psql \"$DATABASE_URL\"):\n  \
@@ -100,17 +97,64 @@ pub async fn run(cancel: &tokio_util::sync::CancellationToken) -> Result<(), Dem
     Ok(())
 }
 
+/// Backfills every module, day after emulated day: when a day's quota runs out, the
+/// emulator's clock moves to the reset. `Ok(())` when the mirror is complete, the days
+/// run out or `cancel` stops it.
+async fn backfill_day_by_day(
+    config: &Config,
+    base_url: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(), DemoError> {
+    if let Err(e) = sync::open_database(config).await {
+        tracing::debug!(error = %e, "demo database unreachable");
+        return Err(DemoError::NoDatabase(redacted_host(
+            config.database.url.expose(),
+        )));
+    }
+    let goal = Goal::Backfill {
+        modules: Vec::new(),
+    };
+    for day in 1..=MAX_DAYS {
+        println!("\n== day {day}");
+        match sync::run_once(config, RunKind::Backfill, &goal, cancel).await? {
+            _ if cancel.is_cancelled() => return Ok(()),
+            Some(resets_at) => {
+                println!(
+                    "The quota ran out: the demo moves the emulator's clock to the reset ({}).",
+                    sync::describe_reset(resets_at)
+                );
+                advance_clock(base_url, resets_at).await;
+            }
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 /// The demo portal's daily limit: small, so the quota runs out and the demo shows it.
 const DEMO_DAILY_LIMIT: u32 = 60;
 /// Emulated days the demo goes on for at most.
 const MAX_DAYS: u32 = 5;
 
 /// Sets the emulator's clock just past `at` through its admin API.
-async fn advance_clock(base_url: &str, at: chrono::DateTime<chrono::Utc>) {
+pub(super) async fn advance_clock(base_url: &str, at: chrono::DateTime<chrono::Utc>) {
     let body = format!(
         "{{\"set\": \"{}\"}}",
         (at + chrono::TimeDelta::seconds(1)).to_rfc3339()
     );
+    let sent = reqwest::Client::new()
+        .post(format!("{base_url}/_emulator/clock"))
+        .body(body)
+        .send()
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "cannot move the emulator's clock");
+    }
+}
+
+/// Moves the emulator's clock forward by `secs` through its admin API.
+pub(super) async fn advance_clock_by(base_url: &str, secs: u64) {
+    let body = format!("{{\"advance_secs\": {secs}}}");
     let sent = reqwest::Client::new()
         .post(format!("{base_url}/_emulator/clock"))
         .body(body)

@@ -64,7 +64,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The first run: the built-in emulator, the local PostgreSQL and a backfill.
-    Demo,
+    Demo(DemoArgs),
     /// Serve the built-in emulator of the Zoho Support API.
     Emulator(crate::emulator::Options),
     /// Zoho Accounts authtokens (Support) and refresh tokens (Desk).
@@ -88,6 +88,19 @@ pub enum Command {
     /// The change log after a sequence number, with the records' current fields, as
     /// NDJSON or CSV; ends with the sequence number to resume from.
     Changes(changes::ChangesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Which API's emulator to mirror: the legacy Zoho Support API or Zoho Desk.
+    #[arg(long, value_enum, default_value_t = DemoApi::Support)]
+    pub api: DemoApi,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoApi {
+    Support,
+    Desk,
 }
 
 #[derive(Debug, Args)]

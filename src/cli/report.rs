@@ -85,8 +85,9 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     }
     print_fields(&fields);
     for (org, q) in &quotas {
+        let unit = cost_model(org).unit;
         println!(
-            "{}: {} requests used today, {} left; the quota resets {}",
+            "{}: {} {unit} used today, {} left; the quota resets {}",
             org.name,
             q.used,
             q.left,
@@ -157,16 +158,21 @@ fn print_field(f: &FieldSeen) {
     );
 }
 
+/// What the organisation's API charges, and in which units.
+fn cost_model(org: &OrganisationConfig) -> CostModel {
+    match org.source {
+        SourceConfig::Support(_) => CostModel::SUPPORT,
+        SourceConfig::Desk(_) => CostModel::DESK,
+    }
+}
+
 /// `zoho-sync plan`: a dry run from what the mirror knows.
 pub async fn plan(config: &Config) -> Result<(), ReportError> {
     let loader = open_database(config).await?;
     let statuses = loader.status().await?;
     let since = Utc::now() - TimeDelta::days(CHANGE_WINDOW_DAYS);
     for org in &config.organisations {
-        let model = match org.source {
-            SourceConfig::Support(_) => CostModel::SUPPORT,
-            SourceConfig::Desk(_) => CostModel::DESK,
-        };
+        let model = cost_model(org);
         let unit = model.unit;
         let budget = u64::from(org.budget().per_day);
         println!("{}: {budget} {unit} a day for zoho-sync", org.name);

@@ -207,7 +207,7 @@ fn print_summary(summaries: &[OrgSummary], progress: &Progress) {
             OrgOutcome::Cancelled => "stopped; the next run continues from the checkpoints".into(),
             OrgOutcome::Failed(e) | OrgOutcome::AuthFailed(e) => format!("failed: {e}"),
             OrgOutcome::QuotaSpent { resets_at } => format!(
-                "today's request budget is spent; run again after {} to continue",
+                "today's budget is spent; run again after {} to continue",
                 describe_reset(*resets_at)
             ),
         };

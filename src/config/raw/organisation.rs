@@ -42,6 +42,7 @@ pub(super) struct Organisation {
     org_id: Option<String>,
     client_id: Option<String>,
     client_secret_env: Option<String>,
+    client_secret_file: Option<PathBuf>,
     refresh_token_env: Option<String>,
     refresh_token_file: Option<PathBuf>,
     agents: Option<u32>,
@@ -202,6 +203,7 @@ impl Organisation {
                 token: TokenSource {
                     env,
                     file: self.authtoken_file.take(),
+                    what: "authtoken",
                 },
                 format: self.format.unwrap_or_default(),
                 data_time_zone,

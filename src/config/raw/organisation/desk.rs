@@ -76,11 +76,13 @@ pub(super) fn check(org: &mut Organisation, at: &str) -> Result<Settled, ConfigE
             client_id,
             client_secret: TokenSource {
                 env: secret_env,
-                file: None,
+                file: org.client_secret_file.take(),
+                what: "client_secret",
             },
             refresh_token: TokenSource {
                 env: refresh_env,
                 file: org.refresh_token_file.take(),
+                what: "refresh_token",
             },
             edition,
             agents,
@@ -142,6 +144,7 @@ pub(super) fn keys_present(org: &Organisation) -> Option<&'static str> {
         ("org_id", org.org_id.is_some()),
         ("client_id", org.client_id.is_some()),
         ("client_secret_env", org.client_secret_env.is_some()),
+        ("client_secret_file", org.client_secret_file.is_some()),
         ("refresh_token_env", org.refresh_token_env.is_some()),
         ("refresh_token_file", org.refresh_token_file.is_some()),
         ("agents", org.agents.is_some()),
