@@ -40,6 +40,22 @@ pub enum FetchError {
     Store(#[from] StoreError),
 }
 
+/// What a request lists: one module's rows, or the organisation's deletions.
+#[derive(Clone, Copy, Debug)]
+enum Listed {
+    Module(Module),
+    Deletions,
+}
+
+impl std::fmt::Display for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listed::Module(module) => module.fmt(f),
+            Listed::Deletions => f.write_str("deletions"),
+        }
+    }
+}
+
 /// One page as served.
 #[derive(Debug)]
 pub struct Page {
@@ -157,12 +173,23 @@ impl Fetcher {
     /// One page of `module`, retried on transient failures, every attempt reserved. A
     /// page past the end is empty.
     pub async fn get_page(&self, module: Module, request: Request) -> Result<Page, FetchError> {
+        self.fetch(Listed::Module(module), request).await
+    }
+
+    /// One page of the organisation's deletions, newest first, from `from` (0-based),
+    /// fetched like any page.
+    pub async fn get_deletions(&self, from: u32, limit: u32) -> Result<Page, FetchError> {
+        self.fetch(Listed::Deletions, Request::Deletions { from, limit })
+            .await
+    }
+
+    async fn fetch(&self, listed: Listed, request: Request) -> Result<Page, FetchError> {
         let mut attempt = 0;
         loop {
             if self.shared.cancel.is_cancelled() {
                 return Err(FetchError::Cancelled);
             }
-            let error = match self.attempt(module, request).await? {
+            let error = match self.attempt(listed, request).await? {
                 Ok(page) => return Ok(page),
                 Err(error) => error,
             };
@@ -171,7 +198,7 @@ impl Fetcher {
                 Backoff::Waited(delay) => {
                     self.shared.progress.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
-                        %module, ?request, attempt, error = %error,
+                        %listed, ?request, attempt, error = %error,
                         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         "page request failed; retried"
                     );
@@ -186,15 +213,21 @@ impl Fetcher {
     /// of the pass's fetching.
     async fn attempt(
         &self,
-        module: Module,
+        listed: Listed,
         request: Request,
     ) -> Result<Result<Page, SourceError>, FetchError> {
         let cost = self.source.request_cost(&request);
         let day = self.reserve(cost).await?;
         // An answer on its way at a stop is awaited a little (it is paid for), then
         // given up: the page is asked again next time.
+        let list = async {
+            match listed {
+                Listed::Module(module) => self.source.list(module, &request).await,
+                Listed::Deletions => self.source.deletions(&request).await,
+            }
+        };
         let listing = tokio::select! {
-            listing = self.source.list(module, &request) => listing,
+            listing = list => listing,
             () = crate::shutdown::cut(&self.shared.cancel, crate::shutdown::IN_FLIGHT) => {
                 return Err(FetchError::Cancelled)
             }

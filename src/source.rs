@@ -51,6 +51,9 @@ pub enum Request {
     Window { window: Window, filter: Filter },
     /// The rows modified in a range, by modification time, from an offset.
     Seek { range: SeekRequest, ids_only: bool },
+    /// A page of the organisation's deletions, newest first, from a 0-based offset
+    /// (Zoho Desk's recycle bin: every module at once).
+    Deletions { from: u32, limit: u32 },
 }
 
 /// One request's answer.
@@ -76,12 +79,25 @@ pub struct Row {
 }
 
 /// A served row as decoded: a legacy record (labels and text values), a Desk record (the
-/// object as received), or a row that could not be decoded, kept raw for dead letters.
+/// object as received), a deletion (a row of the recycle bin), or a row that could not be
+/// decoded, kept raw for dead letters.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Record(Record),
     Object(DeskRecord),
+    Deleted(Tombstone),
     Bad(BadRow),
+}
+
+/// A record deleted at the source: which module's (`None` for a kind the contract does
+/// not name, such as attachments), its id and when it was deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    pub module: Option<Module>,
+    /// The kind as the server named it, for the log when it is not a module.
+    pub kind: String,
+    pub id: i64,
+    pub deleted_at: DateTime<Utc>,
 }
 
 impl Row {
@@ -154,6 +170,17 @@ pub trait Source: Send + Sync + fmt::Debug {
 
     /// One page of `module`'s rows.
     async fn list(&self, module: Module, request: &Request) -> Listing;
+
+    /// One page of the organisation's deletions (`Request::Deletions`), for sources that
+    /// list them; the others answer that they cannot.
+    async fn deletions(&self, request: &Request) -> Listing {
+        Listing {
+            rows: Err(SourceError::unsupported(request)),
+            server_time: None,
+            outcome: "bad-request",
+            credits_left: None,
+        }
+    }
 
     /// The server's clock, read at no cost to the budget; `None` if it cannot be read.
     async fn server_clock(&self) -> Option<DateTime<Utc>>;

@@ -25,7 +25,9 @@ use crate::stream::{Checkpoint, PassKind, StreamKey};
 
 pub use error::{patiently, StoreError, DATABASE_PATIENCE};
 pub use lease::{Claim, Holder, Holding, Lease};
-pub use page::{DeleteMode, PageCommit, PageStats, SweepCommit, SweepStats};
+pub use page::{
+    DeleteMode, DeletionStats, DeletionsCommit, PageCommit, PageStats, SweepCommit, SweepStats,
+};
 pub use run::{RunKind, RunOutcome};
 
 /// One quota day of one organisation.
@@ -53,6 +55,18 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Stamps a sweep page's ids and moves the sweep's checkpoint, atomically; the last
     /// page also applies the deletions the sweep found.
     async fn commit_sweep_page(&self, page: &SweepCommit<'_>) -> Result<SweepStats, StoreError>;
+
+    /// How far the organisation's deletions have been applied (the server's time when the
+    /// last complete walk of them started); `None` before the first.
+    async fn deletions_cursor(&self, portal: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// Applies one page of an organisation's deletions (a record modified after its
+    /// deletion was restored and is left alone), stores its unreadable rows, and on the
+    /// walk's last page moves the cursor, atomically.
+    async fn commit_deletions(
+        &self,
+        page: &DeletionsCommit<'_>,
+    ) -> Result<DeletionStats, StoreError>;
 
     /// Takes the stream for `holder` for `ttl`, or says which live process holds it.
     async fn take_lease(

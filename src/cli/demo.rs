@@ -8,8 +8,8 @@
 use std::net::SocketAddr;
 
 use crate::cli::sync::{self, SyncCommandError};
-use crate::config::{Config, ConfigError, BUILT_IN};
 use crate::cli::DemoApi;
+use crate::config::{Config, ConfigError, BUILT_IN};
 use crate::emulator::{spawn, EmulatorConfig, EmulatorError, RunningEmulator};
 
 mod desk;

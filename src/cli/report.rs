@@ -9,7 +9,9 @@ use chrono::{TimeDelta, Utc};
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig, SourceConfig};
-use crate::loader::{view_name, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
+use crate::loader::{
+    view_name, DeletionsStatus, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS,
+};
 use crate::scheduler::estimate::{days_needed, pass_requests, CostModel};
 use crate::store::{self, StoreError};
 use crate::stream::{Checkpoint, Module, StreamKey};
@@ -84,6 +86,7 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
         );
     }
     print_fields(&fields);
+    print_deletions(config, &loader.deletions_status().await?);
     for (org, q) in &quotas {
         let unit = cost_model(org).unit;
         println!(
@@ -95,6 +98,29 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
         );
     }
     Ok(())
+}
+
+/// Per Zoho Desk organisation, how far its recycle bin's deletions are applied.
+fn print_deletions(config: &Config, walks: &[DeletionsStatus]) {
+    for org in &config.organisations {
+        let SourceConfig::Desk(desk) = &org.source else {
+            continue;
+        };
+        match walks.iter().find(|w| w.portal == desk.org_id) {
+            Some(w) => println!(
+                "{}: deletions applied through {} (recycle bin last walked {}){}",
+                org.name,
+                w.deleted_through.format("%Y-%m-%d %H:%M:%S UTC"),
+                w.walked_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                if w.dead_letters > 0 {
+                    format!("; {} unreadable bin rows in dead letters", w.dead_letters)
+                } else {
+                    String::new()
+                }
+            ),
+            None => println!("{}: the recycle bin was never walked", org.name),
+        }
+    }
 }
 
 /// Custom fields listed per module by the text `status` (`--json` lists them all).

@@ -60,10 +60,27 @@ impl Loader {
     }
 }
 
+/// Where the rows of an organisation's recycle bin that cannot be read are kept: the
+/// organisation's (department-less) `recycle_bin`, which is no module.
+pub(super) const RECYCLE_BIN: &str = "recycle_bin";
+
 /// Stores `letters` for the stream in one statement; returns how many were stored.
 pub(super) async fn store(
     conn: &mut PgConnection,
     stream: &StreamKey,
+    run_id: i64,
+    letters: &[Letter<'_>],
+) -> Result<u64, StoreError> {
+    let home = (stream.portal.as_str(), stream.department.as_str());
+    store_in(conn, home, stream.module.key(), run_id, letters).await
+}
+
+/// Stores `letters` under (portal, department) and `module` (a module's key, or
+/// `RECYCLE_BIN`).
+pub(super) async fn store_in(
+    conn: &mut PgConnection,
+    (portal, department): (&str, &str),
+    module: &str,
     run_id: i64,
     letters: &[Letter<'_>],
 ) -> Result<u64, StoreError> {
@@ -85,9 +102,9 @@ pub(super) async fn store(
          ORDER BY d.n \
          ON CONFLICT (portal, department, module, md5(raw)) DO NOTHING",
     )
-    .bind(clean_text(&stream.portal))
-    .bind(clean_text(&stream.department))
-    .bind(stream.module.key())
+    .bind(clean_text(portal))
+    .bind(clean_text(department))
+    .bind(module)
     .bind(run_id)
     .bind(raws)
     .bind(errors)

@@ -4,7 +4,8 @@
 //! when its record differs from what is stored, so a row met again (a walk re-reads the
 //! rows sharing a range's bound) changes nothing; the same statement appends every row it
 //! inserts or rewrites to the change log, and moves the stream's newest modification time
-//! in `stream_stats`. Rows are sent in ascending id order, so concurrent upserts lock rows
+//! in `stream_stats`. A row the recycle bin marked deleted is brought back only by a
+//! version of its record modified after the deletion (`desk_deletions`). Rows are sent in ascending id order, so concurrent upserts lock rows
 //! in the same order.
 
 use std::collections::BTreeMap;
@@ -70,7 +71,7 @@ impl Loader {
 
     /// Creates the Desk schema, its functions and the module's table, once per process
     /// and module.
-    async fn ensure_desk_table(&self, module: DeskModule) -> Result<(), StoreError> {
+    pub(super) async fn ensure_desk_table(&self, module: DeskModule) -> Result<(), StoreError> {
         if self
             .desk_ready
             .lock()
@@ -221,7 +222,11 @@ fn clean(value: Json) -> Json {
     }
 }
 
-/// The upsert: `$1` org id, `$2` synced_at, `$3` ids, `$4` records, `$5` the org id as
+/// The upsert: a row marked deleted comes back only with a version modified at or after
+/// its deletion (a restore is a write); a search that still shows the record as it was
+/// before (the index lags) leaves it deleted. A version modified in the very second of the
+/// deletion is taken for a restore: if it was not one, the recycle bin, which the next
+/// walk reads again an hour back, marks it deleted again. `$1` org id, `$2` synced_at, `$3` ids, `$4` records, `$5` the org id as
 /// text (the change log's `portal`), `$6` the module's name, `$7` the run. Returns
 /// (inserted, updated).
 fn upsert_sql(schema: &str, table: &str) -> String {
@@ -235,7 +240,8 @@ fn upsert_sql(schema: &str, table: &str) -> String {
          FROM UNNEST($3::bigint[], $4::jsonb[]) AS u(id, record)\n\
          ON CONFLICT (org_id, id) DO UPDATE SET\n\
          record = EXCLUDED.record, _synced_at = EXCLUDED._synced_at, _deleted_at = NULL\n\
-         WHERE m.record IS DISTINCT FROM EXCLUDED.record OR m._deleted_at IS NOT NULL\n\
+         WHERE (m._deleted_at IS NULL AND m.record IS DISTINCT FROM EXCLUDED.record)\n\
+         OR {schema}.zoho_desk_time(EXCLUDED.record ->> 'modifiedTime') >= m._deleted_at\n\
          RETURNING m.id, (xmax = 0) AS inserted, m.modified_time),\n\
          logged AS (\n\
          INSERT INTO change_log\n\

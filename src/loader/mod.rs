@@ -9,6 +9,7 @@ mod changes;
 mod checkpoint;
 mod connect;
 mod dead_letters;
+mod desk_deletions;
 mod desk_mirror;
 pub mod desk_schema;
 pub mod desk_tokens;
@@ -29,17 +30,19 @@ mod sweep;
 mod values;
 mod views;
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::desk::module::DeskModule;
 use crate::store::{
-    Claim, Holder, Lease, LedgerDay, PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError,
-    SweepCommit, SweepStats,
+    Claim, DeletionStats, DeletionsCommit, Holder, Lease, LedgerDay, PageCommit, PageStats,
+    RunKind, RunOutcome, Store, StoreError, SweepCommit, SweepStats,
 };
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 
 pub use changes::{Change, ChangeOp};
 pub use dead_letters::DeadLetter;
+pub use desk_deletions::DeletionsStatus;
 pub use desk_tokens::PgTokenCache;
 pub use field_type::FieldType;
 pub use fields_seen::FieldSeen;
@@ -115,6 +118,17 @@ impl Store for Loader {
 
     async fn commit_sweep_page(&self, page: &SweepCommit<'_>) -> Result<SweepStats, StoreError> {
         Loader::commit_sweep_page(self, page).await
+    }
+
+    async fn deletions_cursor(&self, portal: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Loader::deletions_cursor(self, portal).await
+    }
+
+    async fn commit_deletions(
+        &self,
+        page: &DeletionsCommit<'_>,
+    ) -> Result<DeletionStats, StoreError> {
+        Loader::commit_deletions(self, page).await
     }
 
     async fn take_lease(

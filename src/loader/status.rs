@@ -97,8 +97,10 @@ impl Loader {
     async fn dead_letter_counts(&self) -> Result<Vec<(StreamKey, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT portal, department, module, count(*) AS n FROM dead_letters \
+             WHERE NOT (department = '' AND module = $1) \
              GROUP BY portal, department, module",
         )
+        .bind(super::dead_letters::RECYCLE_BIN)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -5,6 +5,7 @@
 //! or ranges of modification time (`seek`). This module holds what both share: where a
 //! pass starts, and how a page's rows are committed with its checkpoint.
 
+pub mod deletions;
 mod offset;
 pub mod run;
 mod seek;
@@ -59,6 +60,9 @@ pub enum PipelineError {
     /// A bug of ours (a page task that panicked): not the server's fault, nor the user's.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The recycle bin changed ahead of every walk of this round.
+    #[error("the recycle bin of {portal} kept losing rows ahead of the walk ({restarts} restarts); the next round walks it again")]
+    DeletionsMoving { portal: String, restarts: u32 },
     #[error("the {stream} incremental pass has no watermark: its backfill has not completed")]
     NoWatermark { stream: String },
     /// A sweep that cannot read every id must not conclude that a record is gone.
@@ -249,6 +253,11 @@ fn split(rows: Vec<Row>, new_rows: usize) -> SplitRows {
                 split.objects.push(object);
             }
             Outcome::Bad(row) => split.bad.push(row),
+            Outcome::Deleted(t) => split.bad.push(BadRow {
+                raw: format!("{t:?}"),
+                error: "the source listed a deletion where records were asked for".into(),
+                id: None,
+            }),
         }
     }
     split

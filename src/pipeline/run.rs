@@ -14,7 +14,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
+use super::deletions::DeletionWalk;
 use super::{PassEnd, Pipeline, PipelineError};
 use crate::config::{Config, ConfigError, OrganisationConfig, SourceConfig};
 use crate::desk::TokenCache;
@@ -25,7 +27,7 @@ use crate::source::desk::DeskSource;
 use crate::source::support::SupportSource;
 use crate::source::{Failure, Source, SourceError};
 use crate::store::{self, patiently, DeleteMode, Holding, RunKind, RunOutcome, Store, StoreError};
-use crate::stream::{PassKind, StreamKey};
+use crate::stream::{Module, PassKind, StreamKey};
 use crate::telemetry::Progress;
 use crate::zoho::client::Client;
 
@@ -58,11 +60,13 @@ impl RunError {
     }
 }
 
-/// The phases of a round, in the order they run: fresh data first, then history, then
-/// the search for deletions with what is left.
+/// The phases of a round, in the order they run: fresh data first (the rows modified,
+/// then, for Zoho Desk, the recycle bin's deletions), then history, then the sweeps for
+/// deletions with what is left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Incremental,
+    Deletions,
     Backfill,
     Sweep,
 }
@@ -226,6 +230,7 @@ impl OrgRunner {
         let sweeps = self.sweeps_due(&streams, goal, left).await?;
         let phases = [
             (Phase::Incremental, incremental),
+            (Phase::Deletions, Vec::new()),
             (Phase::Backfill, backfills),
             (Phase::Sweep, sweeps),
         ];
@@ -235,8 +240,21 @@ impl OrgRunner {
         let mut passes = Vec::new();
         let mut held = Vec::new();
         let mut incremental_requests = 0;
+        let mut deletions = None;
         for (phase, planned) in phases {
             match phase {
+                Phase::Deletions => {
+                    if left == 0 {
+                        break;
+                    }
+                    let walked = self.walk_deletions(run_id, &streams).await;
+                    let go_on = matches!(walked, None | Some(Ok(PassEnd::Completed)));
+                    deletions = walked;
+                    if go_on {
+                        continue;
+                    }
+                    break;
+                }
                 Phase::Incremental => self.allowance.set(None),
                 Phase::Backfill => self.allowance.set(backfill_allowance),
                 // Sweeps get what the backfills left of the allowance.
@@ -267,7 +285,7 @@ impl OrgRunner {
                 resets_at: self.budget.rule.next_reset(self.server_now()),
             }
         } else {
-            outcome_of(&passes)
+            outcome_of(&passes, deletions.as_ref())
         };
         self.record(run_id, &outcome, requests).await?;
         Ok(OrgSummary {
@@ -282,6 +300,31 @@ impl OrgRunner {
                 .collect(),
             held,
         })
+    }
+
+    /// Walks a Zoho Desk organisation's deletions (`None` for a legacy organisation, or
+    /// when nothing is left of today's budget).
+    async fn walk_deletions(
+        &self,
+        run_id: i64,
+        streams: &[StreamState],
+    ) -> Option<Result<PassEnd, PipelineError>> {
+        let SourceConfig::Desk(desk) = &self.org.source else {
+            return None;
+        };
+        let pipeline = self.pipelines.get("")?;
+        self.allowance.set(None);
+        let modules: Vec<Module> = self.org.modules.iter().map(|(m, _)| *m).collect();
+        let walk = DeletionWalk {
+            portal: &desk.org_id,
+            run_id,
+            modules: &modules,
+            mirror_empty: streams
+                .iter()
+                .all(|s| s.backfill == BackfillState::NotStarted),
+        };
+        let span = tracing::info_span!("deletions", portal = %desk.org_id);
+        Some(pipeline.walk_deletions(&walk).instrument(span).await)
     }
 
     fn requests(&self) -> u64 {
@@ -408,14 +451,21 @@ fn source(
 }
 
 /// A failure outranks a stop, a stop outranks a spent budget.
-fn outcome_of(passes: &[(StreamKey, PassKind, Result<PassEnd, PipelineError>)]) -> OrgOutcome {
+fn outcome_of(
+    passes: &[(StreamKey, PassKind, Result<PassEnd, PipelineError>)],
+    deletions: Option<&Result<PassEnd, PipelineError>>,
+) -> OrgOutcome {
     let mut outcome = OrgOutcome::Completed;
-    for (stream, kind, end) in passes {
+    let ends = passes
+        .iter()
+        .map(|(stream, kind, end)| (format!("{stream} {kind:?} pass"), end))
+        .chain(deletions.map(|end| ("the walk of the recycle bin".to_string(), end)));
+    for (what, end) in ends {
         match end {
             Err(PipelineError::Fetch(FetchError::Source(e))) if e.failure == Failure::Auth => {
                 return OrgOutcome::AuthFailed(e.to_string());
             }
-            Err(e) => return OrgOutcome::Failed(format!("{stream} {kind:?} pass: {e}")),
+            Err(e) => return OrgOutcome::Failed(format!("{what}: {e}")),
             Ok(PassEnd::Cancelled) => outcome = OrgOutcome::Cancelled,
             Ok(PassEnd::BudgetSpent { resets_at }) if outcome == OrgOutcome::Completed => {
                 outcome = OrgOutcome::QuotaSpent {

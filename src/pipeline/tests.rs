@@ -44,7 +44,7 @@ fn source(n: u64, latency: Duration) -> Arc<MemorySource> {
     Arc::new(source)
 }
 
-fn pipeline(
+pub(super) fn pipeline(
     source: &Arc<MemorySource>,
     store: &Arc<MemoryStore>,
     read_ahead: usize,
@@ -156,7 +156,7 @@ async fn windows_read_ahead_for_a_set_that_moved_are_dropped_and_nothing_is_skip
         .iter()
         .filter_map(|(_, r)| match r {
             Request::Window { window, .. } => Some(window.from),
-            Request::Seek { .. } => None,
+            Request::Seek { .. } | Request::Deletions { .. } => None,
         })
         .collect();
     let went_back = froms.windows(2).any(|pair| pair[1] < pair[0]);

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Failure, Listing, Outcome, Paging, Request, Row, Source, SourceError};
+use super::{Failure, Listing, Outcome, Paging, Request, Row, Source, SourceError, Tombstone};
 use crate::config::{ApiConfig, DeskConfig};
+use crate::desk::bin::BinOutcome;
 use crate::desk::module::MAX_LIMIT;
 use crate::desk::{
     Accounts, ClientCredentials, DeskClient, DeskError, DeskRequest, DeskSettings, ErrorClass,
@@ -110,6 +111,11 @@ impl Source for DeskSource {
                 query: query(*range),
             }
             .cost(),
+            Request::Deletions { from, limit } => DeskRequest::RecycleBin {
+                from: *from,
+                limit: *limit,
+            }
+            .cost(),
             Request::Window { .. } => 0,
         }
     }
@@ -142,12 +148,31 @@ impl Source for DeskSource {
                 server_time: reply.meta.server_time,
                 credits_left: reply.meta.remaining,
             },
-            Err(e) => Listing {
-                outcome: class_name(e.class()),
-                server_time: e.meta().and_then(|m| m.server_time),
-                credits_left: e.meta().and_then(|m| m.remaining),
-                rows: Err(refused(&e)),
+            Err(e) => failed(&e),
+        }
+    }
+
+    async fn deletions(&self, request: &Request) -> Listing {
+        let Request::Deletions { from, limit } = *request else {
+            return Listing {
+                rows: Err(SourceError::unsupported(request)),
+                server_time: None,
+                outcome: "bad-request",
+                credits_left: None,
+            };
+        };
+        match self.client.recycle_bin(from, limit).await {
+            Ok(reply) => Listing {
+                outcome: if reply.value.entries.is_empty() {
+                    "no-data"
+                } else {
+                    "ok"
+                },
+                rows: Ok(reply.value.entries.into_iter().map(bin_row).collect()),
+                server_time: reply.meta.server_time,
+                credits_left: reply.meta.remaining,
             },
+            Err(e) => failed(&e),
         }
     }
 
@@ -178,6 +203,45 @@ fn row(record: RecordOutcome) -> Row {
                 }),
             }
         }
+    }
+}
+
+/// A row of the recycle bin, judged by its deletion time and id.
+fn bin_row(entry: BinOutcome) -> Row {
+    match entry {
+        BinOutcome::Ok(entry) => Row {
+            mark: Mark {
+                modified: Some(entry.deleted_time),
+                id: Some(RecordId(entry.id.get().unsigned_abs())),
+            },
+            outcome: Outcome::Deleted(Tombstone {
+                module: entry.module.map(Module::Desk),
+                kind: entry.bin_type,
+                id: entry.id.get(),
+                deleted_at: entry.deleted_time,
+            }),
+        },
+        BinOutcome::Bad(bad) => {
+            let id = bad.id.map(|id| RecordId(id.get().unsigned_abs()));
+            Row {
+                mark: Mark { modified: None, id },
+                outcome: Outcome::Bad(BadRow {
+                    raw: bad.raw,
+                    error: bad.error,
+                    id,
+                }),
+            }
+        }
+    }
+}
+
+/// A request that failed, for the fetcher.
+fn failed(e: &DeskError) -> Listing {
+    Listing {
+        outcome: class_name(e.class()),
+        server_time: e.meta().and_then(|m| m.server_time),
+        credits_left: e.meta().and_then(|m| m.remaining),
+        rows: Err(refused(e)),
     }
 }
 

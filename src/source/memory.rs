@@ -1,7 +1,8 @@
 //! An in-memory source for the pipeline's tests: a module's rows in the order served,
 //! each with the moment it was last modified, paged by position as the legacy API pages,
 //! or (`seeking`) by ranges of modification time as Zoho Desk's search pages.
-//! A test can change the rows before any request (as concurrent users would), make the
+//! It also lists an organisation's deletions, newest first, as Zoho Desk's recycle bin.
+//! A test can change the rows (or the deletions) before any request (as concurrent users would), make the
 //! next requests fail, slow every request down, and read what was asked: the windows,
 //! how many requests started and how many finished, and how many were in flight at once.
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Filter, Listing, Paging, Request, Row, Source, SourceError};
+use super::{Filter, Listing, Outcome, Paging, Request, Row, Source, SourceError, Tombstone};
 use crate::quota::DayRule;
 use crate::stream::seek::{Mark, SeekRequest};
 use crate::stream::Module;
@@ -50,10 +51,16 @@ impl MemoryRow {
 /// Changes the rows of a module before request `n` (from 0).
 pub type Hook = Box<dyn FnMut(u64, &mut Vec<MemoryRow>) + Send>;
 
+/// Changes the deletions listed before request `n` (from 0).
+pub type BinHook = Box<dyn FnMut(u64, &mut Vec<Tombstone>) + Send>;
+
 #[derive(Default)]
 struct State {
     modules: HashMap<Module, Vec<MemoryRow>>,
     hooks: Vec<Hook>,
+    /// The organisation's deletions, newest first.
+    bin: Vec<Tombstone>,
+    bin_hooks: Vec<BinHook>,
     failures: VecDeque<SourceError>,
     requests: Vec<(Module, Request)>,
     started: u64,
@@ -118,6 +125,16 @@ impl MemorySource {
     /// Runs `hook` on a module's rows before every request (with its number, from 0).
     pub fn before_each_request(&self, hook: Hook) {
         self.state().hooks.push(hook);
+    }
+
+    /// Sets the deletions listed, newest first.
+    pub fn set_deletions(&self, bin: Vec<Tombstone>) {
+        self.state().bin = bin;
+    }
+
+    /// Runs `hook` on the deletions before every request (with its number, from 0).
+    pub fn before_each_bin_request(&self, hook: BinHook) {
+        self.state().bin_hooks.push(hook);
     }
 
     /// The next requests fail with these errors, in order.
@@ -241,7 +258,50 @@ impl Source for MemorySource {
         }
     }
 
+    async fn deletions(&self, request: &Request) -> Listing {
+        let rows = self.start_bin(request);
+        self.state().finished += 1;
+        Listing {
+            outcome: if rows.is_ok() { "ok" } else { "failed" },
+            rows,
+            server_time: Some(Utc::now()),
+            credits_left: None,
+        }
+    }
+
     async fn server_clock(&self) -> Option<DateTime<Utc>> {
         Some(Utc::now())
+    }
+}
+
+impl MemorySource {
+    /// A page of the deletions, after the hooks ran.
+    fn start_bin(&self, request: &Request) -> Result<Vec<Row>, SourceError> {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let n = state.started;
+        state.started += 1;
+        for hook in &mut state.bin_hooks {
+            hook(n, &mut state.bin);
+        }
+        if let Some(error) = state.failures.pop_front() {
+            return Err(error);
+        }
+        let Request::Deletions { from, limit } = *request else {
+            return Err(SourceError::unsupported(request));
+        };
+        Ok(state
+            .bin
+            .iter()
+            .skip(from as usize)
+            .take(limit as usize)
+            .map(|t| Row {
+                mark: Mark {
+                    modified: Some(t.deleted_at),
+                    id: Some(RecordId(t.id.unsigned_abs())),
+                },
+                outcome: Outcome::Deleted(t.clone()),
+            })
+            .collect())
     }
 }

@@ -9,15 +9,18 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    Claim, DeleteMode, Holder, Holding, Lease, LedgerDay, PageCommit, PageStats, RunKind,
-    RunOutcome, Store, StoreError, SweepCommit, SweepStats,
+    Claim, DeleteMode, DeletionStats, DeletionsCommit, Holder, Holding, Lease, LedgerDay,
+    PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError, SweepCommit, SweepStats,
 };
-use crate::stream::{Checkpoint, PassKind, StreamKey};
+use crate::stream::{Checkpoint, Module, PassKind, StreamKey};
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::{Record, RecordId};
+
+/// One organisation's deletions applied, by (module, id), and its cursor.
+type Deletions = (BTreeMap<(Module, i64), DateTime<Utc>>, Option<DateTime<Utc>>);
 
 #[derive(Debug, Default)]
 struct State {
@@ -30,6 +33,10 @@ struct State {
     leases: HashMap<StreamKey, String>,
     ledger: HashMap<(String, NaiveDate), LedgerDay>,
     runs: Vec<(RunKind, Option<RunOutcome>, u32)>,
+    /// Per organisation: the deletions applied, by (module, id), and the cursor.
+    deletions: HashMap<String, Deletions>,
+    /// Per organisation: the rows of its deletions that could not be read.
+    bin_dead_letters: HashMap<String, Vec<BadRow>>,
     page_commits: u64,
     /// The page commits, counted from 1, that fail.
     failing_commits: BTreeSet<u64>,
@@ -80,6 +87,26 @@ impl MemoryStore {
         self.state()
             .dead_letters
             .get(stream)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The deletions applied for an organisation: (module, id) → when deleted.
+    pub fn deletions(&self, portal: &str) -> BTreeMap<(Module, i64), DateTime<Utc>> {
+        let state = self.state();
+        state
+            .deletions
+            .get(portal)
+            .map(|d| d.0.clone())
+            .unwrap_or_default()
+    }
+
+    /// The organisation's rows of deletions that could not be read.
+    pub fn bin_dead_letters(&self, portal: &str) -> Vec<BadRow> {
+        let state = self.state();
+        state
+            .bin_dead_letters
+            .get(portal)
             .cloned()
             .unwrap_or_default()
     }
@@ -181,6 +208,41 @@ impl Store for MemoryStore {
         }
         let key = (stream, PassKind::Sweep);
         state.checkpoints.insert(key, page.checkpoint.clone());
+        Ok(stats)
+    }
+
+    async fn deletions_cursor(&self, portal: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.state().deletions.get(portal).and_then(|d| d.1))
+    }
+
+    async fn commit_deletions(
+        &self,
+        page: &DeletionsCommit<'_>,
+    ) -> Result<DeletionStats, StoreError> {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let (applied, cursor) = state.deletions.entry(page.portal.to_string()).or_default();
+        let mut stats = DeletionStats::default();
+        for tombstone in page.tombstones {
+            let Some(module) = tombstone.module else {
+                continue;
+            };
+            let key = (module, tombstone.id);
+            stats.deleted += u64::from(applied.insert(key, tombstone.deleted_at).is_none());
+        }
+        if let Some(through) = page.deleted_through {
+            *cursor = Some(cursor.map_or(through, |c| c.max(through)));
+        }
+        let letters = state
+            .bin_dead_letters
+            .entry(page.portal.to_string())
+            .or_default();
+        for bad in page.bad_rows {
+            if !letters.iter().any(|l| l.raw == bad.raw) {
+                letters.push(bad.clone());
+                stats.dead_letters += 1;
+            }
+        }
         Ok(stats)
     }
 

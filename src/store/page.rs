@@ -1,12 +1,14 @@
 //! What a page commit carries to the store and what it did: the page's records and bad
-//! rows with the checkpoint it reaches, or a sweep page's ids; and what a sweep does to
-//! the rows of records deleted at the source.
+//! rows with the checkpoint it reaches, a sweep page's ids, or a page of an
+//! organisation's deletions; and what becomes of the rows of records deleted at the
+//! source.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::Lease;
 use crate::desk::record::DeskRecord;
+use crate::source::Tombstone;
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::{Record, RecordId};
@@ -77,4 +79,28 @@ pub struct SweepStats {
     pub seen: u64,
     /// Rows found deleted (only on the sweep's last page).
     pub deleted: u64,
+}
+
+/// One page of an organisation's deletions to commit (Zoho Desk's recycle bin): the
+/// records it names, of the modules the organisation mirrors, and the rows that could not
+/// be read. The walk's last page also moves the organisation's cursor.
+#[derive(Clone, Copy, Debug)]
+pub struct DeletionsCommit<'a> {
+    /// The organisation, as its streams name it (their `portal`).
+    pub portal: &'a str,
+    pub run_id: i64,
+    pub tombstones: &'a [Tombstone],
+    pub bad_rows: &'a [BadRow],
+    /// On the walk's last page: the deletions up to this instant are all applied.
+    pub deleted_through: Option<DateTime<Utc>>,
+    pub deletes: DeleteMode,
+    pub synced_at: DateTime<Utc>,
+}
+
+/// What a committed page of deletions did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeletionStats {
+    /// Live mirror rows marked deleted (or removed).
+    pub deleted: u64,
+    pub dead_letters: u64,
 }

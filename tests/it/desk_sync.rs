@@ -4,58 +4,12 @@
 //! counted must be what the emulator charged.
 
 use zoho_sync::desk::DeskModule;
-use zoho_sync::emulator::EmulatorConfig;
 
 use crate::support::database::TestDatabase;
-use crate::support::desk_sync::{desk_mirror, desk_source, DeskSync};
+use crate::support::desk_sync::{
+    assert_mirror_equals_source, charged, desk_emulator, past_the_index_lag, reserved, DeskSync,
+};
 use crate::support::emulator::TestEmulator;
-
-/// An emulator whose demo Desk organisation holds `records` records per module, born now
-/// (the newest modified a moment ago).
-async fn desk_emulator(records: u64) -> TestEmulator {
-    let mut config = EmulatorConfig::default().with_records(0);
-    config.desk = config.desk.with_records(records);
-    TestEmulator::start(config).await
-}
-
-/// Lets the search index show every write so far (D16: a pass reads up to its start less
-/// ten minutes).
-async fn past_the_index_lag(emulator: &TestEmulator) {
-    emulator
-        .admin_post("desk/clock", serde_json::json!({ "advance_secs": 11 * 60 }))
-        .await;
-}
-
-/// Every source record is mirrored, its modification time as the source's.
-async fn assert_mirror_equals_source(
-    emulator: &TestEmulator,
-    database: &TestDatabase,
-    module: DeskModule,
-) {
-    let source = desk_source(emulator, module).await;
-    let mirror = desk_mirror(database, module).await;
-    let missing: Vec<_> = source
-        .keys()
-        .filter(|id| !mirror.contains_key(id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{module:?}: {} missing, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        mirror.len(),
-        source.len(),
-        "{module:?}: rows the source does not hold"
-    );
-    for (id, record) in &source {
-        assert_eq!(
-            mirror[id]["modifiedTime"], record["modifiedTime"],
-            "{module:?} record {id}"
-        );
-    }
-}
 
 #[tokio::test]
 async fn a_desk_backfill_then_a_sync_past_the_index_lag_mirror_every_record() {
@@ -68,32 +22,6 @@ async fn a_desk_backfill_then_a_sync_past_the_index_lag_mirror_every_record() {
     for module in [DeskModule::Tickets, DeskModule::Contacts] {
         assert_mirror_equals_source(&emulator, &database, module).await;
     }
-}
-
-/// The credits the emulator charged the demo organisation, by day.
-async fn charged(emulator: &TestEmulator) -> std::collections::BTreeMap<String, u64> {
-    let counters = emulator.admin_get("desk/counters").await;
-    let by_day = &counters["credits"][crate::support::desk_sync::ORG_ID]["charged_by_day"];
-    by_day
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(day, n)| (day.clone(), n.as_u64().unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The credits the ledger reserved, by day.
-async fn reserved(database: &TestDatabase) -> std::collections::BTreeMap<String, u64> {
-    let rows: Vec<(chrono::NaiveDate, i32)> =
-        sqlx::query_as("SELECT day, used FROM zoho.quota_ledger ORDER BY day")
-            .fetch_all(&database.pool)
-            .await
-            .expect("the ledger");
-    rows.into_iter()
-        .map(|(day, used)| (day.to_string(), u64::try_from(used).unwrap_or(0)))
-        .collect()
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod daemon_stop;
 mod demo_command;
 mod desk_auth_command;
 mod desk_client;
+mod desk_deletions;
 mod desk_emulator;
 mod desk_sync;
 mod desk_tokens;

@@ -1,0 +1,91 @@
+//! Deletions of a Zoho Desk organisation end to end: records moved to the recycle bin
+//! leave the mirror's live rows (marked `_deleted_at`, a delete in the change log), and a
+//! record restored from the bin comes back, while the ledger stays equal to the credits
+//! the emulator charged.
+
+use zoho_sync::desk::DeskModule;
+
+use crate::support::database::TestDatabase;
+use crate::support::desk_sync::{
+    assert_mirror_equals_source, charged, desk_emulator, past_the_index_lag, reserved, DeskSync,
+    ORG_ID,
+};
+
+/// Deletes the change log recorded, per module.
+async fn logged_deletes(database: &TestDatabase) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT module, count(*) FROM zoho.change_log WHERE portal = $1 AND op = 'delete' \
+         GROUP BY module ORDER BY module",
+    )
+    .bind(ORG_ID)
+    .fetch_all(&database.pool)
+    .await
+    .expect("the change log")
+}
+
+#[tokio::test]
+async fn records_moved_to_the_recycle_bin_leave_the_mirror_and_restored_ones_come_back() {
+    let emulator = desk_emulator(200).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets", "contacts"]);
+    setup.run(&["backfill"]).await.assert_success();
+    let churns = [
+        serde_json::json!({ "trashes": 15, "updates": 10, "creates": 5 }),
+        serde_json::json!({ "restores": 6, "trashes": 4 }),
+        serde_json::json!({ "restores": 3, "updates": 5 }),
+    ];
+    for (round, churn) in churns.into_iter().enumerate() {
+        emulator.admin_post("desk/churn", churn).await;
+        past_the_index_lag(&emulator).await;
+        setup.run(&["sync"]).await.assert_success();
+        for module in [DeskModule::Tickets, DeskModule::Contacts] {
+            assert_mirror_equals_source(&emulator, &database, module).await;
+        }
+        assert_eq!(
+            reserved(&database).await,
+            charged(&emulator).await,
+            "round {round}"
+        );
+    }
+    // 19 records of each module were deleted, each logged once.
+    assert_eq!(
+        logged_deletes(&database).await,
+        [("contacts".to_string(), 19), ("tickets".to_string(), 19)]
+    );
+}
+
+#[tokio::test]
+async fn a_walk_stops_an_hour_before_the_last_walk_began() {
+    let emulator = desk_emulator(50).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
+    setup.run(&["backfill"]).await.assert_success();
+    // 150 deletions: the first walk reads them all (two pages), the next only the first
+    // page, which already reaches deletions older than its cursor less an hour.
+    emulator
+        .admin_post(
+            "desk/churn",
+            serde_json::json!({ "trashes": 30, "creates": 120 }),
+        )
+        .await;
+    emulator
+        .admin_post("desk/churn", serde_json::json!({ "trashes": 120 }))
+        .await;
+    emulator
+        .admin_post(
+            "desk/clock",
+            serde_json::json!({ "advance_secs": 2 * 3600 }),
+        )
+        .await;
+    setup.run(&["sync"]).await.assert_success();
+    assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
+    let bin_calls = || async {
+        let counters = emulator.admin_get("desk/counters").await;
+        counters["requests"]["by_endpoint"]["recycleBin.list"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let first = bin_calls().await;
+    setup.run(&["sync"]).await.assert_success();
+    assert_eq!(bin_calls().await - first, 1);
+}
