@@ -107,6 +107,7 @@ impl Pipeline {
                 let bin = sort(page, walk.modules);
                 self.commit_deletions(walk, &bin, done.then_some(started))
                     .await?;
+                self.progress.pages.fetch_add(1, Ordering::Relaxed);
                 if done {
                     return Ok(PassEnd::Completed);
                 }
@@ -134,7 +135,6 @@ impl Pipeline {
             self.store.commit_deletions(&commit)
         })
         .await?;
-        self.progress.pages.fetch_add(1, Ordering::Relaxed);
         self.progress
             .dead_letters
             .fetch_add(stats.dead_letters, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! Zoho Desk as a source: one organisation's modules read by search over ranges of
 //! modification time (`GET /{module}/search?modifiedTimeRange=lo,hi&sortBy=modifiedTime`,
-//! contract §4.4), through the Desk wire client and its token source. Each request is
+//! contract §4.4), and its deletions by pages of the recycle bin, newest first (§5),
+//! through the Desk wire client and its token source. Each request is
 //! priced in credits before it is sent (D19); every answer says how many credits are
 //! left today (D20), which the fetcher holds against the organisation's reserve. A record
 //! that cannot be decoded is a bad row with its id when readable; failures keep their

@@ -20,7 +20,10 @@ use crate::zoho::codec::BadRow;
 use crate::zoho::record::{Record, RecordId};
 
 /// One organisation's deletions applied, by (module, id), and its cursor.
-type Deletions = (BTreeMap<(Module, i64), DateTime<Utc>>, Option<DateTime<Utc>>);
+type Deletions = (
+    BTreeMap<(Module, i64), DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
 
 #[derive(Debug, Default)]
 struct State {

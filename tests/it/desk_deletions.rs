@@ -52,6 +52,18 @@ async fn records_moved_to_the_recycle_bin_leave_the_mirror_and_restored_ones_com
         logged_deletes(&database).await,
         [("contacts".to_string(), 19), ("tickets".to_string(), 19)]
     );
+    let status = setup.run(&["status"]).await;
+    status.assert_success();
+    assert!(
+        status.stdout.contains("desk: deletions applied through"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("credits used today"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[tokio::test]
