@@ -86,9 +86,9 @@ accounts_url = "{base}"
         std::fs::write(&self.config_path, edit(&text)).expect("config file");
     }
 
-    /// Runs a command to its end.
-    pub async fn run(&self, args: &[&str]) -> Outcome {
-        let output = Command::new(env!("CARGO_BIN_EXE_zoho-sync"))
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zoho-sync"));
+        command
             .arg("--config")
             .arg(&self.config_path)
             .args(args)
@@ -96,11 +96,23 @@ accounts_url = "{base}"
             .env("ZS_TEST_DESK_SECRET", self.client.client_secret.expose())
             .env("ZS_TEST_DESK_REFRESH", self.client.refresh_token.expose())
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .expect("run zoho-sync");
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs a command to its end.
+    pub async fn run(&self, args: &[&str]) -> Outcome {
+        let output = self.command(args).output().await.expect("run zoho-sync");
         Outcome::from(output)
+    }
+
+    /// Starts a command in the background, its output discarded.
+    pub fn start(&self, args: &[&str]) -> tokio::process::Child {
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start zoho-sync")
     }
 }
 
