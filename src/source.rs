@@ -71,6 +71,18 @@ pub struct Listing {
     pub credits_left: Option<u64>,
 }
 
+impl Listing {
+    /// The answer to a request the source does not make: a bug of ours.
+    pub fn unsupported(request: &Request) -> Listing {
+        Listing {
+            rows: Err(SourceError::unsupported(request)),
+            server_time: None,
+            outcome: "bad-request",
+            credits_left: None,
+        }
+    }
+}
+
 /// One served row: what the store keeps, and what the walk judges the page by.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -174,12 +186,7 @@ pub trait Source: Send + Sync + fmt::Debug {
     /// One page of the organisation's deletions (`Request::Deletions`), for sources that
     /// list them; the others answer that they cannot.
     async fn deletions(&self, request: &Request) -> Listing {
-        Listing {
-            rows: Err(SourceError::unsupported(request)),
-            server_time: None,
-            outcome: "bad-request",
-            credits_left: None,
-        }
+        Listing::unsupported(request)
     }
 
     /// The server's clock, read at no cost to the budget; `None` if it cannot be read.

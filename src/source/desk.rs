@@ -17,9 +17,10 @@ use super::{Failure, Listing, Outcome, Paging, Request, Row, Source, SourceError
 use crate::config::{ApiConfig, DeskConfig};
 use crate::desk::bin::BinOutcome;
 use crate::desk::module::MAX_LIMIT;
+use crate::desk::record::BadRecord;
 use crate::desk::{
     Accounts, ClientCredentials, DeskClient, DeskError, DeskRequest, DeskSettings, ErrorClass,
-    RecordOutcome, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
+    RecordOutcome, Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
 };
 use crate::quota::DayRule;
 use crate::stream::seek::{Mark, SeekRequest};
@@ -131,50 +132,18 @@ impl Source for DeskSource {
 
     async fn list(&self, module: Module, request: &Request) -> Listing {
         let (Some(module), Request::Seek { range, .. }) = (module.desk(), *request) else {
-            return Listing {
-                rows: Err(SourceError::unsupported(request)),
-                server_time: None,
-                outcome: "bad-request",
-                credits_left: None,
-            };
+            return Listing::unsupported(request);
         };
-        match self.client.search(module, query(range)).await {
-            Ok(reply) => Listing {
-                outcome: if reply.value.records.is_empty() {
-                    "no-data"
-                } else {
-                    "ok"
-                },
-                rows: Ok(reply.value.records.into_iter().map(row).collect()),
-                server_time: reply.meta.server_time,
-                credits_left: reply.meta.remaining,
-            },
-            Err(e) => failed(&e),
-        }
+        let reply = self.client.search(module, query(range)).await;
+        listing(reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect())))
     }
 
     async fn deletions(&self, request: &Request) -> Listing {
         let Request::Deletions { from, limit } = *request else {
-            return Listing {
-                rows: Err(SourceError::unsupported(request)),
-                server_time: None,
-                outcome: "bad-request",
-                credits_left: None,
-            };
+            return Listing::unsupported(request);
         };
-        match self.client.recycle_bin(from, limit).await {
-            Ok(reply) => Listing {
-                outcome: if reply.value.entries.is_empty() {
-                    "no-data"
-                } else {
-                    "ok"
-                },
-                rows: Ok(reply.value.entries.into_iter().map(bin_row).collect()),
-                server_time: reply.meta.server_time,
-                credits_left: reply.meta.remaining,
-            },
-            Err(e) => failed(&e),
-        }
+        let reply = self.client.recycle_bin(from, limit).await;
+        listing(reply.map(|r| r.map(|page| page.entries.into_iter().map(bin_row).collect())))
     }
 
     async fn server_clock(&self) -> Option<DateTime<Utc>> {
@@ -193,17 +162,7 @@ fn row(record: RecordOutcome) -> Row {
             },
             outcome: Outcome::Object(record),
         },
-        RecordOutcome::Bad(bad) => {
-            let id = bad.id.map(|id| RecordId(id.get().unsigned_abs()));
-            Row {
-                mark: Mark { modified: None, id },
-                outcome: Outcome::Bad(BadRow {
-                    raw: bad.raw,
-                    error: bad.error,
-                    id,
-                }),
-            }
-        }
+        RecordOutcome::Bad(bad) => bad_row(bad),
     }
 }
 
@@ -222,27 +181,43 @@ fn bin_row(entry: BinOutcome) -> Row {
                 deleted_at: entry.deleted_time,
             }),
         },
-        BinOutcome::Bad(bad) => {
-            let id = bad.id.map(|id| RecordId(id.get().unsigned_abs()));
-            Row {
-                mark: Mark { modified: None, id },
-                outcome: Outcome::Bad(BadRow {
-                    raw: bad.raw,
-                    error: bad.error,
-                    id,
-                }),
-            }
-        }
+        BinOutcome::Bad(bad) => bad_row(bad),
     }
 }
 
-/// A request that failed, for the fetcher.
-fn failed(e: &DeskError) -> Listing {
-    Listing {
-        outcome: class_name(e.class()),
-        server_time: e.meta().and_then(|m| m.server_time),
-        credits_left: e.meta().and_then(|m| m.remaining),
-        rows: Err(refused(e)),
+/// A row that could not be read, with its id when readable, for dead letters.
+fn bad_row(bad: BadRecord) -> Row {
+    let id = bad.id.map(|id| RecordId(id.get().unsigned_abs()));
+    Row {
+        mark: Mark { modified: None, id },
+        outcome: Outcome::Bad(BadRow {
+            raw: bad.raw,
+            error: bad.error,
+            id,
+        }),
+    }
+}
+
+/// An answer as the fetcher takes it: the rows and what the server said of its clock and
+/// credits, or the failure.
+fn listing(reply: Result<Reply<Vec<Row>>, DeskError>) -> Listing {
+    match reply {
+        Ok(reply) => Listing {
+            outcome: if reply.value.is_empty() {
+                "no-data"
+            } else {
+                "ok"
+            },
+            rows: Ok(reply.value),
+            server_time: reply.meta.server_time,
+            credits_left: reply.meta.remaining,
+        },
+        Err(e) => Listing {
+            outcome: class_name(e.class()),
+            server_time: e.meta().and_then(|m| m.server_time),
+            credits_left: e.meta().and_then(|m| m.remaining),
+            rows: Err(refused(&e)),
+        },
     }
 }
 
