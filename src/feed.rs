@@ -13,7 +13,6 @@ use serde_json::{json, Value as Json};
 
 use crate::loader::{Change, Loader};
 use crate::store::StoreError;
-use crate::zoho::module::Module;
 
 /// Changes read per statement.
 const BATCH: i64 = 1_000;
@@ -44,7 +43,8 @@ pub enum FeedError {
 pub struct Selection {
     pub since: i64,
     pub upto: i64,
-    pub module: Option<Module>,
+    /// A module's key in the change log (either API's).
+    pub module: Option<&'static str>,
     pub format: ChangesFormat,
 }
 
@@ -142,6 +142,7 @@ mod tests {
     use super::*;
     use crate::loader::ChangeOp;
     use crate::stream::StreamKey;
+    use crate::zoho::module::Module;
     use crate::zoho::record::RecordId;
 
     fn change(op: ChangeOp, fields: Option<Json>) -> Change {

@@ -11,8 +11,8 @@ use sqlx::Row;
 use super::schema::mirror_tables;
 use super::sql::quote_literal;
 use super::{Loader, StoreError, StreamKey};
+use crate::desk::DeskModule;
 use crate::stream::Module as StreamModule;
-use crate::zoho::module::Module;
 use crate::zoho::record::RecordId;
 
 /// What a change did to its record.
@@ -68,29 +68,55 @@ impl Loader {
         Ok(last.unwrap_or(0))
     }
 
-    /// Up to `limit` changes with `after < seq <= upto`, in sequence order, of one module
-    /// or all.
+    /// Up to `limit` changes with `after < seq <= upto`, in sequence order, of the
+    /// modules named `module` (a legacy or a Desk module's key) or all.
     pub async fn changes_between(
         &self,
         after: i64,
         upto: i64,
-        module: Option<Module>,
+        module: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Change>, StoreError> {
-        let rows = sqlx::query(&changes_sql())
+        let desk = self.desk_tables().await?;
+        let sql = changes_sql(&self.desk_schema_quoted()?, &desk);
+        let rows = sqlx::query(&sql)
             .bind(after)
             .bind(upto)
-            .bind(module.map(Module::url_name))
+            .bind(module)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(change).collect()
     }
+
+    /// The Desk modules whose mirror table exists (they are created when first needed).
+    async fn desk_tables(&self) -> Result<Vec<DeskModule>, StoreError> {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+        )
+        .bind(self.desk_schema.as_ref())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(DeskModule::ALL
+            .into_iter()
+            .filter(|m| names.iter().any(|n| n == m.name()))
+            .collect())
+    }
 }
 
 /// One lateral lookup per change, in the one mirror table its module names (the other
 /// branches are cut by a one-time filter), so a batch costs an index probe per change.
-fn changes_sql() -> String {
+/// A Desk change (no department) looks in the Desk schema's table, by organisation id.
+fn changes_sql(desk_schema: &str, desk: &[DeskModule]) -> String {
+    let desk_lookups = desk.iter().map(|m| {
+        let name = m.name();
+        format!(
+            "SELECT m.record FROM {desk_schema}.{name} m WHERE c.department = '' \
+             AND c.module = '{name}' AND m.id = c.record_id AND m.org_id = \
+             (CASE WHEN c.portal ~ '^[0-9]{{1,18}}$' THEN c.portal::bigint END)"
+        )
+    });
     let lookups: Vec<String> = mirror_tables()
         .map(|t| {
             let module = quote_literal(t.module.url_name())
@@ -101,6 +127,7 @@ fn changes_sql() -> String {
                 table = t.name,
             )
         })
+        .chain(desk_lookups)
         .collect();
     format!(
         "SELECT c.seq, c.portal, c.department, c.module, c.record_id, c.op, c.modified_time, \

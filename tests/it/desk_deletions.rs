@@ -7,8 +7,8 @@ use zoho_sync::desk::DeskModule;
 
 use crate::support::database::TestDatabase;
 use crate::support::desk_sync::{
-    assert_mirror_equals_source, charged, desk_emulator, past_the_index_lag, reserved, DeskSync,
-    ORG_ID,
+    assert_mirror_equals_source, charged, desk_emulator, desk_mirror, past_the_index_lag, reserved,
+    DeskSync, ORG_ID,
 };
 
 /// Deletes the change log recorded, per module.
@@ -52,6 +52,25 @@ async fn records_moved_to_the_recycle_bin_leave_the_mirror_and_restored_ones_com
         logged_deletes(&database).await,
         [("contacts".to_string(), 19), ("tickets".to_string(), 19)]
     );
+    // The feed carries the Desk changes, each live record with its object as mirrored.
+    let feed = setup.run(&["changes", "--module", "tickets"]).await;
+    feed.assert_success();
+    let changes: Vec<serde_json::Value> = feed
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an NDJSON line"))
+        .filter(|c: &serde_json::Value| c.get("seq").is_some())
+        .collect();
+    let deletes = changes.iter().filter(|c| c["op"] == "delete").count();
+    assert_eq!(deletes, 19);
+    let live = desk_mirror(&database, DeskModule::Tickets).await;
+    for change in changes.iter().filter(|c| c["op"] != "delete") {
+        assert_eq!(change["department"], "");
+        let id: i64 = change["record_id"].as_str().unwrap().parse().unwrap();
+        if live.contains_key(&id) {
+            assert_eq!(change["fields"]["id"], id.to_string(), "{change}");
+        }
+    }
     let status = setup.run(&["status"]).await;
     status.assert_success();
     assert!(

@@ -353,7 +353,7 @@ async fn each_applied_change_is_logged_once_with_its_operation_and_modified_time
         [changes[2].seq, changes[3].seq]
     );
     assert!(loader
-        .changes_between(0, upto, Some(Module::Contacts), 100)
+        .changes_between(0, upto, Some(Module::Contacts.url_name()), 100)
         .await
         .unwrap()
         .is_empty());
