@@ -164,10 +164,29 @@ impl Seek {
             .rev()
             .find_map(|r| r.modified)
             .ok_or(SeekFault::NoTime)?;
+        if rows.iter().all(|r| r.modified == Some(last)) {
+            // The whole page shares one instant: its rows are the first of that instant
+            // by id (the range holds none earlier), exactly the first page inside it, so
+            // paging inside the instant goes on from this page's last row.
+            let tie = Tie {
+                at: last,
+                from: limit - 1,
+                last_id: rows.iter().filter_map(|r| r.id).max(),
+            };
+            if tie.from + limit > SEARCH_CAP {
+                return Err(SeekFault::TieTooLarge { at: last });
+            }
+            return Ok(SeekStep::More(Seek {
+                lo: last,
+                tie: Some(tie),
+                ..*self
+            }));
+        }
         if last > self.lo {
             return Ok(SeekStep::More(Seek { lo: last, ..*self }));
         }
-        // A whole page at the lower bound: page inside that instant, by id.
+        // A whole page at the lower bound, some of its times unreadable: page inside that
+        // instant, by id, from its start.
         let tie = Tie {
             at: last,
             from: 0,
