@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::desk::record::DeskRecord;
 use crate::quota::DayRule;
 use crate::stream::cursor::Window;
-use crate::stream::seek::{Mark, SeekRequest};
+use crate::stream::seek::{Mark, SeekRequest, TimeOrder};
 use crate::stream::Module;
 use crate::zoho::codec::{BadRow, RowOutcome};
 use crate::zoho::record::Record;
@@ -49,8 +49,12 @@ pub enum Paging {
 pub enum Request {
     /// A window of positions (1-based) of the rows the filter selects.
     Window { window: Window, filter: Filter },
-    /// The rows modified in a range, by modification time, from an offset.
-    Seek { range: SeekRequest, ids_only: bool },
+    /// The rows whose instant (`order`: modification or creation) lies in a range, in
+    /// that order, from an offset.
+    Seek {
+        range: SeekRequest,
+        order: TimeOrder,
+    },
     /// A page of the organisation's deletions, newest first, from a 0-based offset
     /// (Zoho Desk's recycle bin: every module at once).
     Deletions { from: u32, limit: u32 },
@@ -116,7 +120,7 @@ impl Row {
     /// A legacy row, judged by its id alone (offset paging).
     pub fn by_id(outcome: RowOutcome) -> Row {
         let mark = Mark {
-            modified: None,
+            at: None,
             id: outcome.id(),
         };
         let outcome = match outcome {

@@ -345,8 +345,8 @@ fn a_desk_organisation_gets_its_credits_reserve_streams_and_searchable_modules()
     assert_eq!(desk.client_secret.env, "ZOHO_CLIENT_SECRET");
     assert_eq!(
         org.sweep_every(org.modules[0].0),
-        None,
-        "no sweeps for Desk"
+        Some(chrono::TimeDelta::days(7)),
+        "a weekly reconciliation"
     );
 }
 

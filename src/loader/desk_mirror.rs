@@ -18,9 +18,10 @@ use super::desk_schema::{create_table, desk_table, FUNCTIONS};
 use super::page::{close_page, unknown_run};
 use super::sql::quote_ident;
 use super::values::clean_text;
-use super::{runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey};
+use super::{desk_reconcile, runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey};
 use crate::desk::module::DeskModule;
 use crate::desk::record::DeskRecord;
+use crate::stream::PassKind;
 
 /// Serialises the Desk schema's DDL across processes ("zs_desk_").
 const DESK_DDL_LOCK: i64 = 0x7a73_5f64_6573_6b5f;
@@ -51,11 +52,19 @@ impl Loader {
         let started = std::time::Instant::now();
         let ids: Vec<i64> = rows.keys().copied().collect();
         let records: Vec<Json> = rows.values().map(|r| record_json(r)).collect();
-        let sql = upsert_sql(&self.desk_schema_quoted()?, module.name());
-        let mut tx = self.open_page(page, !ids.is_empty()).await?;
+        let schema = self.desk_schema_quoted()?;
+        let sql = upsert_sql(&schema, module.name());
+        let reconciles = page.kind == PassKind::Sweep;
+        let retires = reconciles && !page.checkpoint.in_progress;
+        let mut tx = self.open_page(page, !ids.is_empty() || retires).await?;
+        let seen = if reconciles { ids.clone() } else { Vec::new() };
         let (inserted, updated) = upsert_desk(&mut tx, page, module, org_id, &sql, ids, records)
             .await
             .map_err(|e| unknown_run(e, page.run_id))?;
+        if reconciles {
+            let table = format!("{schema}.{}", module.name());
+            reconcile(&mut tx, page, &table, org_id, &seen, module).await?;
+        }
         let dead = close_page(&mut tx, page, &letters).await?;
         runs::count_page(&mut tx, page.run_id, rows.len() as u64).await?;
         tx.commit().await?;
@@ -173,6 +182,35 @@ impl Loader {
         quote_ident(&self.desk_schema)
             .map_err(|_| StoreError::SchemaName(self.desk_schema.to_string()))
     }
+}
+
+/// A reconciliation's page: its ids stamped seen; on its last page, the rows it did not
+/// see retired.
+async fn reconcile(
+    conn: &mut sqlx::PgConnection,
+    page: &PageCommit<'_>,
+    table: &str,
+    org_id: i64,
+    ids: &[i64],
+    module: DeskModule,
+) -> Result<(), StoreError> {
+    let checkpoint = page.checkpoint;
+    let start = checkpoint
+        .pass_started_at
+        .ok_or_else(|| StoreError::corrupt("reconciliation start", page.stream.to_string()))?;
+    desk_reconcile::stamp_seen(conn, table, org_id, ids, start).await?;
+    if checkpoint.in_progress {
+        return Ok(());
+    }
+    let hi = checkpoint
+        .seek
+        .map(|s| s.hi)
+        .ok_or_else(|| StoreError::corrupt("reconciliation range", page.stream.to_string()))?;
+    let unseen = desk_reconcile::Unseen { start, hi };
+    let retired =
+        desk_reconcile::retire_unseen(conn, table, org_id, &unseen, page, module.name()).await?;
+    tracing::info!(module = module.name(), retired, "reconciliation complete");
+    Ok(())
 }
 
 async fn upsert_desk(

@@ -1,6 +1,7 @@
 //! The Zoho Desk mirror's tables, one per Desk module, in their own schema
 //! (`database.desk_schema`, `zoho_desk` by default): keyed by `(org_id, id)`, the record
-//! as received in `record jsonb`, `_synced_at` and `_deleted_at`, and typed columns for
+//! as received in `record jsonb`, `_synced_at`, `_deleted_at`, `_seen_at` (the start of
+//! the last reconciliation that saw the record), and typed columns for
 //! the common fields. The typed columns are generated from `record` by PostgreSQL itself
 //! (`GENERATED ALWAYS AS ... STORED`, through guarded casts that return NULL for a value
 //! that does not fit), so they can never disagree with the record, and the upsert only
@@ -214,7 +215,9 @@ pub fn create_table(table: &DeskTable, schema: &str) -> String {
          {columns},\n\
          _synced_at timestamptz NOT NULL,\n\
          _deleted_at timestamptz,\n\
+         _seen_at timestamptz,\n\
          PRIMARY KEY (org_id, id));\n\
+         ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS _seen_at timestamptz;\n\
          CREATE INDEX IF NOT EXISTS {name}_by_modified_time ON {schema}.{name} (org_id, modified_time)",
         name = table.name,
         columns = columns.join(",\n"),

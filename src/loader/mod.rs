@@ -11,6 +11,7 @@ mod connect;
 mod dead_letters;
 mod desk_deletions;
 mod desk_mirror;
+mod desk_reconcile;
 pub mod desk_schema;
 pub mod desk_tokens;
 mod field_type;

@@ -101,7 +101,7 @@ impl Pipeline {
                     );
                     continue 'walk;
                 }
-                let oldest = page.rows.iter().filter_map(|r| r.mark.modified).min();
+                let oldest = page.rows.iter().filter_map(|r| r.mark.at).min();
                 let done = page.rows.len() < limit as usize || oldest.is_some_and(|t| t < down_to);
                 anchor = page.rows.iter().rev().find_map(|r| r.mark.id);
                 let bin = sort(page, walk.modules);

@@ -180,6 +180,7 @@ impl Pipeline {
             zone: pass.zone,
             synced_at: Utc::now(),
             lease: pass.lease,
+            deletes: self.deletes,
         };
         let stats = patiently("a page commit", &self.cancel, || {
             self.store.commit_page(&commit)

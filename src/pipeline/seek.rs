@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError};
 use crate::source::Request;
-use crate::stream::seek::{Mark, Seek, SeekStep};
+use crate::stream::seek::{Mark, Seek, SeekStep, TimeOrder};
 use crate::stream::{Checkpoint, PassKind};
 
 /// Where a backfill's walk starts: before any Zoho Desk record was written.
@@ -40,7 +40,7 @@ impl Pipeline {
             } else {
                 let request = Request::Seek {
                     range: seek.request(limit),
-                    ids_only: false,
+                    order: order_of(pass.kind),
                 };
                 let page = match self.fetcher.get_page(pass.stream.module, request).await {
                     Ok(page) => page,
@@ -78,16 +78,21 @@ impl Pipeline {
         checkpoint: &Checkpoint,
     ) -> Result<DateTime<Utc>, PipelineError> {
         match pass.kind {
-            PassKind::Backfill => Ok(BEGINNING),
+            PassKind::Backfill | PassKind::Sweep => Ok(BEGINNING),
             // `start` set it from the last pass, or from the completed backfill.
             PassKind::Incremental => checkpoint.watermark.ok_or(PipelineError::NoWatermark {
                 stream: pass.stream.to_string(),
             }),
-            PassKind::Sweep => Err(PipelineError::Unsupported {
-                stream: pass.stream.to_string(),
-                kind: pass.kind,
-            }),
         }
+    }
+}
+
+/// What a pass walks by: a reconciliation (the sweep of a source paged by time) reads
+/// every record by creation time, which never moves, so none can slip past it.
+fn order_of(kind: PassKind) -> TimeOrder {
+    match kind {
+        PassKind::Sweep => TimeOrder::Created,
+        PassKind::Backfill | PassKind::Incremental => TimeOrder::Modified,
     }
 }
 

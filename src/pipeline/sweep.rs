@@ -1,6 +1,9 @@
-//! Sweeps, in one place. The API lists no deletions, so a sweep reads every id of a
-//! module (an id-only pass, paged by the same anchored cursor as any pass) to find the
-//! records deleted at the source. It costs a pass over the whole module, so it runs on a
+//! Sweeps, in one place. The legacy API lists no deletions, so a sweep reads every id of
+//! a module (an id-only pass, paged by the same anchored cursor as any pass) to find the
+//! records deleted at the source. A Zoho Desk stream's sweep is its reconciliation: a
+//! walk of every record by creation time (`pipeline::seek`, `loader::desk_reconcile`)
+//! that finds the deletions its recycle bin no longer shows; it also runs at once after
+//! 50 days without an incremental pass. It costs a pass over the whole module, so it runs on a
 //! cadence per module (weekly by default), only for streams whose backfill is complete,
 //! and only in a round's last phase, with the budget the incremental passes and backfills
 //! left; a sweep in progress is always continued (it may span several quota days). The
@@ -23,6 +26,10 @@ use crate::store::{patiently, SweepCommit};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::RecordId;
+
+/// How long a Zoho Desk stream may go without an incremental pass before its
+/// reconciliation runs at once: the recycle bin keeps deletions 60 days (§4.5).
+pub const DESK_GAP: TimeDelta = TimeDelta::days(50);
 
 /// Whether a stream's sweep should run now; `every` is `None` when sweeps are off.
 pub fn is_due(
@@ -103,11 +110,33 @@ impl OrgRunner {
                 self.store.checkpoint(key, PassKind::Sweep)
             })
             .await?;
-            if is_due(every, &backfill, &sweep, now) {
+            if is_due(every, &backfill, &sweep, now) || self.after_a_gap(key, now).await? {
                 due.insert(key);
             }
         }
         Ok(plan(streams, goal, budget_left, |s| due.contains(&s.key)))
+    }
+}
+
+impl OrgRunner {
+    /// Whether a Zoho Desk stream was last read incrementally longer ago than
+    /// `DESK_GAP`: the recycle bin may have forgotten deletions since, so its
+    /// reconciliation runs now, whatever its cadence.
+    async fn after_a_gap(&self, key: &StreamKey, now: DateTime<Utc>) -> Result<bool, RunError> {
+        if key.module.desk().is_none() {
+            return Ok(false);
+        }
+        let incremental = patiently("reading a checkpoint", &self.cancel, || {
+            self.store.checkpoint(key, PassKind::Incremental)
+        })
+        .await?;
+        let gap = incremental
+            .completed_at
+            .is_some_and(|at| now - at > DESK_GAP);
+        if gap {
+            tracing::info!(stream = %key, "no incremental pass for 50 days: reconciling now");
+        }
+        Ok(gap)
     }
 }
 

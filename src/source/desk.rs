@@ -23,7 +23,7 @@ use crate::desk::{
     RecordOutcome, Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
 };
 use crate::quota::DayRule;
-use crate::stream::seek::{Mark, SeekRequest};
+use crate::stream::seek::{Mark, SeekRequest, TimeOrder};
 use crate::stream::Module;
 use crate::zoho::client::server_clock;
 use crate::zoho::codec::BadRow;
@@ -81,15 +81,19 @@ impl DeskSource {
     }
 }
 
-/// The search of a walk's range: by modification time, ascending, from its offset.
-fn query(range: SeekRequest) -> SearchQuery {
+/// The search of a walk's range: by the walk's instant, ascending, from its offset.
+fn query(range: SeekRequest, order: TimeOrder) -> SearchQuery {
+    let field = match order {
+        TimeOrder::Modified => TimeField::ModifiedTime,
+        TimeOrder::Created => TimeField::CreatedTime,
+    };
     SearchQuery {
         range: TimeRange {
-            field: TimeField::ModifiedTime,
+            field,
             from: range.lo,
             to: range.hi,
         },
-        sort_by: TimeField::ModifiedTime,
+        sort_by: field,
         from: range.from,
         limit: range.limit,
     }
@@ -108,9 +112,9 @@ impl Source for DeskSource {
     fn request_cost(&self, request: &Request) -> u32 {
         match request {
             // The module does not change the price: any search module will do.
-            Request::Seek { range, .. } => DeskRequest::Search {
+            Request::Seek { range, order } => DeskRequest::Search {
                 module: crate::desk::DeskModule::Tickets,
-                query: query(*range),
+                query: query(*range, *order),
             }
             .cost(),
             Request::Deletions { from, limit } => DeskRequest::RecycleBin {
@@ -131,10 +135,11 @@ impl Source for DeskSource {
     }
 
     async fn list(&self, module: Module, request: &Request) -> Listing {
-        let (Some(module), Request::Seek { range, .. }) = (module.desk(), *request) else {
+        let (Some(module), Request::Seek { range, order }) = (module.desk(), *request) else {
             return Listing::unsupported(request);
         };
-        let reply = self.client.search(module, query(range)).await;
+        let reply = self.client.search(module, query(range, order)).await;
+        let row = |record| row(record, order);
         listing(reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect())))
     }
 
@@ -153,11 +158,14 @@ impl Source for DeskSource {
 }
 
 /// A record as the pipeline carries it, with the mark the walk judges it by.
-fn row(record: RecordOutcome) -> Row {
+fn row(record: RecordOutcome, order: TimeOrder) -> Row {
     match record {
         RecordOutcome::Ok(record) => Row {
             mark: Mark {
-                modified: record.modified_time,
+                at: match order {
+                    TimeOrder::Modified => record.modified_time,
+                    TimeOrder::Created => record.created_time,
+                },
                 id: Some(RecordId(record.id.get().unsigned_abs())),
             },
             outcome: Outcome::Object(record),
@@ -171,7 +179,7 @@ fn bin_row(entry: BinOutcome) -> Row {
     match entry {
         BinOutcome::Ok(entry) => Row {
             mark: Mark {
-                modified: Some(entry.deleted_time),
+                at: Some(entry.deleted_time),
                 id: Some(RecordId(entry.id.get().unsigned_abs())),
             },
             outcome: Outcome::Deleted(Tombstone {
@@ -189,7 +197,7 @@ fn bin_row(entry: BinOutcome) -> Row {
 fn bad_row(bad: BadRecord) -> Row {
     let id = bad.id.map(|id| RecordId(id.get().unsigned_abs()));
     Row {
-        mark: Mark { modified: None, id },
+        mark: Mark { at: None, id },
         outcome: Outcome::Bad(BadRow {
             raw: bad.raw,
             error: bad.error,

@@ -207,7 +207,7 @@ fn range_of(rows: &[MemoryRow], range: SeekRequest) -> Vec<Row> {
         .map(|r| Row {
             outcome: Row::by_id(r.row.clone()).outcome,
             mark: Mark {
-                modified: Some(r.modified),
+                at: Some(r.modified),
                 id: r.id(),
             },
         })
@@ -297,7 +297,7 @@ impl MemorySource {
             .take(limit as usize)
             .map(|t| Row {
                 mark: Mark {
-                    modified: Some(t.deleted_at),
+                    at: Some(t.deleted_at),
                     id: Some(RecordId(t.id.unsigned_abs())),
                 },
                 outcome: Outcome::Deleted(t.clone()),

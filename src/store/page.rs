@@ -32,6 +32,9 @@ pub struct PageCommit<'a> {
     /// The lease the page is committed under: renewed in the page's transaction, and
     /// the page refused if it was lost.
     pub lease: Option<&'a Lease>,
+    /// What the last page of a reconciliation (a Desk stream's sweep) does to the rows
+    /// of records it did not see.
+    pub deletes: DeleteMode,
 }
 
 /// What a committed page did to the mirror. `unchanged` rows were already stored with

@@ -61,12 +61,23 @@ pub struct SeekRequest {
     pub limit: u32,
 }
 
-/// A served row as the walk sees it: when it was modified and its id, each when it
-/// could be read.
+/// A served row as the walk sees it: the instant the walk orders by (when it was
+/// modified, or created for a walk by creation time; when it was deleted, for the recycle
+/// bin) and its id, each when it could be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark {
-    pub modified: Option<DateTime<Utc>>,
+    pub at: Option<DateTime<Utc>>,
     pub id: Option<RecordId>,
+}
+
+/// Which instant of a record a walk orders by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeOrder {
+    /// Its last modification: passes read what changed.
+    #[default]
+    Modified,
+    /// Its creation, which never moves: a reconciliation reads every record once.
+    Created,
 }
 
 /// What a page did to the pass.
@@ -162,9 +173,9 @@ impl Seek {
         let last = rows
             .iter()
             .rev()
-            .find_map(|r| r.modified)
+            .find_map(|r| r.at)
             .ok_or(SeekFault::NoTime)?;
-        if rows.iter().all(|r| r.modified == Some(last)) {
+        if rows.iter().all(|r| r.at == Some(last)) {
             // The whole page shares one instant: its rows are the first of that instant
             // by id (the range holds none earlier), exactly the first page inside it, so
             // paging inside the instant goes on from this page's last row.
@@ -247,7 +258,7 @@ impl Seek {
 /// Every readable time lies in `[lo, hi]` and none is earlier than the one before.
 fn check_times(rows: &[Mark], lo: DateTime<Utc>, hi: DateTime<Utc>) -> Result<(), SeekFault> {
     let mut previous: Option<DateTime<Utc>> = None;
-    for at in rows.iter().filter_map(|r| r.modified) {
+    for at in rows.iter().filter_map(|r| r.at) {
         if at < lo || at > hi {
             return Err(SeekFault::OutOfRange { at });
         }

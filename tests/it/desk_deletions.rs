@@ -7,8 +7,8 @@ use zoho_sync::desk::DeskModule;
 
 use crate::support::database::TestDatabase;
 use crate::support::desk_sync::{
-    assert_mirror_equals_source, charged, desk_emulator, desk_mirror, past_the_index_lag, reserved,
-    DeskSync, ORG_ID,
+    assert_mirror_equals_source, charged, desk_emulator, desk_mirror, desk_source,
+    past_the_index_lag, reserved, DeskSync, ORG_ID,
 };
 
 /// Deletes the change log recorded, per module.
@@ -119,4 +119,50 @@ async fn a_walk_stops_an_hour_before_the_last_walk_began() {
     let first = bin_calls().await;
     setup.run(&["sync"]).await.assert_success();
     assert_eq!(bin_calls().await - first, 1);
+}
+
+#[tokio::test]
+async fn records_purged_before_a_walk_of_the_bin_saw_them_are_found_by_the_reconciliation() {
+    let emulator = desk_emulator(200).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
+    setup.edit_config(|text| {
+        text.replace(
+            "edition = \"free\"",
+            "edition = \"free\"\nsweep_every_days = 1",
+        )
+    });
+    setup.run(&["backfill"]).await.assert_success();
+    // Twelve tickets trashed, then purged from the bin before any walk of it read them.
+    emulator
+        .admin_post(
+            "desk/churn",
+            serde_json::json!({ "trashes": 12, "updates": 5 }),
+        )
+        .await;
+    emulator
+        .admin_post("desk/churn", serde_json::json!({ "purges": 12 }))
+        .await;
+    past_the_index_lag(&emulator).await;
+    setup.run(&["sync"]).await.assert_success();
+    let source = desk_source(&emulator, DeskModule::Tickets).await;
+    let mirror = desk_mirror(&database, DeskModule::Tickets).await;
+    assert_eq!(mirror.len(), source.len() + 12, "the bin never showed them");
+    // A day on, the reconciliation is due: it reads every ticket and retires the twelve.
+    emulator
+        .admin_post(
+            "desk/clock",
+            serde_json::json!({ "advance_secs": 86_400 + 60 }),
+        )
+        .await;
+    setup.run(&["sync"]).await.assert_success();
+    assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
+    assert_eq!(reserved(&database).await, charged(&emulator).await);
+    let purged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM zoho.change_log WHERE module = 'tickets' AND op = 'delete'",
+    )
+    .fetch_one(&database.pool)
+    .await
+    .expect("the change log");
+    assert_eq!(purged, 12);
 }

@@ -94,5 +94,6 @@ pub fn page<'a>(
         zone: chrono_tz::UTC,
         synced_at: at("2024-01-01T00:00:00Z"),
         lease: None,
+        deletes: zoho_sync::store::DeleteMode::Mark,
     }
 }

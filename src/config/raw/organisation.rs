@@ -227,7 +227,7 @@ impl Organisation {
             }
             checked.priorities.push((module, settings.priority));
             let sweep = settings.sweep_every_days.unwrap_or(self.sweep_every_days);
-            checked.sweeps.push((module, self.sweep_days(sweep)));
+            checked.sweeps.push((module, sweep));
             if let Some(text) = &settings.schedule {
                 let cron = schedule(&format!("{key}.schedule"), text)?;
                 checked.schedules.push((module, cron));
@@ -242,20 +242,11 @@ impl Organisation {
                 Api::Desk => desk::default_modules(),
             };
             checked.priorities = all.iter().map(|m| (*m, 1)).collect();
-            let sweep = self.sweep_days(self.sweep_every_days);
+            let sweep = self.sweep_every_days;
             checked.sweeps = all.iter().map(|m| (*m, sweep)).collect();
         }
         checked.priorities.sort_by_key(|(m, p)| (*p, *m));
         Ok(checked)
-    }
-
-    /// Sweeps read a module's ids by offset windows: the legacy API's only (a Desk
-    /// organisation's deletions come from its recycle bin).
-    fn sweep_days(&self, days: u32) -> u32 {
-        match self.api {
-            Api::Support => days,
-            Api::Desk => 0,
-        }
     }
 }
 

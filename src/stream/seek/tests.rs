@@ -51,7 +51,7 @@ impl Server {
             .skip(request.from as usize)
             .take(request.limit as usize)
             .map(|(m, id)| Mark {
-                modified: Some(m),
+                at: Some(m),
                 id: Some(RecordId(id)),
             })
             .collect()
@@ -101,7 +101,7 @@ fn pass(
         server.now += TimeDelta::milliseconds(300);
         let page = server.search(seek.request(limit));
         for mark in &page {
-            read.insert(mark.id.unwrap().0, mark.modified.unwrap());
+            read.insert(mark.id.unwrap().0, mark.at.unwrap());
         }
         match seek.step(limit, &page)? {
             SeekStep::More(next) => seek = next,
@@ -139,7 +139,7 @@ fn a_tie_group_past_the_search_cap_is_refused_not_read_in_part() {
 fn rows_out_of_time_order_or_outside_the_range_are_refused() {
     let seek = Seek::start(at(0), at(100_000));
     let mark = |s| Mark {
-        modified: Some(at(s)),
+        at: Some(at(s)),
         id: Some(RecordId(1)),
     };
     assert!(matches!(
