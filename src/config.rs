@@ -201,8 +201,12 @@ impl OrganisationConfig {
         }
     }
 
-    /// How often a module is swept; `None` when it never is.
+    /// How often a module is swept; `None` when it never is. A Desk module read as a
+    /// whole list never is: each of its passes already sees every record (D15).
     pub fn sweep_every(&self, module: Module) -> Option<chrono::TimeDelta> {
+        if module.desk().is_some_and(|m| !m.has_search()) {
+            return None;
+        }
         self.sweep_every_days
             .iter()
             .find(|(m, _)| *m == module)

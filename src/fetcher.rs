@@ -134,13 +134,17 @@ impl Fetcher {
     }
 
     /// Rows one request returns at most (the page size).
-    pub fn page_rows(&self) -> u32 {
-        self.source.page_rows()
+    pub fn page_rows(&self, module: Module) -> u32 {
+        self.source.page_rows(module)
     }
 
     /// How the source pages.
-    pub fn paging(&self) -> Paging {
-        self.source.paging()
+    pub fn deletions_page_rows(&self) -> u32 {
+        self.source.deletions_page_rows()
+    }
+
+    pub fn paging(&self, module: Module) -> Paging {
+        self.source.paging(module)
     }
 
     /// Requests sent so far (each one reserved in the ledger first).

@@ -169,11 +169,16 @@ impl SourceError {
 /// An API the pipeline can mirror.
 #[async_trait]
 pub trait Source: Send + Sync + fmt::Debug {
-    /// How the source pages; it answers requests of that kind only.
-    fn paging(&self) -> Paging;
+    /// How the source pages a module; it answers requests of that kind only.
+    fn paging(&self, module: Module) -> Paging;
 
-    /// Rows one request returns at most: the page size.
-    fn page_rows(&self) -> u32;
+    /// Rows one request of a module returns at most: the page size.
+    fn page_rows(&self, module: Module) -> u32;
+
+    /// Rows one page of the organisation's deletions holds at most.
+    fn deletions_page_rows(&self) -> u32 {
+        100
+    }
 
     /// Budget units `request` costs.
     fn request_cost(&self, request: &Request) -> u32;

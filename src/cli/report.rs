@@ -88,7 +88,7 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     print_fields(&fields);
     print_deletions(config, &loader.deletions_status().await?);
     for (org, q) in &quotas {
-        let unit = cost_model(org).unit;
+        let unit = org_model(org).unit;
         println!(
             "{}: {} {unit} used today, {} left; the quota resets {}",
             org.name,
@@ -184,12 +184,27 @@ fn print_field(f: &FieldSeen) {
     );
 }
 
-/// What the organisation's API charges, and in which units.
-fn cost_model(org: &OrganisationConfig) -> CostModel {
+/// What the organisation's API charges for a module's passes, and in which units.
+fn cost_model(org: &OrganisationConfig, module: Module) -> CostModel {
+    match (&org.source, module.desk()) {
+        (SourceConfig::Desk(_), Some(m)) if !m.has_search() => CostModel::desk_list(m.limit()),
+        _ => org_model(org),
+    }
+}
+
+/// What the organisation's API charges for its usual read (for its units, and what a
+/// day's spare budget would read).
+fn org_model(org: &OrganisationConfig) -> CostModel {
     match org.source {
         SourceConfig::Support(_) => CostModel::SUPPORT,
         SourceConfig::Desk(_) => CostModel::DESK,
     }
+}
+
+/// Whether every incremental pass of the module reads it whole (a Desk module without a
+/// time filter, D15).
+fn reads_whole(module: Module) -> bool {
+    module.desk().is_some_and(|m| !m.has_search())
 }
 
 /// `zoho-sync plan`: a dry run from what the mirror knows.
@@ -198,8 +213,7 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
     let statuses = loader.status().await?;
     let since = Utc::now() - TimeDelta::days(CHANGE_WINDOW_DAYS);
     for org in &config.organisations {
-        let model = cost_model(org);
-        let unit = model.unit;
+        let unit = org_model(org).unit;
         let budget = u64::from(org.budget().per_day);
         println!("{}: {budget} {unit} a day for zoho-sync", org.name);
         println!(
@@ -216,10 +230,11 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
                 };
                 let status = statuses.iter().find(|s| s.stream == key);
                 let changes = u64::try_from(loader.modified_since(&key, since).await?).unwrap_or(0);
+                let model = cost_model(org, module);
                 plan_stream(org, model, &key, status, changes, &mut totals);
             }
         }
-        print_plan_totals(budget, model, &totals);
+        print_plan_totals(budget, org_model(org), &totals);
     }
     Ok(())
 }
@@ -245,7 +260,11 @@ fn plan_stream(
     let backfill = status.and_then(|s| s.backfill.as_ref());
     let rows = status.map_or(0, |s| s.rows);
     let done = backfill.is_some_and(|c| c.completed_at.is_some() && !c.in_progress);
-    let daily = model.per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1);
+    let daily = if reads_whole(key.module) {
+        model.pass(u64::try_from(rows).unwrap_or(0))
+    } else {
+        model.per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1)
+    };
     totals.daily += daily;
     let remaining = if done {
         "0".to_string()

@@ -54,7 +54,8 @@ impl Loader {
         let records: Vec<Json> = rows.values().map(|r| record_json(r)).collect();
         let schema = self.desk_schema_quoted()?;
         let sql = upsert_sql(&schema, module.name());
-        let reconciles = page.kind == PassKind::Sweep;
+        // A full list (D15) sees every live record, as a reconciliation does.
+        let reconciles = page.kind == PassKind::Sweep || !module.has_search();
         let retires = reconciles && !page.checkpoint.in_progress;
         let mut tx = self.open_page(page, !ids.is_empty() || retires).await?;
         let seen = if reconciles { ids.clone() } else { Vec::new() };
@@ -202,10 +203,18 @@ async fn reconcile(
     if checkpoint.in_progress {
         return Ok(());
     }
-    let hi = checkpoint
-        .seek
-        .map(|s| s.hi)
-        .ok_or_else(|| StoreError::corrupt("reconciliation range", page.stream.to_string()))?;
+    // A walk judges the records created within its range; a full list, those created
+    // before it began (a later one may sit past the page that ended it).
+    let hi = match (checkpoint.seek, module.has_search()) {
+        (Some(seek), _) => seek.hi,
+        (None, false) => start,
+        (None, true) => {
+            return Err(StoreError::corrupt(
+                "reconciliation range",
+                page.stream.to_string(),
+            ))
+        }
+    };
     let unseen = desk_reconcile::Unseen { start, hi };
     let retired =
         desk_reconcile::retire_unseen(conn, table, org_id, &unseen, page, module.name()).await?;

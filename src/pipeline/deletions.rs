@@ -71,7 +71,7 @@ impl Pipeline {
             None => DateTime::UNIX_EPOCH,
             Some(through) => through - LOOKBACK,
         };
-        let limit = self.fetcher.page_rows();
+        let limit = self.fetcher.deletions_page_rows();
         let mut restarts = 0;
         'walk: loop {
             let mut from = 0;

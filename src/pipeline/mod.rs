@@ -128,7 +128,7 @@ impl Pipeline {
             tracing::debug!("another process completed this pass since it was planned");
             return Ok(PassEnd::Skipped);
         }
-        match self.fetcher.paging() {
+        match self.fetcher.paging(pass.stream.module) {
             Paging::Offset => self.offset_pages(pass, checkpoint).await,
             Paging::Seek => self.seek_pages(pass, checkpoint).await,
         }

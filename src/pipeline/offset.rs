@@ -54,7 +54,11 @@ impl Pipeline {
                     )))
                 }
             };
-            if window != checkpoint.cursor.window(self.fetcher.page_rows()) {
+            if window
+                != checkpoint
+                    .cursor
+                    .window(self.fetcher.page_rows(pass.stream.module))
+            {
                 continue; // fetched ahead for a cursor that did not come to be
             }
             // An error ends the pass through the same exit, which cancels what is in flight.
@@ -79,7 +83,7 @@ impl Pipeline {
         while in_flight.len() <= self.read_ahead {
             let window = match in_flight.back() {
                 Some((last, _)) => last.next(),
-                None => cursor.window(self.fetcher.page_rows()),
+                None => cursor.window(self.fetcher.page_rows(pass.stream.module)),
             };
             let fetcher = Arc::clone(&self.fetcher);
             let module = pass.stream.module;

@@ -29,7 +29,7 @@ impl Pipeline {
                 self.fetcher.server_now(),
             ),
         };
-        let limit = self.fetcher.page_rows();
+        let limit = self.fetcher.page_rows(pass.stream.module);
         tracing::debug!(lo = %seek.lo, hi = %seek.hi, "pass starts");
         loop {
             if self.cancel.is_cancelled() {

@@ -31,6 +31,16 @@ impl CostModel {
         unit: "credits",
     };
 
+    /// A Zoho Desk module without a time filter (D15): a list of `limit` rows at 3 credits
+    /// while its offset stays under 2,000, each window starting on the last one's final row.
+    pub const fn desk_list(limit: u32) -> CostModel {
+        CostModel {
+            rows_per_request: limit as u64 - 1,
+            request_cost: 3,
+            unit: "credits",
+        }
+    }
+
     /// Units a pass over `rows` rows costs when the data holds still.
     pub fn pass(self, rows: u64) -> u64 {
         (rows / self.rows_per_request + 1) * self.request_cost

@@ -18,6 +18,7 @@ use crate::config::{ApiConfig, DeskConfig};
 use crate::desk::bin::BinOutcome;
 use crate::desk::module::MAX_LIMIT;
 use crate::desk::record::BadRecord;
+use crate::desk::DeskModule;
 use crate::desk::{
     Accounts, ClientCredentials, DeskClient, DeskError, DeskRequest, DeskSettings, ErrorClass,
     RecordOutcome, Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
@@ -101,11 +102,19 @@ fn query(range: SeekRequest, order: TimeOrder) -> SearchQuery {
 
 #[async_trait]
 impl Source for DeskSource {
-    fn paging(&self) -> Paging {
-        Paging::Seek
+    fn paging(&self, module: Module) -> Paging {
+        match module.desk() {
+            // No time filter: the whole list, by offset windows, every pass (D15).
+            Some(m) if !m.has_search() => Paging::Offset,
+            _ => Paging::Seek,
+        }
     }
 
-    fn page_rows(&self) -> u32 {
+    fn page_rows(&self, module: Module) -> u32 {
+        module.desk().map_or(MAX_LIMIT, DeskModule::limit)
+    }
+
+    fn deletions_page_rows(&self) -> u32 {
         MAX_LIMIT
     }
 
@@ -113,7 +122,7 @@ impl Source for DeskSource {
         match request {
             // The module does not change the price: any search module will do.
             Request::Seek { range, order } => DeskRequest::Search {
-                module: crate::desk::DeskModule::Tickets,
+                module: DeskModule::Tickets,
                 query: query(*range, *order),
             }
             .cost(),
@@ -122,7 +131,13 @@ impl Source for DeskSource {
                 limit: *limit,
             }
             .cost(),
-            Request::Window { .. } => 0,
+            // Nor of a list: priced by its offset.
+            Request::Window { window, .. } => DeskRequest::List {
+                module: DeskModule::Contracts,
+                from: window.from,
+                limit: window.len(),
+            }
+            .cost(),
         }
     }
 
@@ -135,12 +150,21 @@ impl Source for DeskSource {
     }
 
     async fn list(&self, module: Module, request: &Request) -> Listing {
-        let (Some(module), Request::Seek { range, order }) = (module.desk(), *request) else {
-            return Listing::unsupported(request);
+        let reply = match (module.desk(), *request) {
+            (Some(module), Request::Seek { range, order }) => {
+                let reply = self.client.search(module, query(range, order)).await;
+                let row = |record| row(record, order);
+                reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
+            }
+            // The whole list whatever the filter: this module has no time filter.
+            (Some(module), Request::Window { window, .. }) => {
+                let reply = self.client.list(module, window.from, window.len()).await;
+                let row = |record| row(record, TimeOrder::Modified);
+                reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
+            }
+            _ => return Listing::unsupported(request),
         };
-        let reply = self.client.search(module, query(range, order)).await;
-        let row = |record| row(record, order);
-        listing(reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect())))
+        listing(reply)
     }
 
     async fn deletions(&self, request: &Request) -> Listing {

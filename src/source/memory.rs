@@ -225,11 +225,15 @@ impl Drop for InFlight<'_> {
 
 #[async_trait]
 impl Source for MemorySource {
-    fn paging(&self) -> Paging {
+    fn paging(&self, _module: Module) -> Paging {
         self.paging
     }
 
-    fn page_rows(&self) -> u32 {
+    fn page_rows(&self, _module: Module) -> u32 {
+        self.page_rows
+    }
+
+    fn deletions_page_rows(&self) -> u32 {
         self.page_rows
     }
 

@@ -51,11 +51,11 @@ impl SupportSource {
 
 #[async_trait]
 impl Source for SupportSource {
-    fn paging(&self) -> Paging {
+    fn paging(&self, _module: StreamModule) -> Paging {
         Paging::Offset
     }
 
-    fn page_rows(&self) -> u32 {
+    fn page_rows(&self, _module: StreamModule) -> u32 {
         MAX_WINDOW
     }
 

@@ -7,7 +7,8 @@ use zoho_sync::desk::DeskModule;
 
 use crate::support::database::TestDatabase;
 use crate::support::desk_sync::{
-    assert_mirror_equals_source, charged, desk_emulator, past_the_index_lag, reserved, DeskSync,
+    assert_mirror_equals_source, charged, desk_emulator, desk_mirror, desk_source,
+    past_the_index_lag, reserved, DeskSync,
 };
 use crate::support::emulator::TestEmulator;
 
@@ -132,4 +133,45 @@ async fn an_access_token_is_reused_across_runs_and_processes_and_refreshed_once_
     setup.run(&["sync"]).await.assert_success();
     assert_eq!(refreshes(&emulator).await, 2);
     assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
+}
+
+#[tokio::test]
+async fn contracts_agents_and_departments_are_read_whole_each_round_and_deletions_follow() {
+    let emulator = desk_emulator(120).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(
+        &emulator,
+        &database,
+        &["tickets", "contracts", "agents", "departments"],
+    );
+    setup.run(&["backfill"]).await.assert_success();
+    assert_mirror_equals_source(&emulator, &database, DeskModule::Contracts).await;
+    let before = desk_source(&emulator, DeskModule::Contracts).await;
+    assert_eq!(before.len(), 120);
+    for round in 0..2 {
+        // Purged records leave no trace in the recycle bin: only the whole list shows them gone.
+        let churn = serde_json::json!({ "creates": 8, "updates": 20, "trashes": 6, "restores": 2 });
+        emulator.admin_post("desk/churn", churn).await;
+        emulator
+            .admin_post("desk/churn", serde_json::json!({ "purges": 4 }))
+            .await;
+        past_the_index_lag(&emulator).await;
+        setup.run(&["sync"]).await.assert_success();
+        // (Tickets learn of purges from the weekly reconciliation, `desk_deletions`.)
+        assert_mirror_equals_source(&emulator, &database, DeskModule::Contracts).await;
+        assert_eq!(
+            reserved(&database).await,
+            charged(&emulator).await,
+            "round {round}"
+        );
+    }
+    let after = desk_source(&emulator, DeskModule::Contracts).await;
+    assert!(
+        before.keys().any(|id| !after.contains_key(id)),
+        "nothing deleted"
+    );
+    for module in [DeskModule::Agents, DeskModule::Departments] {
+        let mirrored = desk_mirror(&database, module).await;
+        assert!(!mirrored.is_empty(), "{module:?} not mirrored");
+    }
 }

@@ -3,14 +3,15 @@
 //! from the environment or a file, never the config file), the edition and agents that
 //! set the day's credits, the zone the credit day starts in, and overrides of the Desk and
 //! Accounts URLs (the emulator). Keys of the legacy API are refused. Modules are the
-//! Desk modules read by search (the others are not mirrored yet, and say so).
+//! Desk modules read by search (the default) or as a whole list (when listed); time
+//! entries, read per agent, are not mirrored yet, and say so.
 
 use url::Url;
 
 use super::super::super::{key_error, ConfigError, DeskConfig, SourceConfig, TokenSource};
 use super::{check_token_env, nonempty, refuse_keys, Organisation, Reserve, Settled};
 use crate::desk::dc::{DataCentre, Endpoints};
-use crate::desk::module::DeskModule;
+use crate::desk::module::{DeskModule, IncrementalRead};
 use crate::quota::{DayRule, DeskEdition};
 use crate::stream::Module;
 
@@ -97,19 +98,21 @@ pub(super) fn module(key: &str, name: &str) -> Result<Option<Module>, ConfigErro
     let Some(module) = DeskModule::parse(name) else {
         return Ok(None);
     };
-    if !module.has_search() {
+    if module.incremental() == IncrementalRead::PerAgent {
         return Err(key_error(
             key,
             format!(
-                "`{name}` has no search by modification time; this version mirrors the Desk modules that do: {}",
-                searchable_names()
+                "`{name}` is read per agent, which this version does not mirror yet; it mirrors: {}",
+                mirrored_names()
             ),
         ));
     }
     Ok(Some(Module::Desk(module)))
 }
 
-/// The modules mirrored when none is listed.
+/// The modules mirrored when none is listed: those read by search. The modules read as a
+/// whole list (contracts, agents, departments) cost a list of every record each round, so
+/// they are mirrored when listed, ideally with a `schedule` of their own.
 pub(super) fn default_modules() -> Vec<Module> {
     DeskModule::ALL
         .into_iter()
@@ -118,10 +121,10 @@ pub(super) fn default_modules() -> Vec<Module> {
         .collect()
 }
 
-fn searchable_names() -> String {
+fn mirrored_names() -> String {
     let names: Vec<&str> = DeskModule::ALL
         .into_iter()
-        .filter(|m| m.has_search())
+        .filter(|m| m.incremental() != IncrementalRead::PerAgent)
         .map(|m| m.name())
         .collect();
     names.join(", ")
