@@ -9,9 +9,7 @@ use chrono::{TimeDelta, Utc};
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig, SourceConfig};
-use crate::loader::{
-    view_name, DeletionsStatus, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS,
-};
+use crate::loader::{DeletionsStatus, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
 use crate::scheduler::estimate::{days_needed, pass_requests, CostModel};
 use crate::store::{self, StoreError};
 use crate::stream::{Checkpoint, Module, StreamKey};
@@ -85,7 +83,7 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
             last_run(s)
         );
     }
-    print_fields(&fields);
+    print_fields(&loader, &fields);
     print_deletions(config, &loader.deletions_status().await?);
     for (org, q) in &quotas {
         let unit = org_model(org).unit;
@@ -132,7 +130,7 @@ const LABEL_CHARS: usize = 40;
 /// Per module, how many fields were seen (standard ones in a line), how many custom
 /// fields have values but no view column, then the first custom fields: type, view
 /// column and when each first appeared.
-fn print_fields(fields: &[FieldSeen]) {
+fn print_fields(loader: &crate::loader::Loader, fields: &[FieldSeen]) {
     let mut modules: Vec<_> = fields.iter().map(|f| f.module).collect();
     modules.dedup();
     for module in modules {
@@ -141,7 +139,7 @@ fn print_fields(fields: &[FieldSeen]) {
         println!(
             "{module}: {} fields seen, {standard} standard; view {}",
             of_module.len(),
-            view_name(module)
+            loader.view_of(module)
         );
         let unviewed = of_module
             .iter()

@@ -4,7 +4,8 @@
 //! when its record differs from what is stored, so a row met again (a walk re-reads the
 //! rows sharing a range's bound) changes nothing; the same statement appends every row it
 //! inserts or rewrites to the change log, and moves the stream's newest modification time
-//! in `stream_stats`. A row the recycle bin marked deleted is brought back only by a
+//! in `stream_stats`. The `cf` keys a page shows for the first time (or with a wider type)
+//! are recorded in `fields_seen`, which gives them typed columns in the module's view. A row the recycle bin marked deleted is brought back only by a
 //! version of its record modified after the deletion (`desk_deletions`). Rows are sent in ascending id order, so concurrent upserts lock rows
 //! in the same order.
 
@@ -18,7 +19,9 @@ use super::desk_schema::{create_table, desk_table, FUNCTIONS};
 use super::page::{close_page, unknown_run};
 use super::sql::quote_ident;
 use super::values::clean_text;
-use super::{desk_reconcile, runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey};
+use super::{
+    desk_reconcile, fields_seen, runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey,
+};
 use crate::desk::module::DeskModule;
 use crate::desk::record::DeskRecord;
 use crate::stream::PassKind;
@@ -57,6 +60,10 @@ impl Loader {
         // A full list (D15) sees every live record, as a reconciliation does.
         let reconciles = page.kind == PassKind::Sweep || !module.has_search();
         let retires = reconciles && !page.checkpoint.in_progress;
+        let seen_as = crate::stream::Module::Desk(module);
+        let novel = self
+            .known_fields
+            .novel(seen_as, &fields_seen::observe_cf(page.objects.iter()));
         let mut tx = self.open_page(page, !ids.is_empty() || retires).await?;
         let seen = if reconciles { ids.clone() } else { Vec::new() };
         let (inserted, updated) = upsert_desk(&mut tx, page, module, org_id, &sql, ids, records)
@@ -67,9 +74,21 @@ impl Loader {
             reconcile(&mut tx, page, &table, org_id, &seen, module).await?;
         }
         let dead = close_page(&mut tx, page, &letters).await?;
+        let new_column = fields_seen::record(&mut tx, seen_as, &novel, page.synced_at, page.run_id)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
         runs::count_page(&mut tx, page.run_id, rows.len() as u64).await?;
         tx.commit().await?;
         slow::report_if_slow("page commit", module.name(), started);
+        self.known_fields.learn(seen_as, &novel);
+        if new_column {
+            // As for legacy pages: a view that fails to refresh must not fail the load; it
+            // is refreshed with the next new field, or when this process next creates the
+            // table's statement (`ensure_desk_table`).
+            if let Err(error) = self.refresh_desk_view(module).await {
+                tracing::warn!(module = module.name(), %error, "the module's view could not be refreshed");
+            }
+        }
         let sent = rows.len() as u64;
         Ok(PageStats {
             inserted,
@@ -103,6 +122,11 @@ impl Loader {
         // Several statements: the simple query protocol of a plain string runs them all.
         (&mut *tx).execute(ddl.as_str()).await?;
         tx.commit().await?;
+        // Once per process and module, like the legacy views at start (a refresh that
+        // failed before is retried; one that has nothing to do issues no DDL).
+        if let Err(error) = self.refresh_desk_view(module).await {
+            tracing::warn!(module = module.name(), %error, "the module's view could not be refreshed");
+        }
         self.desk_ready
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -13,11 +13,16 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
+use serde_json::{Map, Value};
+
 use super::field_type::FieldType;
 use super::schema::mirror_table;
 use super::values::clean_text;
 use super::{Loader, StoreError};
-use crate::zoho::module::Module;
+use crate::desk::module::DeskModule;
+use crate::desk::record::DeskRecord;
+use crate::stream::Module;
+use crate::zoho::module::Module as SupportModule;
 use crate::zoho::record::Record;
 
 /// The labels of a page and the join of their values' types (`None`: only empty values).
@@ -60,6 +65,23 @@ impl KnownFields {
     }
 }
 
+/// A module's key in `fields_seen`: the legacy URL name (`requests`), or `desk.` and the
+/// Desk name (`desk.contacts`: both APIs have contacts, with different fields).
+pub(super) fn seen_key(module: Module) -> String {
+    match module {
+        Module::Support(m) => m.url_name().to_string(),
+        Module::Desk(m) => format!("desk.{}", m.name()),
+    }
+}
+
+/// The module a `fields_seen` key names.
+fn from_seen_key(key: &str) -> Option<Module> {
+    match key.strip_prefix("desk.") {
+        Some(name) => DeskModule::parse(name).map(Module::Desk),
+        None => SupportModule::parse(key).map(Module::Support),
+    }
+}
+
 /// Every label of the records and the join of the types of its non-empty values.
 pub(super) fn observe<'a>(records: impl Iterator<Item = &'a Record>) -> Observed {
     let mut observed = Observed::new();
@@ -76,9 +98,40 @@ pub(super) fn observe<'a>(records: impl Iterator<Item = &'a Record>) -> Observed
     observed
 }
 
+/// Every `cf` key of Desk records (D24: their custom fields, keyed by API name) and the
+/// join of the types of its non-empty values; a value that is not a string (a
+/// multi-select's array, a number) is typed by its JSON text.
+pub(super) fn observe_cf<'a>(records: impl Iterator<Item = &'a DeskRecord>) -> Observed {
+    let mut observed = Observed::new();
+    for record in records {
+        let Some(Value::Object(cf)) = record.object.get("cf") else {
+            continue;
+        };
+        observe_object(cf, &mut observed);
+    }
+    observed
+}
+
+fn observe_object(cf: &Map<String, Value>, observed: &mut Observed) {
+    for (key, value) in cf {
+        let ty = match value {
+            Value::Null => None,
+            Value::String(text) if text.is_empty() => None,
+            Value::String(text) => Some(FieldType::of(&clean_text(text))),
+            other => Some(FieldType::of(&other.to_string())),
+        };
+        let slot = observed.entry(clean_text(key)).or_insert(ty);
+        *slot = FieldType::join_opt(*slot, ty);
+    }
+}
+
 /// Whether a label is a standard field of the module: its record id or a typed column
-/// (matched case-insensitively, as labels are everywhere else).
+/// (matched case-insensitively, as labels are everywhere else). A Desk module's labels
+/// are its `cf` keys, all custom.
 pub(super) fn is_standard(module: Module, label: &str) -> bool {
+    let Module::Support(module) = module else {
+        return false;
+    };
     label.eq_ignore_ascii_case(module.id_field())
         || mirror_table(module)
             .columns
@@ -117,7 +170,7 @@ pub(super) async fn record(
          RETURNING f.label, f.value_type, f.column_name"
     );
     let rows = sqlx::query(&sql)
-        .bind(module.url_name())
+        .bind(seen_key(module))
         .bind(seen_at)
         .bind(run_id)
         .bind(labels)
@@ -149,6 +202,13 @@ pub struct FieldSeen {
     pub column: Option<(String, FieldType)>,
 }
 
+impl FieldSeen {
+    /// The module as `fields_seen` keys it (`requests`, `desk.contacts`).
+    pub fn module_key(&self) -> String {
+        seen_key(self.module)
+    }
+}
+
 impl Loader {
     /// Every field seen, by module and then in order of first appearance.
     pub async fn fields_seen(&self) -> Result<Vec<FieldSeen>, StoreError> {
@@ -164,7 +224,7 @@ impl Loader {
 
 fn field_seen(row: &sqlx::postgres::PgRow) -> Result<FieldSeen, StoreError> {
     let module: String = row.try_get("module")?;
-    let module = Module::parse(&module).ok_or_else(|| StoreError::corrupt("module", module))?;
+    let module = from_seen_key(&module).ok_or_else(|| StoreError::corrupt("module", module))?;
     let label: String = row.try_get("label")?;
     let field_type = |name: &str| -> Result<Option<FieldType>, StoreError> {
         row.try_get::<Option<String>, _>(name)?
@@ -192,6 +252,10 @@ fn field_seen(row: &sqlx::postgres::PgRow) -> Result<FieldSeen, StoreError> {
 mod tests {
     use super::*;
     use crate::zoho::record::Field;
+
+    const R: Module = Module::Support(SupportModule::Requests);
+    const C: Module = Module::Support(SupportModule::Contacts);
+    const T: Module = Module::Support(SupportModule::TimeEntry);
 
     fn record(fields: &[(&str, Option<&str>)]) -> Record {
         Record {
@@ -235,25 +299,49 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        assert_eq!(known.novel(Module::Requests, &first), first);
-        known.learn(Module::Requests, &first);
-        assert!(known.novel(Module::Requests, &first).is_empty());
-        assert_eq!(known.novel(Module::Contacts, &first), first);
+        assert_eq!(known.novel(R, &first), first);
+        known.learn(R, &first);
+        assert!(known.novel(R, &first).is_empty());
+        assert_eq!(known.novel(C, &first), first);
         let later: Observed = [
             ("A".to_string(), Some(FieldType::BigInt)),
             ("B".to_string(), Some(FieldType::Date)),
         ]
         .into_iter()
         .collect();
-        let novel = known.novel(Module::Requests, &later);
+        let novel = known.novel(R, &later);
         assert_eq!(novel.keys().collect::<Vec<_>>(), ["B"]);
     }
 
     #[test]
     fn the_id_field_and_typed_columns_are_standard_and_others_are_custom() {
-        assert!(is_standard(Module::Requests, "CASEID"));
-        assert!(is_standard(Module::Requests, "modified time"));
-        assert!(!is_standard(Module::Requests, "Escalation Level"));
-        assert!(is_standard(Module::TimeEntry, "CASEID"));
+        assert!(is_standard(R, "CASEID"));
+        assert!(is_standard(R, "modified time"));
+        assert!(!is_standard(R, "Escalation Level"));
+        assert!(is_standard(T, "CASEID"));
+        assert!(!is_standard(Module::Desk(DeskModule::Tickets), "cf_tier"));
+    }
+
+    #[test]
+    fn desk_custom_fields_are_observed_from_cf_and_keyed_apart_from_the_legacy_api() {
+        let object = |cf: Value| {
+            let mut o = Map::new();
+            o.insert("id".into(), Value::String("7".into()));
+            o.insert("cf".into(), cf);
+            DeskRecord::from_object(o).expect("a record")
+        };
+        let records = [
+            object(serde_json::json!({"cf_score": "3", "cf_when": null, "cf_tags": ["a"]})),
+            object(serde_json::json!({"cf_score": "4.5", "cf_when": "2024-01-02"})),
+        ];
+        let observed = observe_cf(records.iter());
+        assert_eq!(observed["cf_score"], Some(FieldType::Numeric));
+        assert_eq!(observed["cf_when"], Some(FieldType::Date));
+        assert_eq!(observed["cf_tags"], Some(FieldType::Text));
+        let desk = Module::Desk(DeskModule::Contacts);
+        assert_eq!(seen_key(desk), "desk.contacts");
+        assert_eq!(seen_key(C), "contacts");
+        assert_eq!(from_seen_key("desk.contacts"), Some(desk));
+        assert_eq!(from_seen_key("contacts"), Some(C));
     }
 }

@@ -55,7 +55,8 @@ impl Loader {
             }))
             .collect();
         let observed = fields_seen::observe(prepared.records());
-        let novel = self.known_fields.novel(module, &observed);
+        let seen_as = crate::stream::Module::Support(module);
+        let novel = self.known_fields.novel(seen_as, &observed);
         let started = std::time::Instant::now();
         let mut tx = self.open_page(page, !prepared.is_empty()).await?;
         let upserted = mirror::upsert(
@@ -69,14 +70,14 @@ impl Loader {
         .await
         .map_err(|e| unknown_run(e, page.run_id))?;
         let dead = close_page(&mut tx, page, &letters).await?;
-        let new_column = fields_seen::record(&mut tx, module, &novel, page.synced_at, page.run_id)
+        let new_column = fields_seen::record(&mut tx, seen_as, &novel, page.synced_at, page.run_id)
             .await
             .map_err(|e| unknown_run(e, page.run_id))?;
         let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
         runs::count_page(&mut tx, page.run_id, received).await?;
         tx.commit().await?;
         slow::report_if_slow("page commit", module.url_name(), started);
-        self.known_fields.learn(module, &novel);
+        self.known_fields.learn(seen_as, &novel);
         if new_column {
             // The page is stored; a view that fails to refresh now is refreshed with the
             // next new field or at the next start, and must not fail the load.

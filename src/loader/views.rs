@@ -1,5 +1,6 @@
-//! The typed views, one per module (`<table>_view`): the fixed and typed columns of the
-//! mirror table, then one column per custom field with values, typed as `fields_seen`
+//! The typed views, one per module (`<table>_view`, beside its mirror table): the fixed
+//! and typed columns of the mirror table, then one column per custom field with values
+//! (a legacy label of `fields`, a Desk `cf` key of `record`), typed as `fields_seen`
 //! recorded when the column was added, over the rows not deleted. A custom column's name
 //! (snake_case of its label, deduplicated), type and position are fixed when it is added,
 //! so a refresh only appends columns and `CREATE OR REPLACE VIEW` never breaks what was
@@ -16,11 +17,17 @@ use std::collections::HashSet;
 
 use sqlx::{PgConnection, Row};
 
+mod shape;
+
+use shape::ViewShape;
+
 use super::field_type::FieldType;
-use super::fields_seen::is_standard;
-use super::schema::{mirror_table, ColumnType, MirrorTable, FIXED_COLUMNS, SYNCED_AT_COLUMN};
+use super::fields_seen::{is_standard, seen_key};
+use super::schema::mirror_table;
 use super::{slow, Loader, StoreError};
-use crate::zoho::module::Module;
+use crate::desk::module::DeskModule;
+use crate::stream::Module;
+use crate::zoho::module::Module as SupportModule;
 
 /// Serialises view refreshes across processes ("zs_views").
 const VIEW_LOCK: i64 = 0x7a73_5f76_6965_7773;
@@ -48,15 +55,15 @@ struct CustomColumn {
     ty: FieldType,
 }
 
-/// The view's name for a module.
-pub fn view_name(module: Module) -> String {
+/// The view's name for a legacy module (in the main schema).
+pub fn view_name(module: SupportModule) -> String {
     format!("{}_view", mirror_table(module).name)
 }
 
 impl Loader {
-    /// Brings every module's view up to date with `fields_seen`.
+    /// Brings every legacy module's view up to date with `fields_seen`.
     pub async fn refresh_views(&self) -> Result<(), StoreError> {
-        for module in Module::ALL {
+        for module in SupportModule::ALL {
             self.refresh_view(module).await?;
         }
         Ok(())
@@ -64,7 +71,25 @@ impl Loader {
 
     /// Gives a column to every custom field of the module that has values and none yet,
     /// and recreates the view if its columns differ from what they should be.
-    pub async fn refresh_view(&self, module: Module) -> Result<(), StoreError> {
+    pub async fn refresh_view(&self, module: SupportModule) -> Result<(), StoreError> {
+        self.refresh(&ViewShape::support(module)).await
+    }
+
+    /// `refresh_view` of a Desk module, whose table must exist.
+    pub(super) async fn refresh_desk_view(&self, module: DeskModule) -> Result<(), StoreError> {
+        let schema = self.desk_schema_quoted()?;
+        self.refresh(&ViewShape::desk(module, &schema)).await
+    }
+
+    /// The name of a module's view, as a reader writes it (`status`).
+    pub fn view_of(&self, module: Module) -> String {
+        match module {
+            Module::Support(m) => view_name(m),
+            Module::Desk(m) => format!("{}.{}_view", self.desk_schema, m.name()),
+        }
+    }
+
+    async fn refresh(&self, shape: &ViewShape) -> Result<(), StoreError> {
         let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(VIEW_LOCK)
@@ -74,13 +99,12 @@ impl Loader {
             .bind(LOCK_TIMEOUT)
             .execute(&mut *tx)
             .await?;
-        let custom = assign_columns(&mut tx, module).await?;
-        let table = mirror_table(module);
-        let wanted = view_columns(table, &custom);
-        if existing_columns(&mut tx, &view_name(module)).await? != wanted {
-            let items = custom_items(&mut tx, &custom).await?;
-            replace_view(&mut tx, module, &view_sql(table, &items)).await?;
-            tracing::info!(%module, columns = wanted.len(), "view refreshed");
+        let custom = assign_columns(&mut tx, shape).await?;
+        let wanted = view_columns(shape, &custom);
+        if existing_columns(&mut tx, &shape.view).await? != wanted {
+            let items = custom_items(&mut tx, shape, &custom).await?;
+            replace_view(&mut tx, &shape.view, &view_sql(shape, &items)).await?;
+            tracing::info!(module = %shape.module, columns = wanted.len(), "view refreshed");
         }
         tx.commit().await?;
         Ok(())
@@ -91,20 +115,16 @@ impl Loader {
 /// and no column yet; returns them in view order.
 async fn assign_columns(
     conn: &mut PgConnection,
-    module: Module,
+    shape: &ViewShape,
 ) -> Result<Vec<CustomColumn>, StoreError> {
     let rows = sqlx::query(
         "SELECT label, value_type, column_name, column_type FROM fields_seen \
          WHERE module = $1 ORDER BY column_position NULLS LAST, first_seen_at, label",
     )
-    .bind(module.url_name())
+    .bind(seen_key(shape.module))
     .fetch_all(&mut *conn)
     .await?;
-    let table = mirror_table(module);
-    let mut taken: HashSet<String> = view_columns(table, &[])
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
+    let mut taken: HashSet<String> = shape.base.iter().map(|(name, _)| name.clone()).collect();
     let (mut columns, mut added) = (Vec::new(), Vec::new());
     for row in &rows {
         let label: String = row.try_get("label")?;
@@ -119,7 +139,9 @@ async fn assign_columns(
                 label,
                 name,
             },
-            (_, Some(ty)) if !is_standard(module, &label) && taken.len() < MAX_VIEW_COLUMNS => {
+            (_, Some(ty))
+                if !is_standard(shape.module, &label) && taken.len() < MAX_VIEW_COLUMNS =>
+            {
                 let name = unique_name(&snake_case(&label), &taken);
                 let column = CustomColumn {
                     ty: parse_type(&ty)?,
@@ -135,7 +157,7 @@ async fn assign_columns(
         columns.push(column);
     }
     if !added.is_empty() {
-        store_columns(conn, module, columns.len() - added.len(), &added).await?;
+        store_columns(conn, shape.module, columns.len() - added.len(), &added).await?;
     }
     Ok(columns)
 }
@@ -161,7 +183,7 @@ async fn store_columns(
          WITH ORDINALITY AS u(label, name, ty, n) \
          WHERE f.module = $1 AND f.label_key = md5(u.label)",
     )
-    .bind(module.url_name())
+    .bind(seen_key(module))
     .bind(first)
     .bind(labels)
     .bind(names)
@@ -172,13 +194,11 @@ async fn store_columns(
 }
 
 /// The view's columns, name and `format_type` spelling, in order.
-fn view_columns(table: &MirrorTable, custom: &[CustomColumn]) -> Vec<(String, String)> {
-    let typed = |name: &str, ty: ColumnType| (name.to_string(), ty.data_type().to_string());
-    FIXED_COLUMNS
+fn view_columns(shape: &ViewShape, custom: &[CustomColumn]) -> Vec<(String, String)> {
+    shape
+        .base
         .iter()
-        .map(|(name, ty)| typed(name, *ty))
-        .chain(table.columns.iter().map(|c| typed(c.name, c.ty)))
-        .chain([typed(SYNCED_AT_COLUMN, ColumnType::TimestampTz)])
+        .cloned()
         .chain(
             custom
                 .iter()
@@ -187,14 +207,14 @@ fn view_columns(table: &MirrorTable, custom: &[CustomColumn]) -> Vec<(String, St
         .collect()
 }
 
-/// The view's current columns (none when it does not exist).
+/// The view's current columns (none when it does not exist); `view` is quoted.
 async fn existing_columns(
     conn: &mut PgConnection,
     view: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let rows = sqlx::query(
         "SELECT attname::text AS name, format_type(atttypid, atttypmod) AS ty \
-         FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) \
+         FROM pg_attribute WHERE attrelid = to_regclass($1) \
          AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
     )
     .bind(view)
@@ -208,12 +228,7 @@ async fn existing_columns(
 /// `CREATE OR REPLACE VIEW`; when that cannot keep the existing columns (the mirror table
 /// itself changed), the view is dropped and created again, which fails, rolling the
 /// refresh back, if other objects depend on it.
-async fn replace_view(
-    conn: &mut PgConnection,
-    module: Module,
-    select: &str,
-) -> Result<(), StoreError> {
-    let view = view_name(module);
+async fn replace_view(conn: &mut PgConnection, view: &str, select: &str) -> Result<(), StoreError> {
     sqlx::query("SAVEPOINT replace_view")
         .execute(&mut *conn)
         .await?;
@@ -244,9 +259,11 @@ async fn replace_view(
 /// The custom columns' select items (`fields ->> 'Label' AS "name"`, through the guarded
 /// cast of the column's type), in order. PostgreSQL quotes them (`quote_literal` writes
 /// `E'…'` when a label holds a backslash), from bound parameters, so a label can never end
-/// its literal, whatever the session's `standard_conforming_strings`.
+/// its literal, whatever the session's `standard_conforming_strings`. The jsonb they are
+/// read from is a constant of this file.
 async fn custom_items(
     conn: &mut PgConnection,
+    shape: &ViewShape,
     custom: &[CustomColumn],
 ) -> Result<Vec<String>, StoreError> {
     let labels: Vec<&str> = custom.iter().map(|c| c.label.as_str()).collect();
@@ -260,29 +277,32 @@ async fn custom_items(
         .collect();
     let items = sqlx::query_scalar(
         "SELECT CASE WHEN u.cast_fn IS NULL \
-         THEN format('fields ->> %L AS %I', u.label, u.name) \
-         ELSE format('%I(fields ->> %L) AS %I', u.cast_fn, u.label, u.name) END \
+         THEN format('%s ->> %L AS %I', $4::text, u.label, u.name) \
+         ELSE format('%I(%s ->> %L) AS %I', u.cast_fn, $4::text, u.label, u.name) END \
          FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY \
          AS u(label, name, cast_fn, n) ORDER BY u.n",
     )
     .bind(labels)
     .bind(names)
     .bind(casts)
+    .bind(shape.values)
     .fetch_all(conn)
     .await?;
     Ok(items)
 }
 
 /// The view's query: the mirror table's columns, then the custom `items`.
-fn view_sql(table: &MirrorTable, items: &[String]) -> String {
-    let mut columns: Vec<&str> = FIXED_COLUMNS.iter().map(|(n, _)| *n).collect();
-    columns.extend(table.columns.iter().map(|c| c.name));
-    columns.push(SYNCED_AT_COLUMN);
-    columns.extend(items.iter().map(String::as_str));
+fn view_sql(shape: &ViewShape, items: &[String]) -> String {
+    let columns: Vec<&str> = shape
+        .base
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .chain(items.iter().map(String::as_str))
+        .collect();
     format!(
         "SELECT {} FROM {} WHERE _deleted_at IS NULL",
         columns.join(", "),
-        table.name
+        shape.table
     )
 }
 
@@ -352,7 +372,8 @@ mod tests {
     #[test]
     fn the_view_selects_the_mirror_columns_then_the_custom_items() {
         let items = ["fields ->> 'Note' AS \"select\"".to_string()];
-        let sql = view_sql(mirror_table(Module::Products), &items);
+        let shape = ViewShape::support(SupportModule::Products);
+        let sql = view_sql(&shape, &items);
         assert!(
             sql.starts_with("SELECT portal, department, id, product_name"),
             "{sql}"
@@ -368,10 +389,28 @@ mod tests {
             name: "select".into(),
             ty: FieldType::Text,
         }];
-        let columns = view_columns(mirror_table(Module::Products), &custom);
+        let columns = view_columns(&shape, &custom);
         assert_eq!(
             columns.last(),
             Some(&("select".to_string(), "text".to_string()))
+        );
+    }
+
+    #[test]
+    fn a_desk_view_reads_custom_fields_from_cf_in_the_desk_schema() {
+        let shape = ViewShape::desk(DeskModule::Tickets, "\"zoho_desk\"");
+        assert_eq!(shape.view, "\"zoho_desk\".\"tickets_view\"");
+        let sql = view_sql(
+            &shape,
+            &["(record -> 'cf') ->> 'cf_tier' AS cf_tier".into()],
+        );
+        assert!(
+            sql.starts_with("SELECT org_id, id, modified_time, created_time, ticket_number"),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("_synced_at, (record -> 'cf') ->> 'cf_tier' AS cf_tier FROM \"zoho_desk\".tickets WHERE _deleted_at IS NULL"),
+            "{sql}"
         );
     }
 }

@@ -175,3 +175,44 @@ async fn contracts_agents_and_departments_are_read_whole_each_round_and_deletion
         assert!(!mirrored.is_empty(), "{module:?} not mirrored");
     }
 }
+
+#[tokio::test]
+async fn desk_custom_fields_get_typed_columns_in_the_module_view() {
+    let emulator = desk_emulator(80).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets", "contacts"]);
+    setup.run(&["backfill"]).await.assert_success();
+    let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, cf_order_number, cf_region FROM zoho_desk.tickets_view ORDER BY id",
+    )
+    .fetch_all(&database.pool)
+    .await
+    .expect("the tickets view has the custom columns");
+    let source = desk_source(&emulator, DeskModule::Tickets).await;
+    assert_eq!(rows.len(), source.len());
+    for (id, order_number, region) in rows {
+        let cf = &source[&id]["cf"];
+        assert_eq!(
+            order_number.as_deref(),
+            cf["cf_order_number"].as_str(),
+            "{id}"
+        );
+        assert_eq!(region.as_deref(), cf["cf_region"].as_str(), "{id}");
+    }
+    let tiers: i64 =
+        sqlx::query_scalar("SELECT count(cf_customer_tier) FROM zoho_desk.contacts_view")
+            .fetch_one(&database.pool)
+            .await
+            .expect("the contacts view has its custom column");
+    assert!(tiers > 0);
+    let status = setup.run(&["status", "--json"]).await;
+    status.assert_success();
+    let document: serde_json::Value = serde_json::from_str(status.stdout.trim()).expect("json");
+    let fields = document["fields"].as_array().expect("fields");
+    assert!(
+        fields.iter().any(|f| f["module"] == "desk.tickets"
+            && f["label"] == "cf_region"
+            && f["view_column"]["name"] == "cf_region"),
+        "{fields:?}"
+    );
+}

@@ -139,7 +139,9 @@ struct QuotaEntry<'a> {
 
 #[derive(Debug, Serialize)]
 struct FieldEntry<'a> {
-    module: &'static str,
+    /// The module's name: a legacy module's (`requests`), or `desk.` and a Desk module's
+    /// (`desk.contacts`), as `fields_seen` keys them.
+    module: String,
     label: &'a str,
     standard: bool,
     /// The narrowest type of the values seen; `None` while only empty values were.
@@ -152,7 +154,7 @@ struct FieldEntry<'a> {
 impl<'a> From<&'a FieldSeen> for FieldEntry<'a> {
     fn from(f: &'a FieldSeen) -> FieldEntry<'a> {
         FieldEntry {
-            module: f.module.url_name(),
+            module: f.module_key(),
             label: &f.label,
             standard: f.standard,
             value_type: f.value_type.map(FieldType::as_str),
@@ -256,7 +258,7 @@ mod tests {
     fn the_document_prints_on_one_line_with_its_keys_sorted() {
         let streams = [stream(None)];
         let field = FieldSeen {
-            module: Module::Requests,
+            module: Module::Requests.into(),
             label: "Tier \"A\"".into(),
             standard: false,
             value_type: Some(FieldType::Text),
