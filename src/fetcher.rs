@@ -138,11 +138,17 @@ impl Fetcher {
         self.source.page_rows(module)
     }
 
-    /// How the source pages.
+    /// Rows one page of the organisation's deletions holds at most.
     pub fn deletions_page_rows(&self) -> u32 {
         self.source.deletions_page_rows()
     }
 
+    /// Whether an incremental pass of `module` also walks it by the customer's response.
+    pub fn reads_responses(&self, module: Module) -> bool {
+        self.source.reads_responses(module)
+    }
+
+    /// How the source pages.
     pub fn paging(&self, module: Module) -> Paging {
         self.source.paging(module)
     }

@@ -180,6 +180,13 @@ pub trait Source: Send + Sync + fmt::Debug {
         100
     }
 
+    /// Whether an incremental pass of the module walks its range a second time, by the
+    /// customer's last response (`TimeOrder::Responded`): Zoho Desk tickets, whose replies
+    /// may not move their modification time (contract §4.3, hazard 5).
+    fn reads_responses(&self, _module: Module) -> bool {
+        false
+    }
+
     /// Budget units `request` costs.
     fn request_cost(&self, request: &Request) -> u32;
 

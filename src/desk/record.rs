@@ -93,6 +93,11 @@ impl DeskRecord {
         })
     }
 
+    /// A time field; `None` when absent, null or not a time.
+    pub fn time(&self, key: &str) -> Option<DateTime<Utc>> {
+        time_field(&self.object, key).ok().flatten()
+    }
+
     /// A string field; `None` when absent, null or not a string.
     pub fn text(&self, key: &str) -> Option<&str> {
         self.object.get(key).and_then(Value::as_str)

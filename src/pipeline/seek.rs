@@ -4,13 +4,15 @@
 //! unknown until this page is read). A backfill walks from the beginning of time; an
 //! incremental pass from a little before the last pass's range ended. Every row a page
 //! serves is stored (a row met again is stored again, harmlessly), and the walk's state
-//! commits with the rows, so a stop resumes inside a range, even inside a tie group.
+//! commits with the rows, so a stop resumes inside a range, even inside a tie group. An
+//! incremental pass of Zoho Desk tickets walks its range twice: by modification time,
+//! then by the customer's last response, which may move alone (contract §4.3).
 
 use chrono::{DateTime, Utc};
 
 use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError};
 use crate::source::Request;
-use crate::stream::seek::{Mark, Seek, SeekStep, TimeOrder};
+use crate::stream::seek::{Leg, Mark, Seek, SeekStep, TimeOrder};
 use crate::stream::{Checkpoint, PassKind};
 
 /// Where a backfill's walk starts: before any Zoho Desk record was written.
@@ -40,7 +42,7 @@ impl Pipeline {
             } else {
                 let request = Request::Seek {
                     range: seek.request(limit),
-                    order: order_of(pass.kind),
+                    order: order_of(pass.kind, seek.leg),
                 };
                 let page = match self.fetcher.get_page(pass.stream.module, request).await {
                     Ok(page) => page,
@@ -57,10 +59,14 @@ impl Pipeline {
                     })?;
                 (page.rows, step)
             };
-            let done = step == SeekStep::Done;
-            if let SeekStep::More(next) = step {
-                seek = next;
-            }
+            let (next, done) = match step {
+                SeekStep::More(next) => (next, false),
+                SeekStep::Done => match self.second_leg(pass, &checkpoint, seek) {
+                    Some(responses) => (responses, false),
+                    None => (seek, true),
+                },
+            };
+            seek = next;
             advance(&mut checkpoint, seek, done);
             let served = page.len();
             self.commit_rows(pass, &checkpoint, &split(page, served), 0, done)
@@ -69,6 +75,18 @@ impl Pipeline {
                 return Ok(PassEnd::Completed);
             }
         }
+    }
+
+    /// The walk by the customer's response that follows a finished walk by modification
+    /// time, for an incremental pass of a module that needs one: the same range, from
+    /// the pass's start.
+    fn second_leg(&self, pass: &Pass<'_>, checkpoint: &Checkpoint, seek: Seek) -> Option<Seek> {
+        let needed = pass.kind == PassKind::Incremental
+            && seek.leg == Leg::Modified
+            && self.fetcher.reads_responses(pass.stream.module);
+        // The watermark moves only when the pass completes: it is still where it began.
+        let lo = checkpoint.watermark.filter(|_| needed)?;
+        Some(seek.responses(lo))
     }
 
     /// The lower end of a fresh pass's range.
@@ -88,11 +106,13 @@ impl Pipeline {
 }
 
 /// What a pass walks by: a reconciliation (the sweep of a source paged by time) reads
-/// every record by creation time, which never moves, so none can slip past it.
-fn order_of(kind: PassKind) -> TimeOrder {
-    match kind {
-        PassKind::Sweep => TimeOrder::Created,
-        PassKind::Backfill | PassKind::Incremental => TimeOrder::Modified,
+/// every record by creation time, which never moves, so none can slip past it; other
+/// passes by modification time, then, on their second leg, by the customer's response.
+fn order_of(kind: PassKind, leg: Leg) -> TimeOrder {
+    match (kind, leg) {
+        (PassKind::Sweep, _) => TimeOrder::Created,
+        (_, Leg::Modified) => TimeOrder::Modified,
+        (_, Leg::Responses) => TimeOrder::Responded,
     }
 }
 

@@ -87,6 +87,7 @@ fn query(range: SeekRequest, order: TimeOrder) -> SearchQuery {
     let field = match order {
         TimeOrder::Modified => TimeField::ModifiedTime,
         TimeOrder::Created => TimeField::CreatedTime,
+        TimeOrder::Responded => TimeField::CustomerResponseTime,
     };
     SearchQuery {
         range: TimeRange {
@@ -116,6 +117,10 @@ impl Source for DeskSource {
 
     fn deletions_page_rows(&self) -> u32 {
         MAX_LIMIT
+    }
+
+    fn reads_responses(&self, module: Module) -> bool {
+        module.desk() == Some(DeskModule::Tickets)
     }
 
     fn request_cost(&self, request: &Request) -> u32 {
@@ -189,6 +194,7 @@ fn row(record: RecordOutcome, order: TimeOrder) -> Row {
                 at: match order {
                     TimeOrder::Modified => record.modified_time,
                     TimeOrder::Created => record.created_time,
+                    TimeOrder::Responded => record.time("customerResponseTime"),
                 },
                 id: Some(RecordId(record.id.get().unsigned_abs())),
             },

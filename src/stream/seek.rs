@@ -40,6 +40,20 @@ pub struct Seek {
     pub hi: DateTime<Utc>,
     /// Paging inside a group of rows sharing one instant, when one fills a page.
     pub tie: Option<Tie>,
+    /// Which of the pass's walks of `[lo, hi]` this is (absent from checkpoints written
+    /// before there were two: the first).
+    #[serde(default)]
+    pub leg: Leg,
+}
+
+/// The walks of one incremental pass over its range: by modification time, then, for a
+/// module whose records can change without their modification time moving (Zoho Desk
+/// tickets: a customer's reply, hazard 5 of contract §4.3), by that other instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Leg {
+    #[default]
+    Modified,
+    Responses,
 }
 
 /// Paging inside a tie group: its instant, the offset of the next page within it (on the
@@ -78,6 +92,8 @@ pub enum TimeOrder {
     Modified,
     /// Its creation, which never moves: a reconciliation reads every record once.
     Created,
+    /// The customer's last response (Zoho Desk tickets), the second leg of a pass.
+    Responded,
 }
 
 /// What a page did to the pass.
@@ -118,6 +134,17 @@ impl Seek {
             lo,
             hi: now - INDEX_LAG,
             tie: None,
+            leg: Leg::Modified,
+        }
+    }
+
+    /// The pass's second leg: the same range from `lo`, by the customer's last response.
+    pub fn responses(&self, lo: DateTime<Utc>) -> Seek {
+        Seek {
+            lo,
+            hi: self.hi,
+            tie: None,
+            leg: Leg::Responses,
         }
     }
 

@@ -216,3 +216,40 @@ async fn desk_custom_fields_get_typed_columns_in_the_module_view() {
         "{fields:?}"
     );
 }
+
+#[tokio::test]
+async fn a_customer_reply_that_leaves_modified_time_alone_still_reaches_the_mirror() {
+    let emulator = desk_emulator(150).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
+    setup.run(&["backfill"]).await.assert_success();
+    past_the_index_lag(&emulator).await;
+    setup.run(&["sync"]).await.assert_success();
+    let before = desk_source(&emulator, DeskModule::Tickets).await;
+    emulator
+        .admin_post(
+            "desk/churn",
+            serde_json::json!({ "module": "tickets", "replies": 12 }),
+        )
+        .await;
+    let after = desk_source(&emulator, DeskModule::Tickets).await;
+    let replied: Vec<i64> = after
+        .iter()
+        .filter(|(id, r)| before[*id]["customerResponseTime"] != r["customerResponseTime"])
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(replied.len(), 12);
+    assert!(replied
+        .iter()
+        .all(|id| before[id]["modifiedTime"] == after[id]["modifiedTime"]));
+    past_the_index_lag(&emulator).await;
+    setup.run(&["sync"]).await.assert_success();
+    let mirror = desk_mirror(&database, DeskModule::Tickets).await;
+    for id in &replied {
+        assert_eq!(
+            mirror[id]["customerResponseTime"], after[id]["customerResponseTime"],
+            "ticket {id}"
+        );
+    }
+    assert_eq!(reserved(&database).await, charged(&emulator).await);
+}

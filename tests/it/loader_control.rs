@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use zoho_sync::loader::Loader;
 use zoho_sync::store::{LedgerDay, RunKind, RunOutcome, StoreError};
 use zoho_sync::stream::cursor::{Cursor, Order};
-use zoho_sync::stream::seek::{Seek, Tie};
+use zoho_sync::stream::seek::{Leg, Seek, Tie};
 use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::{Module, RecordId, Secret};
 
@@ -141,6 +141,7 @@ async fn a_checkpoint_reads_back_exactly_and_defaults_when_absent() {
                 from: 199,
                 last_id: Some(RecordId(7)),
             }),
+            leg: Leg::Responses,
         }),
     };
     loader

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::facts::Dice;
+use super::module::DeskModule;
 use super::org::DeskSlot;
 use super::store::DeskStore;
 use crate::emulator::state::{lock, write};
@@ -28,6 +29,9 @@ pub struct DeskChurn {
     pub trashes: u32,
     pub purges: u32,
     pub restores: u32,
+    /// Tickets only: customers' replies, which move `customerResponseTime` and, in the
+    /// emulator, not `modifiedTime` (the pessimistic answer to the contract's Q6).
+    pub replies: u32,
 }
 
 impl DeskChurn {
@@ -46,6 +50,7 @@ impl DeskChurn {
             trashes: scale(self.trashes),
             purges: scale(self.purges),
             restores: scale(self.restores),
+            replies: scale(self.replies),
         }
     }
 }
@@ -111,8 +116,8 @@ pub fn rate(slot: &DeskSlot) -> DeskChurn {
     lock(&slot.churn).rate
 }
 
-/// Restores, purges, trashes, updates and creates distinct random records, in that order
-/// (so no record is trashed and restored by one application).
+/// Restores, purges, trashes, updates, replies and creates distinct random records, in
+/// that order (so no record is trashed and restored by one application).
 pub fn apply(store: &mut DeskStore, churn_seed: u64, counts: DeskChurn, now: DateTime<Utc>) {
     if counts.is_zero() {
         return;
@@ -141,8 +146,18 @@ pub fn apply(store: &mut DeskStore, churn_seed: u64, counts: DeskChurn, now: Dat
         .into_iter()
         .filter(|id| !trashed.contains(id))
         .collect();
-    for id in pick(&mut dice, &live, counts.updates) {
-        let _ = store.touch(id, now);
+    let touched = pick(&mut dice, &live, counts.updates);
+    for id in &touched {
+        let _ = store.touch(*id, now);
+    }
+    if store.module() == DeskModule::Tickets {
+        let quiet: Vec<u64> = live
+            .into_iter()
+            .filter(|id| !touched.contains(id))
+            .collect();
+        for id in pick(&mut dice, &quiet, counts.replies) {
+            let _ = store.reply(id, now);
+        }
     }
     for _ in 0..counts.creates {
         store.create(serde_json::Map::new(), now);

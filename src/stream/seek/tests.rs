@@ -224,3 +224,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_walk_saved_before_there_were_two_legs_resumes_on_the_first() {
+    let saved = r#"{"lo":"2026-01-01T00:00:00Z","hi":"2026-01-02T00:00:00Z","tie":null}"#;
+    let seek: Seek = serde_json::from_str(saved).unwrap();
+    assert_eq!(seek.leg, Leg::Modified);
+    let second = seek.responses(at(0));
+    assert_eq!(
+        (second.leg, second.lo, second.hi),
+        (Leg::Responses, at(0), seek.hi)
+    );
+    assert!(second.tie.is_none());
+}

@@ -40,6 +40,7 @@ struct ChurnOrder {
     trashes: u32,
     purges: u32,
     restores: u32,
+    replies: u32,
 }
 
 /// Churns (or sets the rate of) every store the order selects; absent names select all.
@@ -62,6 +63,7 @@ pub(super) async fn churn(
         trashes: c.trashes,
         purges: c.purges,
         restores: c.restores,
+        replies: c.replies,
     };
     let now = emulator.clock.now();
     let mut touched = Vec::new();

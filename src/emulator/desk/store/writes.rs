@@ -85,6 +85,22 @@ impl DeskStore {
         Ok(hit)
     }
 
+    /// A customer's reply to a ticket: its `customerResponseTime` is now, its
+    /// `modifiedTime` stays (contract Q6, hazard 5: whether a reply moves it is unknown,
+    /// and a client must cope if it does not). Queued for the search index like a write.
+    pub fn reply(&mut self, id: u64, now: DateTime<Utc>) -> Result<Hit, StoreError> {
+        let mut hit = self.live.hit(id).ok_or(StoreError::NotLive(id))?;
+        let mut written = hit.written.as_deref().cloned().unwrap_or_default();
+        let at = super::super::time::render_millis(now.timestamp_millis());
+        written.insert(
+            CUSTOMER_RESPONSE.into(),
+            at.map_or(Value::Null, Value::String),
+        );
+        hit.written = Some(Arc::new(written));
+        self.put_live(hit.clone(), now);
+        Ok(hit)
+    }
+
     /// Moves a live record to the recycle bin.
     pub fn trash(&mut self, id: u64, by: u64, now: DateTime<Utc>) -> Result<(), StoreError> {
         let hit = self.live.remove(id).ok_or(StoreError::NotLive(id))?;
