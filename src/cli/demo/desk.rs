@@ -66,7 +66,7 @@ accounts_url = "{base}"
             "\nTry the mirror (psql \"$DATABASE_URL\"):\n  \
              SELECT status, count(*) FROM {schema}.tickets GROUP BY status;\n  \
              SELECT subject, modified_time FROM {schema}.tickets ORDER BY modified_time DESC LIMIT 5;\n  \
-             SELECT record->'cf' FROM {schema}.contacts LIMIT 5;\n\
+             SELECT cf_customer_tier, count(*) FROM {schema}.contacts_view GROUP BY 1 LIMIT 5;\n\
              Then `zoho-sync status` shows the checkpoints and today's credits.",
             schema = config.database.desk_schema
         );
