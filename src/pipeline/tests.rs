@@ -16,6 +16,7 @@ use crate::source::memory::{MemoryRow, MemorySource};
 use crate::source::Request;
 use crate::store::memory::MemoryStore;
 use crate::store::{Claim, Holder, Store};
+use crate::stream::seek::{Leg, TimeOrder};
 use crate::telemetry::Progress;
 use crate::zoho::module::Module;
 use crate::zoho::retry::RetryPolicy;
@@ -366,4 +367,82 @@ async fn a_budget_spent_inside_a_tie_group_resumes_inside_it() {
     .await;
     assert_eq!(end.unwrap(), PassEnd::Completed);
     assert_eq!(stored(&store), (1..=400).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn an_incremental_pass_walks_its_range_again_by_response_and_finds_a_reply_alone() {
+    let source = Arc::new(MemorySource::seeking(ROWS_PER_PAGE, Duration::ZERO).with_responses());
+    source.set_rows(Module::Requests, timed_rows(120, 7));
+    let store = Arc::new(MemoryStore::new());
+    let pipeline = pipeline(&source, &store, 0, 1_000);
+    run(&pipeline, &store, PassKind::Backfill).await.unwrap();
+    // Row 9 gets a customer's reply a quarter of an hour ago; its modification time stays.
+    let replied = Utc::now() - TimeDelta::minutes(15);
+    let mut rows = timed_rows(120, 7);
+    rows[8] = rows[8].clone().responded_at(replied);
+    source.set_rows(Module::Requests, rows);
+    let before = source.requests().0;
+    let end = run(&pipeline, &store, PassKind::Incremental).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let orders: Vec<TimeOrder> = source.requests_made()[before as usize..]
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Request::Seek { range, order } => {
+                assert!(range.lo <= replied && replied <= range.hi, "{range:?}");
+                Some(*order)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(orders, [TimeOrder::Modified, TimeOrder::Responded]);
+    let checkpoint = store
+        .checkpoint(&stream(), PassKind::Incremental)
+        .await
+        .unwrap();
+    assert_eq!(checkpoint.seek.map(|s| s.leg), Some(Leg::Responses));
+    assert!(!checkpoint.in_progress);
+}
+
+#[tokio::test]
+async fn a_budget_spent_on_the_second_leg_resumes_on_it() {
+    let source = Arc::new(MemorySource::seeking(ROWS_PER_PAGE, Duration::ZERO).with_responses());
+    source.set_rows(Module::Requests, timed_rows(120, 7));
+    let store = Arc::new(MemoryStore::new());
+    run(
+        &pipeline(&source, &store, 0, 1_000),
+        &store,
+        PassKind::Backfill,
+    )
+    .await
+    .unwrap();
+    let replied = Utc::now() - TimeDelta::minutes(15);
+    let rows: Vec<MemoryRow> = timed_rows(120, 7)
+        .into_iter()
+        .map(|r| r.responded_at(replied))
+        .collect();
+    source.set_rows(Module::Requests, rows);
+    // Room for one more request today: the walk by modification time, and no more.
+    let room = u32::try_from(source.requests().0).unwrap() + 1;
+    let spent = run(
+        &pipeline(&source, &store, 0, room),
+        &store,
+        PassKind::Incremental,
+    )
+    .await;
+    assert!(
+        matches!(spent, Ok(PassEnd::BudgetSpent { .. })),
+        "{spent:?}"
+    );
+    let end = run(
+        &pipeline(&source, &store, 0, 1_000),
+        &store,
+        PassKind::Incremental,
+    )
+    .await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let checkpoint = store
+        .checkpoint(&stream(), PassKind::Incremental)
+        .await
+        .unwrap();
+    assert_eq!(checkpoint.seek.map(|s| s.leg), Some(Leg::Responses));
 }

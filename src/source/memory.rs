@@ -15,16 +15,18 @@ use chrono::{DateTime, Utc};
 
 use super::{Filter, Listing, Outcome, Paging, Request, Row, Source, SourceError, Tombstone};
 use crate::quota::DayRule;
-use crate::stream::seek::{Mark, SeekRequest};
+use crate::stream::seek::{Mark, SeekRequest, TimeOrder};
 use crate::stream::Module;
 use crate::zoho::codec::RowOutcome;
 use crate::zoho::record::{Field, Record, RecordId};
 
-/// One served row: the record (or a row that fails to decode) and when it was modified.
+/// One served row: the record (or a row that fails to decode), when it was modified and,
+/// for a source that walks responses too, when its customer last responded.
 #[derive(Clone, Debug)]
 pub struct MemoryRow {
     pub row: RowOutcome,
     pub modified: DateTime<Utc>,
+    pub responded: Option<DateTime<Utc>>,
 }
 
 impl MemoryRow {
@@ -40,6 +42,15 @@ impl MemoryRow {
         MemoryRow {
             row: RowOutcome::Ok(record),
             modified,
+            responded: None,
+        }
+    }
+
+    /// The same row, its customer's last response at `at`.
+    pub fn responded_at(self, at: DateTime<Utc>) -> MemoryRow {
+        MemoryRow {
+            responded: Some(at),
+            ..self
         }
     }
 
@@ -75,6 +86,7 @@ pub struct MemorySource {
     paging: Paging,
     page_rows: u32,
     latency: Duration,
+    responses: bool,
 }
 
 impl std::fmt::Debug for MemorySource {
@@ -94,6 +106,7 @@ impl MemorySource {
             paging: Paging::Offset,
             page_rows,
             latency,
+            responses: false,
         }
     }
 
@@ -102,6 +115,14 @@ impl MemorySource {
         MemorySource {
             paging: Paging::Seek,
             ..MemorySource::new(page_rows, latency)
+        }
+    }
+
+    /// The same, whose incremental passes also walk by customer response.
+    pub fn with_responses(self) -> MemorySource {
+        MemorySource {
+            responses: true,
+            ..self
         }
     }
 
@@ -178,7 +199,7 @@ impl MemorySource {
             (Paging::Offset, Request::Window { window, filter }) => {
                 Ok(window_of(rows, window.from, window.len(), *filter))
             }
-            (Paging::Seek, Request::Seek { range, .. }) => Ok(range_of(rows, *range)),
+            (Paging::Seek, Request::Seek { range, order }) => Ok(range_of(rows, *range, *order)),
             _ => Err(SourceError::unsupported(request)),
         }
     }
@@ -194,20 +215,26 @@ fn window_of(rows: &[MemoryRow], from: u32, len: u32, filter: Filter) -> Vec<Row
         .collect()
 }
 
-/// The rows modified in the range, by modification time then id, from its offset.
-fn range_of(rows: &[MemoryRow], range: SeekRequest) -> Vec<Row> {
-    let mut hits: Vec<&MemoryRow> = rows
+/// The rows whose instant (modification, or the customer's response) is in the range, by
+/// that instant then id, from its offset. (Creation is taken to be modification.)
+fn range_of(rows: &[MemoryRow], range: SeekRequest, order: TimeOrder) -> Vec<Row> {
+    let instant = |r: &MemoryRow| match order {
+        TimeOrder::Modified | TimeOrder::Created => Some(r.modified),
+        TimeOrder::Responded => r.responded,
+    };
+    let mut hits: Vec<(DateTime<Utc>, &MemoryRow)> = rows
         .iter()
-        .filter(|r| r.modified >= range.lo && r.modified <= range.hi)
+        .filter_map(|r| instant(r).map(|at| (at, r)))
+        .filter(|(at, _)| *at >= range.lo && *at <= range.hi)
         .collect();
-    hits.sort_by_key(|r| (r.modified, r.id()));
+    hits.sort_by_key(|(at, r)| (*at, r.id()));
     hits.into_iter()
         .skip(range.from as usize)
         .take(range.limit as usize)
-        .map(|r| Row {
+        .map(|(at, r)| Row {
             outcome: Row::by_id(r.row.clone()).outcome,
             mark: Mark {
-                at: Some(r.modified),
+                at: Some(at),
                 id: r.id(),
             },
         })
@@ -235,6 +262,10 @@ impl Source for MemorySource {
 
     fn deletions_page_rows(&self) -> u32 {
         self.page_rows
+    }
+
+    fn reads_responses(&self, _module: Module) -> bool {
+        self.responses
     }
 
     fn request_cost(&self, _request: &Request) -> u32 {
