@@ -16,6 +16,7 @@ mod desk_auth_command;
 mod desk_client;
 mod desk_deletions;
 mod desk_emulator;
+mod desk_hostile;
 mod desk_kill;
 mod desk_sync;
 mod desk_tokens;

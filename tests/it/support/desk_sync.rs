@@ -31,13 +31,24 @@ pub struct DeskSync {
 impl DeskSync {
     /// A config for the emulator's demo organisation, mirroring `modules`.
     pub fn new(emulator: &TestEmulator, database: &TestDatabase, modules: &[&str]) -> DeskSync {
+        let base = emulator.running.base_url();
+        DeskSync::for_server(&base, SelfClientConfig::demo(), database, modules)
+    }
+
+    /// A config for organisation `ORG_ID` of the Desk server at `base` (its Accounts too),
+    /// whose self client is `client`.
+    pub fn for_server(
+        base: &str,
+        client: SelfClientConfig,
+        database: &TestDatabase,
+        modules: &[&str],
+    ) -> DeskSync {
         let dir = tempfile::tempdir().expect("temp dir");
         let modules: String = modules
             .iter()
             .map(|m| format!("{m} = {{ priority = 1 }}\n"))
             .collect();
-        let base = emulator.running.base_url();
-        let client = SelfClientConfig::demo();
+        let base = base.trim_end_matches('/');
         let text = format!(
             r#"
 [database]
