@@ -42,6 +42,9 @@ pub enum Paging {
     Offset,
     /// Ranges of modification time (`stream::seek`): each page says where the next starts.
     Seek,
+    /// Per agent, within a range of modification time (`stream::agents`): the agents
+    /// listed, then each one's rows by offset windows.
+    PerAgent,
 }
 
 /// One page to ask for.
@@ -58,6 +61,10 @@ pub enum Request {
     /// A page of the organisation's deletions, newest first, from a 0-based offset
     /// (Zoho Desk's recycle bin: every module at once).
     Deletions { from: u32, limit: u32 },
+    /// A page of the organisation's agents, from a 1-based position.
+    Agents { from: u32, limit: u32 },
+    /// A window of one agent's rows modified within a range (`range.from`: 0-based).
+    AgentRows { agent: u64, range: SeekRequest },
 }
 
 /// One request's answer.

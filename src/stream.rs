@@ -1,10 +1,12 @@
 //! The words every layer uses for what is synced and where it stands: a stream (a
 //! legacy portal, department and module, or a Zoho Desk organisation and module), the
 //! kinds of pass over it, the checkpoint a pass resumes from, and the paging inside a
-//! pass (`cursor` for offset windows, `seek` for ranges of modification time). No I/O:
+//! pass (`cursor` for offset windows, `seek` for ranges of modification time, `agents`
+//! for a module read per agent within such a range). No I/O:
 //! sources, the pipeline and the stores all speak these types, so none of them needs
 //! another's module to say them.
 
+pub mod agents;
 pub mod cursor;
 pub mod seek;
 

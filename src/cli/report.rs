@@ -9,6 +9,7 @@ use chrono::{TimeDelta, Utc};
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig, SourceConfig};
+use crate::desk::module::IncrementalRead;
 use crate::loader::{DeletionsStatus, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
 use crate::scheduler::estimate::{days_needed, pass_requests, CostModel};
 use crate::store::{self, StoreError};
@@ -185,7 +186,7 @@ fn print_field(f: &FieldSeen) {
 /// What the organisation's API charges for a module's passes, and in which units.
 fn cost_model(org: &OrganisationConfig, module: Module) -> CostModel {
     match (&org.source, module.desk()) {
-        (SourceConfig::Desk(_), Some(m)) if !m.has_search() => CostModel::desk_list(m.limit()),
+        (SourceConfig::Desk(_), Some(m)) if reads_whole(module) => CostModel::desk_list(m.limit()),
         _ => org_model(org),
     }
 }
@@ -202,7 +203,9 @@ fn org_model(org: &OrganisationConfig) -> CostModel {
 /// Whether every incremental pass of the module reads it whole (a Desk module without a
 /// time filter, D15).
 fn reads_whole(module: Module) -> bool {
-    module.desk().is_some_and(|m| !m.has_search())
+    module
+        .desk()
+        .is_some_and(|m| m.incremental() == IncrementalRead::FullList)
 }
 
 /// `zoho-sync plan`: a dry run from what the mirror knows.

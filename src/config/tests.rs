@@ -367,10 +367,6 @@ fn a_desk_organisation_refuses_the_legacy_keys_and_what_it_cannot_mirror_yet() {
             "edition",
         ),
         (
-            format!("{DESK}[organisations.modules]\ntime_entries = {{ priority = 1 }}\n"),
-            "modules.time_entries",
-        ),
-        (
             format!("{DESK}[organisations.modules]\nrequests = {{ priority = 1 }}\n"),
             "modules.requests",
         ),

@@ -22,7 +22,7 @@ use super::values::clean_text;
 use super::{
     desk_reconcile, fields_seen, runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey,
 };
-use crate::desk::module::DeskModule;
+use crate::desk::module::{DeskModule, IncrementalRead};
 use crate::desk::record::DeskRecord;
 use crate::stream::PassKind;
 
@@ -58,7 +58,8 @@ impl Loader {
         let schema = self.desk_schema_quoted()?;
         let sql = upsert_sql(&schema, module.name());
         // A full list (D15) sees every live record, as a reconciliation does.
-        let reconciles = page.kind == PassKind::Sweep || !module.has_search();
+        let reconciles =
+            page.kind == PassKind::Sweep || module.incremental() == IncrementalRead::FullList;
         let retires = reconciles && !page.checkpoint.in_progress;
         let seen_as = crate::stream::Module::Desk(module);
         let novel = self
@@ -229,10 +230,10 @@ async fn reconcile(
     }
     // A walk judges the records created within its range; a full list, those created
     // before it began (a later one may sit past the page that ended it).
-    let hi = match (checkpoint.seek, module.has_search()) {
+    let hi = match (checkpoint.seek, module.incremental()) {
         (Some(seek), _) => seek.hi,
-        (None, false) => start,
-        (None, true) => {
+        (None, IncrementalRead::FullList) => start,
+        (None, _) => {
             return Err(StoreError::corrupt(
                 "reconciliation range",
                 page.stream.to_string(),

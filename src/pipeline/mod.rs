@@ -5,6 +5,7 @@
 //! or ranges of modification time (`seek`). This module holds what both share: where a
 //! pass starts, and how a page's rows are committed with its checkpoint.
 
+mod agents;
 pub mod deletions;
 mod offset;
 pub mod run;
@@ -23,6 +24,7 @@ use crate::desk::record::DeskRecord;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::source::{Outcome, Paging, Row};
 use crate::store::{patiently, DeleteMode, Lease, PageCommit, Store, StoreError};
+use crate::stream::agents::AgentFault;
 use crate::stream::cursor::{Cursor, PageFault};
 use crate::stream::seek::{Seek, SeekFault};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
@@ -54,6 +56,16 @@ pub enum PipelineError {
         from: DateTime<Utc>,
         fault: SeekFault,
     },
+    /// A window of an agent's rows that makes no sense: the pass stops.
+    #[error("the {stream} page of agent {agent}: {fault}")]
+    Agent {
+        stream: String,
+        agent: u64,
+        fault: AgentFault,
+    },
+    /// An agent's rows kept leaving the range ahead of every reading of them.
+    #[error("the {stream} rows of agent {agent} kept moving ahead of the walk; the next round reads them again")]
+    AgentMoving { stream: String, agent: u64 },
     /// A pass its source cannot run (a sweep of a source paged by modification time).
     #[error("the {stream} {kind:?} pass is not something this source can run")]
     Unsupported { stream: String, kind: PassKind },
@@ -131,6 +143,7 @@ impl Pipeline {
         match self.fetcher.paging(pass.stream.module) {
             Paging::Offset => self.offset_pages(pass, checkpoint).await,
             Paging::Seek => self.seek_pages(pass, checkpoint).await,
+            Paging::PerAgent => self.agent_pages(pass, checkpoint).await,
         }
     }
 

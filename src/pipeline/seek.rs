@@ -118,7 +118,7 @@ fn order_of(kind: PassKind, leg: Leg) -> TimeOrder {
 
 /// The checkpoint after a page: the walk's state, and on the last page the pass's end
 /// and where the next incremental pass starts.
-fn advance(checkpoint: &mut Checkpoint, seek: Seek, done: bool) {
+pub(super) fn advance(checkpoint: &mut Checkpoint, seek: Seek, done: bool) {
     checkpoint.seek = Some(seek);
     checkpoint.in_progress = !done;
     if done {

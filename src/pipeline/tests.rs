@@ -157,7 +157,7 @@ async fn windows_read_ahead_for_a_set_that_moved_are_dropped_and_nothing_is_skip
         .iter()
         .filter_map(|(_, r)| match r {
             Request::Window { window, .. } => Some(window.from),
-            Request::Seek { .. } | Request::Deletions { .. } => None,
+            _ => None,
         })
         .collect();
     let went_back = froms.windows(2).any(|pair| pair[1] < pair[0]);

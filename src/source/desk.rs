@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use super::{Failure, Listing, Outcome, Paging, Request, Row, Source, SourceError, Tombstone};
 use crate::config::{ApiConfig, DeskConfig};
 use crate::desk::bin::BinOutcome;
-use crate::desk::module::MAX_LIMIT;
-use crate::desk::record::BadRecord;
+use crate::desk::module::{IncrementalRead, MAX_LIMIT};
+use crate::desk::record::{BadRecord, DeskId};
 use crate::desk::DeskModule;
 use crate::desk::{
     Accounts, ClientCredentials, DeskClient, DeskError, DeskRequest, DeskSettings, ErrorClass,
@@ -104,9 +104,10 @@ fn query(range: SeekRequest, order: TimeOrder) -> SearchQuery {
 #[async_trait]
 impl Source for DeskSource {
     fn paging(&self, module: Module) -> Paging {
-        match module.desk() {
+        match module.desk().map(DeskModule::incremental) {
             // No time filter: the whole list, by offset windows, every pass (D15).
-            Some(m) if !m.has_search() => Paging::Offset,
+            Some(IncrementalRead::FullList) => Paging::Offset,
+            Some(IncrementalRead::PerAgent) => Paging::PerAgent,
             _ => Paging::Seek,
         }
     }
@@ -137,12 +138,9 @@ impl Source for DeskSource {
             }
             .cost(),
             // Nor of a list: priced by its offset.
-            Request::Window { window, .. } => DeskRequest::List {
-                module: DeskModule::Contracts,
-                from: window.from,
-                limit: window.len(),
-            }
-            .cost(),
+            Request::Window { window, .. } => list_cost(window.from, window.len()),
+            Request::Agents { from, limit } => list_cost(*from, *limit),
+            Request::AgentRows { range, .. } => list_cost(range.from, range.limit),
         }
     }
 
@@ -166,6 +164,26 @@ impl Source for DeskSource {
                 let reply = self.client.list(module, window.from, window.len()).await;
                 let row = |record| row(record, TimeOrder::Modified);
                 reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
+            }
+            (_, Request::Agents { from, limit }) => {
+                let reply = self.client.list(DeskModule::Agents, from, limit).await;
+                let row = |record| row(record, TimeOrder::Modified);
+                reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
+            }
+            (Some(DeskModule::TimeEntries), Request::AgentRows { agent, range }) => {
+                let Some(agent) = DeskId::parse(&agent.to_string()) else {
+                    return Listing::unsupported(request);
+                };
+                let modified = TimeRange {
+                    field: TimeField::ModifiedTime,
+                    from: range.lo,
+                    to: range.hi,
+                };
+                let reply = self
+                    .client
+                    .agent_time_entries(agent, Some(modified), range.from, range.limit)
+                    .await;
+                reply.map(|r| r.map(|page| page.records.into_iter().map(entry_row).collect()))
             }
             _ => return Listing::unsupported(request),
         };
@@ -202,6 +220,26 @@ fn row(record: RecordOutcome, order: TimeOrder) -> Row {
         },
         RecordOutcome::Bad(bad) => bad_row(bad),
     }
+}
+
+/// A time entry, judged by its modification time, or its creation when the server gave
+/// none (contract Q17).
+fn entry_row(record: RecordOutcome) -> Row {
+    let mut row = row(record, TimeOrder::Modified);
+    if let (None, Outcome::Object(record)) = (row.mark.at, &row.outcome) {
+        row.mark.at = record.created_time;
+    }
+    row
+}
+
+/// What a list (or the agents' time entries) from `from` costs: its offset's tier.
+fn list_cost(from: u32, limit: u32) -> u32 {
+    DeskRequest::List {
+        module: DeskModule::Contracts,
+        from,
+        limit,
+    }
+    .cost()
 }
 
 /// A row of the recycle bin, judged by its deletion time and id.

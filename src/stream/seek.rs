@@ -15,6 +15,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::agents::AgentPlace;
 use crate::zoho::record::RecordId;
 
 /// How long a write takes to become searchable, at most: a pass reads up to its start
@@ -44,6 +45,9 @@ pub struct Seek {
     /// before there were two: the first).
     #[serde(default)]
     pub leg: Leg,
+    /// For a module read per agent: the agent being read and where in its entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentPlace>,
 }
 
 /// The walks of one incremental pass over its range: by modification time, then, for a
@@ -135,6 +139,7 @@ impl Seek {
             hi: now - INDEX_LAG,
             tie: None,
             leg: Leg::Modified,
+            agent: None,
         }
     }
 
@@ -145,6 +150,7 @@ impl Seek {
             hi: self.hi,
             tie: None,
             leg: Leg::Responses,
+            agent: None,
         }
     }
 

@@ -253,3 +253,44 @@ async fn a_customer_reply_that_leaves_modified_time_alone_still_reaches_the_mirr
     }
     assert_eq!(reserved(&database).await, charged(&emulator).await);
 }
+
+/// The emulator's time entries of tickets (what the per-agent reads cover, D15).
+async fn ticket_time_entries(emulator: &TestEmulator) -> Vec<(i64, serde_json::Value)> {
+    desk_source(emulator, DeskModule::TimeEntries)
+        .await
+        .into_iter()
+        .filter(|(_, entry)| entry["module"] == "tickets")
+        .map(|(id, entry)| (id, entry["modifiedTime"].clone()))
+        .collect()
+}
+
+async fn mirrored_time_entries(database: &TestDatabase) -> Vec<(i64, serde_json::Value)> {
+    desk_mirror(database, DeskModule::TimeEntries)
+        .await
+        .into_iter()
+        .map(|(id, entry)| (id, entry["modifiedTime"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn ticket_time_entries_are_read_per_agent_and_follow_changes_and_deletions() {
+    let emulator = desk_emulator(400).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["time_entries"]);
+    setup.run(&["backfill"]).await.assert_success();
+    let source = ticket_time_entries(&emulator).await;
+    assert!(source.len() > 50, "{}", source.len());
+    assert_eq!(mirrored_time_entries(&database).await, source);
+    for round in 0..2 {
+        let churn = serde_json::json!({ "module": "timeEntry", "creates": 10, "updates": 30, "trashes": 5 });
+        emulator.admin_post("desk/churn", churn).await;
+        past_the_index_lag(&emulator).await;
+        setup.run(&["sync"]).await.assert_success();
+        assert_eq!(
+            mirrored_time_entries(&database).await,
+            ticket_time_entries(&emulator).await,
+            "round {round}"
+        );
+        assert_eq!(reserved(&database).await, charged(&emulator).await);
+    }
+}

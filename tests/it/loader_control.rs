@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use zoho_sync::loader::Loader;
 use zoho_sync::store::{LedgerDay, RunKind, RunOutcome, StoreError};
+use zoho_sync::stream::agents::AgentPlace;
 use zoho_sync::stream::cursor::{Cursor, Order};
 use zoho_sync::stream::seek::{Leg, Seek, Tie};
 use zoho_sync::stream::{Checkpoint, PassKind};
@@ -142,6 +143,11 @@ async fn a_checkpoint_reads_back_exactly_and_defaults_when_absent() {
                 last_id: Some(RecordId(7)),
             }),
             leg: Leg::Responses,
+            agent: Some(AgentPlace {
+                agent: 42,
+                from: 99,
+                anchor: Some(RecordId(5)),
+            }),
         }),
     };
     loader

@@ -219,7 +219,7 @@ impl Organisation {
             let key = format!("{at}.modules.{name}");
             let module = match self.api {
                 Api::Support => SupportModule::parse(&name).map(Module::Support),
-                Api::Desk => desk::module(&key, &name)?,
+                Api::Desk => desk::module(&name),
             }
             .ok_or_else(|| key_error(&key, format!("unknown module `{name}`")))?;
             if checked.priorities.iter().any(|(m, _)| *m == module) {

@@ -3,15 +3,15 @@
 //! from the environment or a file, never the config file), the edition and agents that
 //! set the day's credits, the zone the credit day starts in, and overrides of the Desk and
 //! Accounts URLs (the emulator). Keys of the legacy API are refused. Modules are the
-//! Desk modules read by search (the default) or as a whole list (when listed); time
-//! entries, read per agent, are not mirrored yet, and say so.
+//! Desk modules read by search (the default), and, when listed, those read as a whole
+//! list or per agent.
 
 use url::Url;
 
 use super::super::super::{key_error, ConfigError, DeskConfig, SourceConfig, TokenSource};
 use super::{check_token_env, nonempty, refuse_keys, Organisation, Reserve, Settled};
 use crate::desk::dc::{DataCentre, Endpoints};
-use crate::desk::module::{DeskModule, IncrementalRead};
+use crate::desk::module::DeskModule;
 use crate::quota::{DayRule, DeskEdition};
 use crate::stream::Module;
 
@@ -94,40 +94,19 @@ pub(super) fn check(org: &mut Organisation, at: &str) -> Result<Settled, ConfigE
 }
 
 /// A Desk module of the organisation's `modules` table; `None` for an unknown name.
-pub(super) fn module(key: &str, name: &str) -> Result<Option<Module>, ConfigError> {
-    let Some(module) = DeskModule::parse(name) else {
-        return Ok(None);
-    };
-    if module.incremental() == IncrementalRead::PerAgent {
-        return Err(key_error(
-            key,
-            format!(
-                "`{name}` is read per agent, which this version does not mirror yet; it mirrors: {}",
-                mirrored_names()
-            ),
-        ));
-    }
-    Ok(Some(Module::Desk(module)))
+pub(super) fn module(name: &str) -> Option<Module> {
+    DeskModule::parse(name).map(Module::Desk)
 }
 
-/// The modules mirrored when none is listed: those read by search. The modules read as a
-/// whole list (contracts, agents, departments) cost a list of every record each round, so
-/// they are mirrored when listed, ideally with a `schedule` of their own.
+/// The modules mirrored when none is listed: those read by search. The others cost more
+/// each round (contracts, agents and departments are read as a whole list; time entries
+/// per agent), so they are mirrored when listed, ideally with a `schedule` of their own.
 pub(super) fn default_modules() -> Vec<Module> {
     DeskModule::ALL
         .into_iter()
         .filter(|m| m.has_search())
         .map(Module::Desk)
         .collect()
-}
-
-fn mirrored_names() -> String {
-    let names: Vec<&str> = DeskModule::ALL
-        .into_iter()
-        .filter(|m| m.incremental() != IncrementalRead::PerAgent)
-        .map(|m| m.name())
-        .collect();
-    names.join(", ")
 }
 
 fn url(at: &str, key: &str, text: Option<String>) -> Result<Option<Url>, ConfigError> {
