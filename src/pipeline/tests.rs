@@ -446,3 +446,41 @@ async fn a_budget_spent_on_the_second_leg_resumes_on_it() {
         .unwrap();
     assert_eq!(checkpoint.seek.map(|s| s.leg), Some(Leg::Responses));
 }
+
+#[tokio::test]
+async fn a_walk_per_agent_reads_an_agent_again_when_its_rows_move_and_skips_none() {
+    let source = Arc::new(MemorySource::per_agent(ROWS_PER_PAGE, vec![1, 2]));
+    let rows: Vec<MemoryRow> = timed_rows(250, 1)
+        .into_iter()
+        .map(|r| {
+            let agent = if r.row.id().unwrap().0 <= 150 { 1 } else { 2 };
+            r.of_agent(agent)
+        })
+        .collect();
+    source.set_rows(Module::Requests, rows);
+    // Before the third request (agent 1's second window), two of its early rows are
+    // modified again: they leave the range and the rows after them shift down.
+    source.before_each_request(Box::new(|n, rows: &mut Vec<MemoryRow>| {
+        if n == 2 {
+            rows.retain(|r| !matches!(r.row.id(), Some(id) if id.0 == 10 || id.0 == 11));
+        }
+    }));
+    let store = Arc::new(MemoryStore::new());
+    let end = run(
+        &pipeline(&source, &store, 0, 1_000),
+        &store,
+        PassKind::Backfill,
+    )
+    .await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let stored = stored(&store);
+    for id in source.ids(Module::Requests) {
+        assert!(stored.contains(&id.0), "row {id} was skipped");
+    }
+    let agent_one_starts = source
+        .requests_made()
+        .iter()
+        .filter(|(_, r)| matches!(r, Request::AgentRows { agent: 1, range } if range.from == 0))
+        .count();
+    assert_eq!(agent_one_starts, 2, "agent 1 is read again from its start");
+}

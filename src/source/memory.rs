@@ -27,6 +27,8 @@ pub struct MemoryRow {
     pub row: RowOutcome,
     pub modified: DateTime<Utc>,
     pub responded: Option<DateTime<Utc>>,
+    /// The agent it belongs to, for a source read per agent.
+    pub agent: u64,
 }
 
 impl MemoryRow {
@@ -43,7 +45,13 @@ impl MemoryRow {
             row: RowOutcome::Ok(record),
             modified,
             responded: None,
+            agent: 0,
         }
+    }
+
+    /// The same row, belonging to `agent`.
+    pub fn of_agent(self, agent: u64) -> MemoryRow {
+        MemoryRow { agent, ..self }
     }
 
     /// The same row, its customer's last response at `at`.
@@ -87,6 +95,8 @@ pub struct MemorySource {
     page_rows: u32,
     latency: Duration,
     responses: bool,
+    /// The agents a source read per agent lists.
+    agents: Vec<u64>,
 }
 
 impl std::fmt::Debug for MemorySource {
@@ -107,6 +117,7 @@ impl MemorySource {
             page_rows,
             latency,
             responses: false,
+            agents: Vec::new(),
         }
     }
 
@@ -115,6 +126,15 @@ impl MemorySource {
         MemorySource {
             paging: Paging::Seek,
             ..MemorySource::new(page_rows, latency)
+        }
+    }
+
+    /// The same, read per agent: `agents` listed, each one's rows by windows of a range.
+    pub fn per_agent(page_rows: u32, agents: Vec<u64>) -> MemorySource {
+        MemorySource {
+            paging: Paging::PerAgent,
+            agents,
+            ..MemorySource::new(page_rows, Duration::ZERO)
         }
     }
 
@@ -200,6 +220,19 @@ impl MemorySource {
                 Ok(window_of(rows, window.from, window.len(), *filter))
             }
             (Paging::Seek, Request::Seek { range, order }) => Ok(range_of(rows, *range, *order)),
+            (Paging::PerAgent, Request::Agents { from, limit }) => Ok(self
+                .agents
+                .iter()
+                .skip(from.saturating_sub(1) as usize)
+                .take(*limit as usize)
+                .map(|a| MemoryRow::record(*a, DateTime::UNIX_EPOCH).row)
+                .map(Row::by_id)
+                .collect()),
+            (Paging::PerAgent, Request::AgentRows { agent, range }) => {
+                let own: Vec<MemoryRow> =
+                    rows.iter().filter(|r| r.agent == *agent).cloned().collect();
+                Ok(range_of(&own, *range, TimeOrder::Modified))
+            }
             _ => Err(SourceError::unsupported(request)),
         }
     }
