@@ -261,10 +261,14 @@ fn plan_stream(
     let backfill = status.and_then(|s| s.backfill.as_ref());
     let rows = status.map_or(0, |s| s.rows);
     let done = backfill.is_some_and(|c| c.completed_at.is_some() && !c.in_progress);
-    let daily = if reads_whole(key.module) {
-        model.pass(u64::try_from(rows).unwrap_or(0))
-    } else {
-        model.per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1)
+    let changed = model.per_day(changes.div_ceil(CHANGE_WINDOW_DAYS as u64), 1);
+    let daily = match (&org.source, key.module.desk().map(|m| m.incremental())) {
+        (_, Some(IncrementalRead::FullList)) => model.pass(u64::try_from(rows).unwrap_or(0)),
+        // The agent list, then at least one request per agent (the configured count).
+        (SourceConfig::Desk(desk), Some(IncrementalRead::PerAgent)) => {
+            changed + model.request_cost * u64::from(desk.agents)
+        }
+        _ => changed,
     };
     totals.daily += daily;
     let remaining = if done {
