@@ -54,7 +54,7 @@ pub enum ApiCommandError {
         resets_at: chrono::DateTime<chrono::Utc>,
     },
     #[error(transparent)]
-    Desk(DeskError),
+    Desk(Box<DeskError>),
     /// A write whose fate is unknown (D23): never repeated by us, to be checked first.
     #[error("the {method} of {module} may or may not have happened ({source}); it was not retried: {check}")]
     Ambiguous {
@@ -62,7 +62,7 @@ pub enum ApiCommandError {
         module: &'static str,
         check: String,
         #[source]
-        source: DeskError,
+        source: Box<DeskError>,
     },
     #[error("{module} record {id} is not visible: it never existed, is in the recycle bin, or was purged")]
     NotVisible { module: &'static str, id: String },
@@ -74,8 +74,8 @@ impl ApiCommandError {
         match self {
             ApiCommandError::Usage(_)
             | ApiCommandError::Config(_)
-            | ApiCommandError::Desk(DeskError::Invalid(_))
             | ApiCommandError::Zoho(ZohoError::Invalid(_)) => EXIT_USAGE,
+            ApiCommandError::Desk(e) if matches!(**e, DeskError::Invalid(_)) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }

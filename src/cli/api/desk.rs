@@ -43,8 +43,8 @@ pub(super) async fn run(
         .await
         .map_err(ApiCommandError::Database)?;
     let cache: Arc<dyn TokenCache> = Arc::new(loader.desk_tokens());
-    let client =
-        organisation_client(desk, &config.api, secrets, cache).map_err(ApiCommandError::Desk)?;
+    let client = organisation_client(desk, &config.api, secrets, cache)
+        .map_err(|e| ApiCommandError::Desk(Box::new(e)))?;
     let budget = org.budget();
     let now = server_now_at(config, &desk.desk_url).await;
     let day = reserve(&loader, &budget, request.cost(), now).await?;
@@ -125,7 +125,7 @@ pub(super) fn failed(
     error: DeskError,
 ) -> ApiCommandError {
     if error.class() != ErrorClass::Ambiguous {
-        return ApiCommandError::Desk(error);
+        return ApiCommandError::Desk(Box::new(error));
     }
     let name = module.url_name();
     let ids: Vec<String> = ids.iter().map(DeskId::to_string).collect();
@@ -146,7 +146,7 @@ pub(super) fn failed(
         method: method.name(),
         module: name,
         check,
-        source: error,
+        source: Box::new(error),
     }
 }
 

@@ -221,7 +221,7 @@ mod tests {
             ],
         ];
         for line in cases {
-            let error = checked(line).err().expect("a usage error");
+            let error = checked(line).expect_err("a usage error");
             assert_eq!(error.exit_code(), EXIT_USAGE, "{line:?}");
         }
     }
