@@ -250,7 +250,7 @@ impl FromArgMatches for ApiArgs {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
         ApiLine::from_arg_matches(matches)?
             .check()
-            .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{e}\n")))
+            .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, e))
     }
 
     fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
