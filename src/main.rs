@@ -162,9 +162,7 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
         }
         Command::Api(args) => {
             let config = Config::load(&cli.config)?;
-            let settings =
-                config.client_settings(args.organisation.as_deref(), args.department.as_deref())?;
-            cli::api::run(args, settings, &config)
+            cli::api::run_command(args, &config)
                 .await
                 .map_err(|e| Failure {
                     code: e.exit_code(),

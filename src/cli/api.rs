@@ -1,84 +1,34 @@
 //! `zoho-sync api`: run one record method against the configured portal and print the
 //! answer. Arguments are checked against the method before anything is sent (a flag the
 //! method does not use is a usage error, not silently dropped), so a typo never spends a
-//! request of the daily quota.
+//! request of the daily quota. METHOD says which API the line speaks (legacy or Zoho
+//! Desk); a line of the other API than the organisation's is refused the same way. This
+//! file runs the legacy methods; `desk` runs the Desk ones.
 
+mod args;
+mod desk;
+mod desk_body;
+mod desk_output;
 mod mirror;
 pub mod render;
 
 use std::io::Write;
 
-use chrono::NaiveDateTime;
-use clap::{Args, ValueEnum};
+pub use args::{ApiArgs, ApiMethod, ApiModule, DeskMethod, Output, DESK_METHODS, LEGACY_METHODS};
 
 use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
-use crate::config::Config;
+use crate::config::{Config, ConfigError, SourceConfig};
+use crate::desk::DeskError;
+use crate::store::StoreError;
 use crate::zoho::client::params::{self, Params};
-use crate::zoho::client::{Client, ClientSettings, GetRecords, Search, SelectFields, TIME_FORMAT};
+use crate::zoho::client::{Client, ClientSettings, GetRecords, Search};
 use crate::zoho::codec::{RowOutcome, Written};
 use crate::zoho::error::ZohoError;
 use crate::zoho::module::{Method, Module};
 use crate::zoho::record::RecordId;
 
-#[derive(Debug, Args)]
-pub struct ApiArgs {
-    /// getrecords, getrecordsbyid, getrecordsbysearch (or searchrecords), addrecords,
-    /// updaterecords or deleterecords.
-    #[arg(value_name = "METHOD", value_parser = parse_method)]
-    pub method: Method,
-    /// The module, e.g. requests, contacts, timeentry.
-    #[arg(long)]
-    pub module: Module,
-    /// First row (1-based).
-    #[arg(long, value_name = "N")]
-    pub from: Option<u32>,
-    /// Last row (inclusive; at most 200 rows per request).
-    #[arg(long, value_name = "N")]
-    pub to: Option<u32>,
-    /// Fields to return: `all`, or labels `A,B`.
-    #[arg(long, value_name = "A,B|all", value_parser = SelectFields::parse)]
-    pub select: Option<SelectFields>,
-    /// Only rows modified after this moment, `yyyy-MM-dd HH:mm:ss` in the portal's zone.
-    #[arg(long, value_name = "TIME", value_parser = parse_since)]
-    pub since: Option<NaiveDateTime>,
-    /// Record id (getrecordsbyid, updaterecords, deleterecords).
-    #[arg(long)]
-    pub id: Option<RecordId>,
-    /// Label of the field to search.
-    #[arg(long, value_name = "LABEL")]
-    pub search_field: Option<String>,
-    /// Value to search for.
-    #[arg(long, value_name = "VALUE")]
-    pub search_value: Option<String>,
-    /// Only rows modified in the last N days (search).
-    #[arg(long, value_name = "N")]
-    pub days: Option<u32>,
-    /// A field to write, repeatable; `LABEL=` writes an empty (null) value.
-    #[arg(long = "field", value_name = "LABEL=VALUE", value_parser = parse_field)]
-    pub fields: Vec<(String, Option<String>)>,
-    /// Only the token user's own records (getrecords).
-    #[arg(long)]
-    pub my_records: bool,
-    /// How the answer is printed.
-    #[arg(long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
-    /// The configured organisation to use (default: the only or default one).
-    #[arg(long, value_name = "NAME")]
-    pub organisation: Option<String>,
-    /// The department to use (default: the organisation's configured one).
-    #[arg(long, value_name = "NAME")]
-    pub department: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// An aligned text table.
-    Table,
-    /// One JSON object per record.
-    Jsonl,
-    /// The answer body exactly as received.
-    Raw,
-}
+#[cfg(test)]
+use args::parse_field;
 
 /// What `zoho-sync api` can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -89,15 +39,71 @@ pub enum ApiCommandError {
     Zoho(#[from] ZohoError),
     #[error("cannot write the answer: {0}")]
     Output(#[source] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Zoho Desk calls need the database: the token cache and the credit ledger.
+    #[error(
+        "cannot use the database, which Zoho Desk calls need (token cache and credit ledger): {0}"
+    )]
+    Database(#[source] StoreError),
+    #[error("organisation `{organisation}` has no room for the {cost} credits of this call today (budget {per_day} a day after the reserve; it resets at {resets_at}); nothing was sent")]
+    NoCredits {
+        organisation: String,
+        cost: u32,
+        per_day: u32,
+        resets_at: chrono::DateTime<chrono::Utc>,
+    },
+    #[error(transparent)]
+    Desk(Box<DeskError>),
+    /// A write whose fate is unknown (D23): never repeated by us, to be checked first.
+    #[error("the {method} of {module} may or may not have happened ({source}); it was not retried: {check}")]
+    Ambiguous {
+        method: &'static str,
+        module: &'static str,
+        check: String,
+        #[source]
+        source: Box<DeskError>,
+    },
+    #[error("{module} record {id} is not visible: it never existed, is in the recycle bin, or was purged")]
+    NotVisible { module: &'static str, id: String },
 }
 
 impl ApiCommandError {
     /// The process exit code this error stands for.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ApiCommandError::Usage(_) | ApiCommandError::Zoho(ZohoError::Invalid(_)) => EXIT_USAGE,
+            ApiCommandError::Usage(_)
+            | ApiCommandError::Config(_)
+            | ApiCommandError::Zoho(ZohoError::Invalid(_)) => EXIT_USAGE,
+            ApiCommandError::Desk(e) if matches!(**e, DeskError::Invalid(_)) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
+    }
+}
+
+/// Runs the line against the organisation it names (or the default one): a legacy
+/// organisation takes the legacy methods, a Zoho Desk one the Desk methods; any other
+/// pairing is a usage error, found before a request is sent.
+pub async fn run_command(args: &ApiArgs, config: &Config) -> Result<(), ApiCommandError> {
+    let org = config.organisation(args.organisation.as_deref())?;
+    match (&org.source, args.method) {
+        (SourceConfig::Support(_), ApiMethod::Legacy(_)) => {
+            let settings = config
+                .client_settings(args.organisation.as_deref(), args.department.as_deref())?;
+            run(args, settings, config).await
+        }
+        (SourceConfig::Desk(desk), ApiMethod::Desk(method)) => {
+            desk::run(args, method, config, org, desk).await
+        }
+        (SourceConfig::Desk(_), ApiMethod::Legacy(method)) => Err(usage(&format!(
+            "organisation `{}` is a Zoho Desk organisation: `{method}` is a legacy method; use one of {DESK_METHODS}",
+            org.name
+        ))),
+        (SourceConfig::Support(_), ApiMethod::Desk(method)) => Err(usage(&format!(
+            "organisation `{}` is a legacy Zoho Support organisation: `{}` is a Zoho Desk method; use one of {LEGACY_METHODS}",
+            org.name,
+            method.name()
+        ))),
     }
 }
 
@@ -111,26 +117,31 @@ pub async fn run(
     check_flags(args)?;
     let client = Client::new(settings)?;
     let out = answer(args, &client).await?;
-    if let (Method::DeleteRecords, Some(id)) = (args.method, args.id) {
-        mirror::reflect_delete(config, args, &client, id, &out).await;
+    if let (ApiMethod::Legacy(Method::DeleteRecords), ApiModule::Legacy(module), Some(id)) =
+        (args.method, args.module, args.id)
+    {
+        mirror::reflect_delete(config, args, module, &client, id, &out).await;
     }
+    print(&out)
+}
+
+/// Writes the answer as printed on stdout.
+fn print(out: &[u8]) -> Result<(), ApiCommandError> {
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(&out)
+        .write_all(out)
         .and_then(|()| stdout.flush())
         .map_err(ApiCommandError::Output)
 }
 
 async fn answer(args: &ApiArgs, client: &Client) -> Result<Vec<u8>, ApiCommandError> {
-    let module = args.module;
+    let (method, module) = legacy(args)?;
     if args.output == Output::Raw {
-        let raw = client
-            .raw(args.method, module, &method_params(args)?)
-            .await?;
+        let raw = client.raw(method, module, &method_params(args)?).await?;
         return Ok(raw.bytes.to_vec());
     }
     let select = args.select.clone().unwrap_or_default();
-    let rows = match args.method {
+    let rows = match method {
         Method::GetRecords => client.get_records(module, &get_records(args)).await?,
         Method::Search => client.search(module, &search(args)?).await?,
         Method::GetRecordsById => client
@@ -180,9 +191,9 @@ fn written(args: &ApiArgs, ack: &Written) -> Vec<u8> {
 
 /// The method's parameters, as the typed client methods would send them (for `raw`).
 fn method_params(args: &ApiArgs) -> Result<Params, ApiCommandError> {
-    let module = args.module;
+    let (method, module) = legacy(args)?;
     let select = args.select.clone().unwrap_or_default();
-    let params = match args.method {
+    let params = match method {
         Method::GetRecords => get_records(args).params(module)?,
         Method::Search => search(args)?.params(module)?,
         Method::GetRecordsById => params::by_id(module, required_id(args)?, &select)?,
@@ -225,10 +236,25 @@ fn required_id(args: &ApiArgs) -> Result<RecordId, ApiCommandError> {
         .ok_or_else(|| usage(&format!("{} needs --id", args.method)))
 }
 
+/// The legacy method and module of a legacy line.
+fn legacy(args: &ApiArgs) -> Result<(Method, Module), ApiCommandError> {
+    match (args.method, args.module) {
+        (ApiMethod::Legacy(method), ApiModule::Legacy(module)) => Ok((method, module)),
+        _ => Err(usage(&format!(
+            "{} is a Zoho Desk method, not one of the legacy API",
+            args.method
+        ))),
+    }
+}
+
 /// Refuses flags the method does not use, and writes without fields.
 fn check_flags(args: &ApiArgs) -> Result<(), ApiCommandError> {
+    let method = match args.method {
+        ApiMethod::Legacy(method) => method,
+        ApiMethod::Desk(method) => return desk_body::check_flags(args, method),
+    };
     use Method::*;
-    let given: [(&str, bool, &[Method]); 9] = [
+    let given: [(&str, bool, &[Method]); 10] = [
         ("--from", args.from.is_some(), &[GetRecords, Search]),
         ("--to", args.to.is_some(), &[GetRecords, Search]),
         (
@@ -246,14 +272,15 @@ fn check_flags(args: &ApiArgs) -> Result<(), ApiCommandError> {
         ("--search-field", args.search_field.is_some(), &[Search]),
         ("--search-value", args.search_value.is_some(), &[Search]),
         ("--days", args.days.is_some(), &[Search]),
+        ("--json", args.json.is_some(), &[]),
     ];
     if let Some((flag, _, _)) = given
         .iter()
-        .find(|(_, present, methods)| *present && !methods.contains(&args.method))
+        .find(|(_, present, methods)| *present && !methods.contains(&method))
     {
-        return Err(usage(&format!("{flag} does not apply to {}", args.method)));
+        return Err(usage(&format!("{flag} does not apply to {method}")));
     }
-    let writes_fields = matches!(args.method, AddRecords | UpdateRecords);
+    let writes_fields = matches!(method, AddRecords | UpdateRecords);
     if writes_fields && args.fields.is_empty() {
         return Err(usage(&format!(
             "{} needs at least one --field LABEL=VALUE",
@@ -268,31 +295,6 @@ fn check_flags(args: &ApiArgs) -> Result<(), ApiCommandError> {
 
 fn usage(text: &str) -> ApiCommandError {
     ApiCommandError::Usage(text.to_string())
-}
-
-fn parse_method(text: &str) -> Result<Method, String> {
-    Method::parse(text).ok_or_else(|| {
-        format!("`{text}` is not a method (getrecords, getrecordsbyid, getrecordsbysearch, searchrecords, addrecords, updaterecords, deleterecords)")
-    })
-}
-
-fn parse_since(text: &str) -> Result<NaiveDateTime, String> {
-    NaiveDateTime::parse_from_str(text.trim(), TIME_FORMAT)
-        .map_err(|_| format!("`{text}` is not a time of the form yyyy-MM-dd HH:mm:ss"))
-}
-
-fn parse_field(text: &str) -> Result<(String, Option<String>), String> {
-    let (label, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not LABEL=VALUE"))?;
-    let label = label.trim();
-    if label.is_empty() {
-        return Err(format!("`{text}` has no label"));
-    }
-    Ok((
-        label.to_string(),
-        (!value.is_empty()).then(|| value.to_string()),
-    ))
 }
 
 #[cfg(test)]

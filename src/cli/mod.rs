@@ -150,8 +150,13 @@ pub use api::ApiArgs;
 /// API's base URL (no quota cost), believed within `api.max_clock_skew_secs`; our own
 /// clock when the server cannot be reached or is not believed.
 pub async fn server_now(config: &Config) -> DateTime<Utc> {
+    server_now_at(config, &config.api.base_url).await
+}
+
+/// `server_now` of another host (a Zoho Desk organisation's).
+pub async fn server_now_at(config: &Config, url: &url::Url) -> DateTime<Utc> {
     let http = reqwest::Client::new();
-    let said = server_clock(&http, &config.api.base_url, config.api.connect_timeout).await;
+    let said = server_clock(&http, url, config.api.connect_timeout).await;
     match ServerClock::new(config.api.max_clock_skew).observe(said) {
         Reading::Trusted(now) => now,
         Reading::Contradicted { .. } | Reading::Absent(_) => Utc::now(),

@@ -19,6 +19,7 @@ mod http;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 use url::Url;
@@ -115,6 +116,16 @@ impl DeskClient {
 
     /// Sends one request (after `validate`); see the module's doc for the one retry.
     pub async fn send(&self, request: &DeskRequest) -> Result<Reply<Answer>, DeskError> {
+        let (reply, _body) = self.send_keeping_body(request).await?;
+        Ok(reply)
+    }
+
+    /// `send`, also handing back the answer's body exactly as received (for a command
+    /// that prints it raw).
+    pub async fn send_keeping_body(
+        &self,
+        request: &DeskRequest,
+    ) -> Result<(Reply<Answer>, Bytes), DeskError> {
         request.validate().map_err(DeskError::Invalid)?;
         let _slot = self
             .in_flight
@@ -243,7 +254,7 @@ impl DeskClient {
         &self,
         request: &DeskRequest,
         token: &AccessToken,
-    ) -> Result<Reply<Answer>, DeskError> {
+    ) -> Result<(Reply<Answer>, Bytes), DeskError> {
         let url = http::url(&self.settings.base_url, request)
             .ok_or_else(|| DeskError::Invalid("the Desk base URL cannot take a path".into()))?;
         let authorization = http::authorization(&token.token).ok_or_else(|| {
@@ -277,7 +288,8 @@ impl DeskClient {
             org_id: &self.settings.org_id,
             token: &token.token,
         };
-        answer::interpret(&ctx, raw)
+        let body = raw.bytes.clone();
+        answer::interpret(&ctx, raw).map(|reply| (reply, body))
     }
 }
 

@@ -137,6 +137,48 @@ impl Loader {
     }
 }
 
+impl Loader {
+    /// Marks (or removes) the live mirror rows of records the API just moved to the
+    /// recycle bin at `at`, logging a delete for each (no run: a command did it), by the
+    /// statement the walk of the bin uses; so the walk later finds them done. Nothing
+    /// when the module's table does not exist yet: none of its rows is mirrored.
+    pub async fn retire_desk_records(
+        &self,
+        org_id: &str,
+        module: DeskModule,
+        ids: &[i64],
+        at: DateTime<Utc>,
+        mode: DeleteMode,
+    ) -> Result<u64, StoreError> {
+        let org: i64 = org_id
+            .parse()
+            .map_err(|_| StoreError::corrupt("Zoho Desk organisation id", org_id))?;
+        let schema = self.desk_schema_quoted()?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+            .bind(format!("{schema}.{}", module.name()))
+            .fetch_one(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Ok(0);
+        }
+        let sql = retire_sql(&schema, module.name(), mode);
+        let mut tx = self.pool.begin().await?;
+        change_log::lock_for_append(&mut tx).await?;
+        let done = sqlx::query(&sql)
+            .bind(org)
+            .bind(ids)
+            .bind(vec![at; ids.len()])
+            .bind(clean_text(org_id))
+            .bind(module.name())
+            .bind(at)
+            .bind(None::<i64>)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
 /// The page's deletions of Desk modules, per module: id → when it was deleted (the
 /// latest, if the page names a record twice).
 fn by_module(page: &DeletionsCommit<'_>) -> BTreeMap<DeskModule, BTreeMap<i64, DateTime<Utc>>> {

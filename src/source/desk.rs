@@ -52,20 +52,8 @@ impl DeskSource {
         secrets: (Secret, Secret),
         cache: Arc<dyn TokenCache>,
     ) -> Result<DeskSource, SourceError> {
-        let (client_secret, refresh_token) = secrets;
-        let accounts = Accounts::new(&desk.accounts_url, Some(desk.dc), api.timeout)
-            .map_err(|e| permanent(e.to_string()))?;
-        let credentials = ClientCredentials {
-            client_id: desk.client_id.clone(),
-            client_secret,
-        };
-        let tokens = TokenSource::new(&desk.org_id, accounts, credentials, refresh_token, cache);
-        let mut settings = DeskSettings::new(desk.desk_url.clone(), desk.org_id.clone());
-        settings.timeout = api.timeout;
-        settings.connect_timeout = api.connect_timeout;
-        settings.max_body_bytes = api.max_body_bytes;
         let client =
-            DeskClient::new(settings, Arc::new(tokens)).map_err(|e| permanent(e.to_string()))?;
+            organisation_client(desk, api, secrets, cache).map_err(|e| permanent(e.to_string()))?;
         let probe = reqwest::Client::builder()
             .use_rustls_tls()
             .no_proxy()
@@ -80,6 +68,29 @@ impl DeskSource {
             connect_timeout: api.connect_timeout,
         })
     }
+}
+
+/// The Desk client of one organisation, as every command builds it: its self client's
+/// secrets, its tokens cached in `cache` (the database's, so refreshes stay single-flight
+/// across processes), and the `[api]` timeouts and body cap.
+pub fn organisation_client(
+    desk: &DeskConfig,
+    api: &ApiConfig,
+    secrets: (Secret, Secret),
+    cache: Arc<dyn TokenCache>,
+) -> Result<DeskClient, DeskError> {
+    let (client_secret, refresh_token) = secrets;
+    let accounts = Accounts::new(&desk.accounts_url, Some(desk.dc), api.timeout)?;
+    let credentials = ClientCredentials {
+        client_id: desk.client_id.clone(),
+        client_secret,
+    };
+    let tokens = TokenSource::new(&desk.org_id, accounts, credentials, refresh_token, cache);
+    let mut settings = DeskSettings::new(desk.desk_url.clone(), desk.org_id.clone());
+    settings.timeout = api.timeout;
+    settings.connect_timeout = api.connect_timeout;
+    settings.max_body_bytes = api.max_body_bytes;
+    DeskClient::new(settings, Arc::new(tokens))
 }
 
 /// The search of a walk's range: by the walk's instant, ascending, from its offset.

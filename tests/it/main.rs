@@ -12,6 +12,7 @@ mod daemon_instances;
 mod daemon_metrics;
 mod daemon_stop;
 mod demo_command;
+mod desk_api_command;
 mod desk_auth_command;
 mod desk_client;
 mod desk_deletions;

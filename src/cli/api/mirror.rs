@@ -13,6 +13,7 @@ use crate::store::{DeleteMode, StoreError};
 use crate::stream::StreamKey;
 use crate::zoho::client::Client;
 use crate::zoho::codec::{self, Answer};
+use crate::zoho::module::Module;
 use crate::zoho::record::RecordId;
 
 /// Marks (or removes) the mirror row of a record the API just deleted; `out` is the
@@ -20,18 +21,19 @@ use crate::zoho::record::RecordId;
 pub(super) async fn reflect_delete(
     config: &Config,
     args: &ApiArgs,
+    module: Module,
     client: &Client,
     id: RecordId,
     out: &[u8],
 ) {
-    if !confirmed(args, client, out) {
+    if !confirmed(args, module, client, out) {
         return;
     }
     let settings = client.settings();
     let stream = StreamKey {
         portal: settings.portal.clone(),
         department: settings.department.clone(),
-        module: args.module.into(),
+        module: module.into(),
     };
     match delete_row(config, &stream, id).await {
         Ok(rows) => {
@@ -46,10 +48,10 @@ pub(super) async fn reflect_delete(
 
 /// Whether the answer is the delete's acknowledgement: a typed call fails on an error,
 /// a raw body is decoded to tell.
-fn confirmed(args: &ApiArgs, client: &Client, out: &[u8]) -> bool {
+fn confirmed(args: &ApiArgs, module: Module, client: &Client, out: &[u8]) -> bool {
     args.output != Output::Raw
         || matches!(
-            codec::decode(client.settings().format, args.module, out),
+            codec::decode(client.settings().format, module, out),
             Ok(Answer::Written(_))
         )
 }
