@@ -7,12 +7,12 @@
 //! commit with each page, so a stop resumes with that agent; an agent whose entries keep
 //! moving under the walk fails the pass after a few readings from its start.
 
-use super::seek::{advance, BEGINNING};
+use super::seek::advance;
 use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError};
 use crate::fetcher::FetchError;
 use crate::source::Request;
-use crate::stream::agents::{next_agent, resume, AgentStep};
-use crate::stream::seek::{Seek, SeekRequest};
+use crate::stream::agents::{next_agent, resume, AgentPlace, AgentStep};
+use crate::stream::seek::SeekRequest;
 use crate::stream::{Checkpoint, PassKind};
 
 /// How many times one agent's entries may be read again from their start in one run.
@@ -27,13 +27,13 @@ impl Pipeline {
         pass: &Pass<'_>,
         mut checkpoint: Checkpoint,
     ) -> Result<PassEnd, PipelineError> {
-        let mut seek = match checkpoint.seek.filter(|_| checkpoint.in_progress) {
-            Some(seek) => seek,
-            None => Seek::start(
-                self.range_start(pass, &checkpoint)?,
-                self.fetcher.server_now(),
-            ),
-        };
+        if pass.kind == PassKind::Sweep {
+            return Err(PipelineError::Unsupported {
+                stream: pass.stream.to_string(),
+                kind: pass.kind,
+            });
+        }
+        let mut seek = self.walk_start(pass, &checkpoint)?;
         let agents = match self.agent_ids(pass).await {
             Ok(agents) => agents,
             Err(e) => return fetch_end(e),
@@ -48,15 +48,14 @@ impl Pipeline {
             let (rows, next) = match place {
                 None => (Vec::new(), None),
                 Some(current) => {
-                    let range = SeekRequest {
-                        lo: seek.lo,
-                        hi: seek.hi,
-                        from: current.from,
-                        limit,
-                    };
                     let request = Request::AgentRows {
                         agent: current.agent,
-                        range,
+                        range: SeekRequest {
+                            lo: seek.lo,
+                            hi: seek.hi,
+                            from: current.from,
+                            limit,
+                        },
                     };
                     let page = match self.fetcher.get_page(pass.stream.module, request).await {
                         Ok(page) => page,
@@ -72,24 +71,7 @@ impl Pipeline {
                             agent: current.agent,
                             fault,
                         })?;
-                    let next = match step {
-                        AgentStep::More(next) => Some(next),
-                        AgentStep::AgentDone => next_agent(current.agent, &agents),
-                        AgentStep::Restart => {
-                            restarts += 1;
-                            if restarts > MAX_RESTARTS {
-                                return Err(PipelineError::AgentMoving {
-                                    stream: pass.stream.to_string(),
-                                    agent: current.agent,
-                                });
-                            }
-                            tracing::info!(
-                                agent = current.agent,
-                                "entries moved ahead of the walk; reading the agent again"
-                            );
-                            Some(crate::stream::agents::AgentPlace::first(current.agent))
-                        }
-                    };
+                    let next = after(pass, current, step, &agents, &mut restarts)?;
                     (page.rows, next)
                 }
             };
@@ -104,24 +86,6 @@ impl Pipeline {
                 return Ok(PassEnd::Completed);
             }
             place = next;
-        }
-    }
-
-    /// The lower end of a fresh pass's range.
-    fn range_start(
-        &self,
-        pass: &Pass<'_>,
-        checkpoint: &Checkpoint,
-    ) -> Result<chrono::DateTime<chrono::Utc>, PipelineError> {
-        match pass.kind {
-            PassKind::Backfill => Ok(BEGINNING),
-            PassKind::Incremental => checkpoint.watermark.ok_or(PipelineError::NoWatermark {
-                stream: pass.stream.to_string(),
-            }),
-            PassKind::Sweep => Err(PipelineError::Unsupported {
-                stream: pass.stream.to_string(),
-                kind: pass.kind,
-            }),
         }
     }
 
@@ -145,5 +109,37 @@ impl Pipeline {
         ids.sort_unstable();
         ids.dedup();
         Ok(ids)
+    }
+}
+
+/// Where the walk goes after a window of `current`: on, to the next agent (`None` after
+/// the last), or back to this agent's start, `restarts` times at most per agent.
+fn after(
+    pass: &Pass<'_>,
+    current: AgentPlace,
+    step: AgentStep,
+    agents: &[u64],
+    restarts: &mut u32,
+) -> Result<Option<AgentPlace>, PipelineError> {
+    match step {
+        AgentStep::More(next) => Ok(Some(next)),
+        AgentStep::AgentDone => {
+            *restarts = 0;
+            Ok(next_agent(current.agent, agents))
+        }
+        AgentStep::Restart => {
+            *restarts += 1;
+            if *restarts > MAX_RESTARTS {
+                return Err(PipelineError::AgentMoving {
+                    stream: pass.stream.to_string(),
+                    agent: current.agent,
+                });
+            }
+            tracing::info!(
+                agent = current.agent,
+                "entries moved ahead of the walk; reading the agent again"
+            );
+            Ok(Some(AgentPlace::first(current.agent)))
+        }
     }
 }

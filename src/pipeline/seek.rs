@@ -24,13 +24,7 @@ impl Pipeline {
         pass: &Pass<'_>,
         mut checkpoint: Checkpoint,
     ) -> Result<PassEnd, PipelineError> {
-        let mut seek = match checkpoint.seek.filter(|_| checkpoint.in_progress) {
-            Some(seek) => seek,
-            None => Seek::start(
-                self.seek_from(pass, &checkpoint)?,
-                self.fetcher.server_now(),
-            ),
-        };
+        let mut seek = self.walk_start(pass, &checkpoint)?;
         let limit = self.fetcher.page_rows(pass.stream.module);
         tracing::debug!(lo = %seek.lo, hi = %seek.hi, "pass starts");
         loop {
@@ -87,6 +81,22 @@ impl Pipeline {
         // The watermark moves only when the pass completes: it is still where it began.
         let lo = checkpoint.watermark.filter(|_| needed)?;
         Some(seek.responses(lo))
+    }
+
+    /// Where a walk over a range stands as its pass starts: where it stopped, or at the
+    /// start of a fresh range.
+    pub(super) fn walk_start(
+        &self,
+        pass: &Pass<'_>,
+        checkpoint: &Checkpoint,
+    ) -> Result<Seek, PipelineError> {
+        match checkpoint.seek.filter(|_| checkpoint.in_progress) {
+            Some(seek) => Ok(seek),
+            None => Ok(Seek::start(
+                self.seek_from(pass, checkpoint)?,
+                self.fetcher.server_now(),
+            )),
+        }
     }
 
     /// The lower end of a fresh pass's range.
