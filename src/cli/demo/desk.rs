@@ -15,7 +15,8 @@ use crate::store::RunKind;
 
 use super::{backfill_day_by_day, tempfile_dir, DemoError};
 
-/// Credits a day the demo's organisation lets zoho-sync spend: 100 searches.
+/// Credits a day the demo's organisation lets zoho-sync spend (`daily_limit`, of the Free
+/// edition's 5,000): 100 searches, so the backfill spans three credit days.
 const DEMO_DAILY_CREDITS: u32 = 300;
 
 pub(super) async fn run(
@@ -56,7 +57,7 @@ accounts_url = "{base}"
     );
     let config = Config::from_toml(&text, std::env::vars())?;
     println!(
-        "zoho-sync demo: emulator at {base} (Zoho Desk organisation {DEMO_ORG_ID}, {DEMO_DAILY_CREDITS} credits a day), mirror in schema `{}`",
+        "zoho-sync demo: emulator at {base} (Zoho Desk organisation {DEMO_ORG_ID}, Free: 5,000 credits a day, {DEMO_DAILY_CREDITS} of them for zoho-sync), mirror in schema `{}`",
         config.database.desk_schema
     );
     backfill_day_by_day(&config, &base, cancel).await?;
