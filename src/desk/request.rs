@@ -93,6 +93,9 @@ impl TimeRange {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchQuery {
     pub range: TimeRange,
+    /// A second range narrowing the first (one instant of another field: the rows of a
+    /// tie group, walked by `range`'s field).
+    pub pinned: Option<TimeRange>,
     pub sort_by: TimeField,
     /// 0-based (D9).
     pub from: u32,
@@ -265,7 +268,9 @@ impl DeskRequest {
         match self {
             DeskRequest::List { from, limit, .. } => page(*from, *limit),
             DeskRequest::Search { query, .. } => {
-                let mut params = vec![query.range.param(), ("sortBy", query.sort_by.name().into())];
+                let mut params = vec![query.range.param()];
+                params.extend(query.pinned.map(|p| p.param()));
+                params.push(("sortBy", query.sort_by.name().into()));
                 params.extend(page(query.from, query.limit));
                 params
             }

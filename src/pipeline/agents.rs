@@ -55,6 +55,7 @@ impl Pipeline {
                             hi: seek.hi,
                             from: current.from,
                             limit,
+                            within: None,
                         },
                     };
                     let page = match self.fetcher.get_page(pass.stream.module, request).await {

@@ -34,9 +34,10 @@ impl Pipeline {
             let (page, step) = if seek.is_empty() {
                 (Vec::new(), SeekStep::Done)
             } else {
+                let order = order_of(pass.kind, seek.leg);
                 let request = Request::Seek {
                     range: seek.request(limit),
-                    order: order_of(pass.kind, seek.leg),
+                    order,
                 };
                 let page = match self.fetcher.get_page(pass.stream.module, request).await {
                     Ok(page) => page,
@@ -44,13 +45,13 @@ impl Pipeline {
                 };
                 checkpoint.pass_started_at = checkpoint.pass_started_at.or(Some(page.server_time));
                 let marks: Vec<Mark> = page.rows.iter().map(|r| r.mark).collect();
-                let step = seek
-                    .step(limit, &marks)
-                    .map_err(|fault| PipelineError::Seek {
-                        stream: pass.stream.to_string(),
-                        from: seek.lo,
-                        fault,
-                    })?;
+                let step =
+                    seek.step(limit, &marks, order)
+                        .map_err(|fault| PipelineError::Seek {
+                            stream: pass.stream.to_string(),
+                            from: seek.lo,
+                            fault,
+                        })?;
                 (page.rows, step)
             };
             let (next, done) = match step {

@@ -93,22 +93,41 @@ pub fn organisation_client(
     DeskClient::new(settings, Arc::new(tokens))
 }
 
-/// The search of a walk's range: by the walk's instant, ascending, from its offset.
+/// The search of a walk's range: by the walk's instant, ascending, from its offset; inside
+/// a tie group past the search cap, by creation time among the rows of its instant.
 fn query(range: SeekRequest, order: TimeOrder) -> SearchQuery {
-    let field = match order {
-        TimeOrder::Modified => TimeField::ModifiedTime,
-        TimeOrder::Created => TimeField::CreatedTime,
-        TimeOrder::Responded => TimeField::CustomerResponseTime,
-    };
+    let (walk, pinned) = walk_of(range, order);
     SearchQuery {
         range: TimeRange {
-            field,
+            field: field(walk),
             from: range.lo,
             to: range.hi,
         },
-        sort_by: field,
+        pinned: pinned.map(|at| TimeRange {
+            field: field(order),
+            from: at,
+            to: at,
+        }),
+        sort_by: field(walk),
         from: range.from,
         limit: range.limit,
+    }
+}
+
+/// The order a request's rows come in (and are judged by), and the instant they share
+/// when the request pages inside a tie group by creation time.
+fn walk_of(range: SeekRequest, order: TimeOrder) -> (TimeOrder, Option<DateTime<Utc>>) {
+    match range.within {
+        Some(at) => (TimeOrder::Created, Some(at)),
+        None => (order, None),
+    }
+}
+
+fn field(order: TimeOrder) -> TimeField {
+    match order {
+        TimeOrder::Modified => TimeField::ModifiedTime,
+        TimeOrder::Created => TimeField::CreatedTime,
+        TimeOrder::Responded => TimeField::CustomerResponseTime,
     }
 }
 
@@ -167,7 +186,8 @@ impl Source for DeskSource {
         let reply = match (module.desk(), *request) {
             (Some(module), Request::Seek { range, order }) => {
                 let reply = self.client.search(module, query(range, order)).await;
-                let row = |record| row(record, order);
+                let (walk, _) = walk_of(range, order);
+                let row = |record| row(record, walk);
                 reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
             }
             // The whole list whatever the filter: this module has no time filter.

@@ -255,9 +255,12 @@ fn range_of(rows: &[MemoryRow], range: SeekRequest, order: TimeOrder) -> Vec<Row
         TimeOrder::Modified | TimeOrder::Created => Some(r.modified),
         TimeOrder::Responded => r.responded,
     };
+    // Inside a tie group by creation time: the rows of its instant, created when modified.
     let mut hits: Vec<(DateTime<Utc>, &MemoryRow)> = rows
         .iter()
         .filter_map(|r| instant(r).map(|at| (at, r)))
+        .filter(|(at, _)| range.within.is_none_or(|w| *at == w))
+        .map(|(at, r)| (range.within.map_or(at, |_| r.modified), r))
         .filter(|(at, _)| *at >= range.lo && *at <= range.hi)
         .collect();
     hits.sort_by_key(|(at, r)| (*at, r.id()));

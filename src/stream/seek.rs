@@ -10,7 +10,9 @@
 //! instant needs offsets: inside such a tie group the rows come in ascending id order and
 //! are paged like the legacy API's windows, each page overlapping the last by its anchor
 //! row, a page that does not follow on stepping back. The search's cap of 5,000 results
-//! then bounds a tie group; a larger one is refused loudly rather than read in part.
+//! bounds that paging; a larger tie group is read by creation time within its instant
+//! (`Within`), and only one whose rows also share a creation instant is refused loudly
+//! rather than read in part.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,24 @@ pub struct Seek {
     /// For a module read per agent: the agent being read and where in its entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentPlace>,
+    /// Inside a tie group past the search cap: the walk of its rows by creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Within>,
+}
+
+/// A walk by creation time of the rows sharing one instant of the walk's order, for a
+/// tie group larger than search can page by offset (more than 5,000 rows): a search
+/// narrowed to that instant reaches them all by creation time, which is paged like any
+/// range. Only when they also share one creation instant, past the cap again, is the
+/// pass refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Within {
+    /// The instant the rows share.
+    pub at: DateTime<Utc>,
+    /// The earliest creation time still to read.
+    pub lo: DateTime<Utc>,
+    /// Paging inside a group of rows created in one instant too.
+    pub tie: Option<Tie>,
 }
 
 /// The walks of one incremental pass over its range: by modification time, then, for a
@@ -77,6 +97,9 @@ pub struct SeekRequest {
     /// 0-based offset within the range.
     pub from: u32,
     pub limit: u32,
+    /// Set inside a tie group too large for search to page: only the rows whose instant
+    /// of the walk's own order is this one, `lo..hi` then being their creation times.
+    pub within: Option<DateTime<Utc>>,
 }
 
 /// A served row as the walk sees it: the instant the walk orders by (when it was
@@ -140,6 +163,7 @@ impl Seek {
             tie: None,
             leg: Leg::Modified,
             agent: None,
+            within: None,
         }
     }
 
@@ -151,6 +175,7 @@ impl Seek {
             tie: None,
             leg: Leg::Responses,
             agent: None,
+            within: None,
         }
     }
 
@@ -161,29 +186,43 @@ impl Seek {
 
     /// Whether nothing is left to ask.
     pub fn is_empty(&self) -> bool {
-        self.tie.is_none() && self.lo > self.hi
+        self.tie.is_none() && self.within.is_none() && self.lo > self.hi
     }
 
     /// The search to send for a page of `limit` rows.
     pub fn request(&self, limit: u32) -> SeekRequest {
+        if let Some(within) = self.within {
+            return SeekRequest {
+                within: Some(within.at),
+                ..inner(within).request(limit)
+            };
+        }
         match self.tie {
             Some(tie) => SeekRequest {
                 lo: tie.at,
                 hi: tie.at,
                 from: tie.from,
                 limit,
+                within: None,
             },
             None => SeekRequest {
                 lo: self.lo,
                 hi: self.hi,
                 from: 0,
                 limit,
+                within: None,
             },
         }
     }
 
-    /// Judges the page served for `self.request(limit)`, its rows in the order served.
-    pub fn step(&self, limit: u32, rows: &[Mark]) -> Result<SeekStep, SeekFault> {
+    /// Judges the page served for `self.request(limit)`, its rows in the order served,
+    /// the walk ordered by `order` (a walk by creation time has no finer order to turn to
+    /// inside a tie group past the cap).
+    pub fn step(&self, limit: u32, rows: &[Mark], order: TimeOrder) -> Result<SeekStep, SeekFault> {
+        if let Some(within) = self.within {
+            return self.step_within(within, limit, rows);
+        }
+        let nests = order != TimeOrder::Created;
         let served = u32::try_from(rows.len()).unwrap_or(u32::MAX);
         if served > limit {
             return Err(SeekFault::Overfull {
@@ -194,12 +233,65 @@ impl Seek {
         let request = self.request(limit);
         check_times(rows, request.lo, request.hi)?;
         match self.tie {
-            Some(tie) => self.step_in_tie(tie, limit, rows),
-            None => self.step_in_range(limit, rows),
+            Some(tie) => self.step_in_tie(tie, limit, rows, nests),
+            None => self.step_in_range(limit, rows, nests),
         }
     }
 
-    fn step_in_range(&self, limit: u32, rows: &[Mark]) -> Result<SeekStep, SeekFault> {
+    /// A page of the walk by creation time inside a tie group: on inside it, or past its
+    /// instant once it is read.
+    fn step_within(
+        &self,
+        within: Within,
+        limit: u32,
+        rows: &[Mark],
+    ) -> Result<SeekStep, SeekFault> {
+        match inner(within).step(limit, rows, TimeOrder::Created)? {
+            SeekStep::More(next) => Ok(SeekStep::More(Seek {
+                within: Some(Within {
+                    lo: next.lo,
+                    tie: next.tie,
+                    ..within
+                }),
+                ..*self
+            })),
+            SeekStep::Done => Ok(self.past(within.at)),
+        }
+    }
+
+    /// The walk after the tie group at `at`.
+    fn past(&self, at: DateTime<Utc>) -> SeekStep {
+        let after = Seek {
+            lo: at + TICK,
+            tie: None,
+            within: None,
+            ..*self
+        };
+        if after.is_empty() {
+            SeekStep::Done
+        } else {
+            SeekStep::More(after)
+        }
+    }
+
+    /// A tie group at `at` that offsets cannot page further: read by creation time inside
+    /// it (from its start: what was read of it is read again), or refused.
+    fn past_the_cap(&self, at: DateTime<Utc>, nests: bool) -> Result<SeekStep, SeekFault> {
+        if !nests {
+            return Err(SeekFault::TieTooLarge { at });
+        }
+        Ok(SeekStep::More(Seek {
+            tie: None,
+            within: Some(Within {
+                at,
+                lo: DateTime::UNIX_EPOCH,
+                tie: None,
+            }),
+            ..*self
+        }))
+    }
+
+    fn step_in_range(&self, limit: u32, rows: &[Mark], nests: bool) -> Result<SeekStep, SeekFault> {
         if (rows.len() as u32) < limit {
             return Ok(SeekStep::Done);
         }
@@ -218,7 +310,7 @@ impl Seek {
                 last_id: rows.iter().filter_map(|r| r.id).max(),
             };
             if tie.from + limit > SEARCH_CAP {
-                return Err(SeekFault::TieTooLarge { at: last });
+                return self.past_the_cap(last, nests);
             }
             return Ok(SeekStep::More(Seek {
                 lo: last,
@@ -242,7 +334,13 @@ impl Seek {
         }))
     }
 
-    fn step_in_tie(&self, tie: Tie, limit: u32, rows: &[Mark]) -> Result<SeekStep, SeekFault> {
+    fn step_in_tie(
+        &self,
+        tie: Tie,
+        limit: u32,
+        rows: &[Mark],
+        nests: bool,
+    ) -> Result<SeekStep, SeekFault> {
         let follows_on = tie.from == 0
             || match (tie.last_id, rows.iter().find_map(|r| r.id)) {
                 (Some(last), Some(first)) => first <= last,
@@ -260,21 +358,12 @@ impl Seek {
             }));
         }
         if (rows.len() as u32) < limit {
-            let after = Seek {
-                lo: tie.at + TICK,
-                tie: None,
-                ..*self
-            };
-            return Ok(if after.is_empty() {
-                SeekStep::Done
-            } else {
-                SeekStep::More(after)
-            });
+            return Ok(self.past(tie.at));
         }
         // The next page starts on this page's last row (the anchor).
         let from = tie.from + limit - 1;
         if from + limit > SEARCH_CAP {
-            return Err(SeekFault::TieTooLarge { at: tie.at });
+            return self.past_the_cap(tie.at, nests);
         }
         let last_id = rows.iter().filter_map(|r| r.id).max().max(tie.last_id);
         Ok(SeekStep::More(Seek {
@@ -285,6 +374,19 @@ impl Seek {
             }),
             ..*self
         }))
+    }
+}
+
+/// The walk by creation time inside a tie group, as a walk of its own.
+fn inner(within: Within) -> Seek {
+    Seek {
+        lo: within.lo,
+        // Nothing is created after it is modified (or answered).
+        hi: within.at,
+        tie: within.tie,
+        leg: Leg::Modified,
+        agent: None,
+        within: None,
     }
 }
 

@@ -74,6 +74,7 @@ async fn a_page_comes_with_its_rate_headers_and_server_clock() {
     };
     let query = SearchQuery {
         range,
+        pinned: None,
         sort_by: TimeField::ModifiedTime,
         from: 0,
         limit: 100,

@@ -294,3 +294,22 @@ async fn ticket_time_entries_are_read_per_agent_and_follow_changes_and_deletions
         assert_eq!(reserved(&database).await, charged(&emulator).await);
     }
 }
+
+#[tokio::test]
+async fn a_mass_update_past_the_search_cap_is_read_whole_by_creation_time_inside_its_second() {
+    let emulator = desk_emulator(5_200).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
+    setup.run(&["backfill"]).await.assert_success();
+    // 5,100 tickets in one second: more than search can page by offset inside it.
+    emulator
+        .admin_post(
+            "desk/churn",
+            serde_json::json!({ "module": "tickets", "updates": 5_100 }),
+        )
+        .await;
+    past_the_index_lag(&emulator).await;
+    setup.run(&["sync"]).await.assert_success();
+    assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
+    assert_eq!(reserved(&database).await, charged(&emulator).await);
+}

@@ -6,7 +6,7 @@ use zoho_sync::loader::Loader;
 use zoho_sync::store::{LedgerDay, RunKind, RunOutcome, StoreError};
 use zoho_sync::stream::agents::AgentPlace;
 use zoho_sync::stream::cursor::{Cursor, Order};
-use zoho_sync::stream::seek::{Leg, Seek, Tie};
+use zoho_sync::stream::seek::{Leg, Seek, Tie, Within};
 use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::{Module, RecordId, Secret};
 
@@ -147,6 +147,11 @@ async fn a_checkpoint_reads_back_exactly_and_defaults_when_absent() {
                 agent: 42,
                 from: 99,
                 anchor: Some(RecordId(5)),
+            }),
+            within: Some(Within {
+                at: at("2015-03-02T10:11:12Z"),
+                lo: at("2015-01-01T00:00:00Z"),
+                tie: None,
             }),
         }),
     };

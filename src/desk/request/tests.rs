@@ -17,6 +17,7 @@ fn search(module: DeskModule, from: u32, limit: u32) -> DeskRequest {
                 from: at(1),
                 to: at(2),
             },
+            pinned: None,
             sort_by: TimeField::ModifiedTime,
             from,
             limit,

@@ -10,6 +10,8 @@ use super::*;
 struct Server {
     /// id → (modified, searchable from).
     rows: BTreeMap<u64, (DateTime<Utc>, DateTime<Utc>)>,
+    /// id → created, for rows created before they were last modified.
+    created: BTreeMap<u64, DateTime<Utc>>,
     now: DateTime<Utc>,
     lag: TimeDelta,
     next_id: u64,
@@ -31,20 +33,31 @@ impl Server {
             .collect();
         Server {
             rows,
+            created: BTreeMap::new(),
             now,
             lag,
             next_id: n + 1,
         }
     }
 
+    fn created(&self, id: u64) -> DateTime<Utc> {
+        self.created.get(&id).copied().unwrap_or(self.rows[&id].0)
+    }
+
     fn search(&self, request: SeekRequest) -> Vec<Mark> {
+        // Narrowed to one instant, the rows are walked by creation time.
+        let key = |id: u64, m: DateTime<Utc>| match request.within {
+            Some(_) => self.created(id),
+            None => m,
+        };
         let mut hits: Vec<(DateTime<Utc>, u64)> = self
             .rows
             .iter()
             .filter(|(_, (m, visible))| {
-                *visible <= self.now && *m >= request.lo && *m <= request.hi
+                *visible <= self.now && request.within.is_none_or(|w| *m == w)
             })
-            .map(|(id, (m, _))| (*m, *id))
+            .map(|(id, (m, _))| (key(*id, *m), *id))
+            .filter(|(t, _)| *t >= request.lo && *t <= request.hi)
             .collect();
         hits.sort();
         hits.into_iter()
@@ -103,7 +116,7 @@ fn pass(
         for mark in &page {
             read.insert(mark.id.unwrap().0, mark.at.unwrap());
         }
-        match seek.step(limit, &page)? {
+        match seek.step(limit, &page, TimeOrder::Modified)? {
             SeekStep::More(next) => seek = next,
             SeekStep::Done => return Ok((read, Seek::next_lo(seek.hi))),
         }
@@ -128,7 +141,19 @@ fn a_tie_group_larger_than_a_page_is_paged_inside_its_instant() {
 }
 
 #[test]
-fn a_tie_group_past_the_search_cap_is_refused_not_read_in_part() {
+fn a_tie_group_past_the_search_cap_is_read_by_creation_time_inside_its_instant() {
+    let mut server = Server::new(5_100, 10_000, TimeDelta::zero());
+    for id in 1..=5_100 {
+        let created = at(-1_000_000) + TimeDelta::seconds((id / 7) as i64);
+        server.created.insert(id, created);
+    }
+    server.now += TimeDelta::hours(1);
+    let (read, _) = pass(&mut server, at(-10_000_000), 100, &mut std::iter::empty()).unwrap();
+    assert_eq!(read.len(), 5_100);
+}
+
+#[test]
+fn a_tie_group_past_the_cap_created_in_one_instant_too_is_refused_not_read_in_part() {
     let mut server = Server::new(5_100, 10_000, TimeDelta::zero());
     server.now += TimeDelta::hours(1);
     let fault = pass(&mut server, at(-10_000_000), 100, &mut std::iter::empty()).unwrap_err();
@@ -143,15 +168,15 @@ fn rows_out_of_time_order_or_outside_the_range_are_refused() {
         id: Some(RecordId(1)),
     };
     assert!(matches!(
-        seek.step(10, &[mark(5), mark(3)]),
+        seek.step(10, &[mark(5), mark(3)], TimeOrder::Modified),
         Err(SeekFault::OutOfOrder { .. })
     ));
     assert!(matches!(
-        seek.step(10, &[mark(-5)]),
+        seek.step(10, &[mark(-5)], TimeOrder::Modified),
         Err(SeekFault::OutOfRange { .. })
     ));
     assert!(matches!(
-        seek.step(1, &[mark(5), mark(6)]),
+        seek.step(1, &[mark(5), mark(6)], TimeOrder::Modified),
         Err(SeekFault::Overfull { .. })
     ));
 }
