@@ -9,9 +9,9 @@ use chrono::{TimeDelta, Utc};
 
 use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig, SourceConfig};
-use crate::desk::module::IncrementalRead;
+use crate::desk::module::{DeskModule, IncrementalRead};
 use crate::loader::{DeletionsStatus, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
-use crate::scheduler::estimate::{days_needed, pass_requests, CostModel};
+use crate::scheduler::estimate::{days_needed, CostModel};
 use crate::store::{self, StoreError};
 use crate::stream::{Checkpoint, Module, StreamKey};
 use status_json::StatusDocument;
@@ -235,6 +235,19 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
                 plan_stream(org, model, &key, status, changes, &mut totals);
             }
         }
+        if matches!(org.source, SourceConfig::Desk(_)) {
+            // The recycle bin is walked every round, for every module at once.
+            totals.daily += CostModel::DESK.request_cost;
+            println!(
+                "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
+                "recycle bin (deletions)",
+                "",
+                "",
+                "",
+                CostModel::DESK.request_cost,
+                ""
+            );
+        }
         print_plan_totals(budget, org_model(org), &totals);
     }
     Ok(())
@@ -268,6 +281,12 @@ fn plan_stream(
         (SourceConfig::Desk(desk), Some(IncrementalRead::PerAgent)) => {
             changed + model.request_cost * u64::from(desk.agents)
         }
+        // The second walk of tickets, by the customer's response: a search when quiet.
+        (SourceConfig::Desk(_), Some(IncrementalRead::Search))
+            if key.module.desk() == Some(DeskModule::Tickets) =>
+        {
+            changed + model.request_cost
+        }
         _ => changed,
     };
     totals.daily += daily;
@@ -282,7 +301,7 @@ fn plan_stream(
             model.pass(u64::try_from(rows).unwrap_or(0)) - model.request_cost
         )
     };
-    let (sweep, per_day) = sweep_cost(org, key.module, rows);
+    let (sweep, per_day) = sweep_cost(org, model, key.module, rows);
     totals.sweeps_daily += per_day;
     println!(
         "  {:<32} {:>9} {:<14} {:>17} {:>19} {:>14}",
@@ -321,11 +340,18 @@ fn print_plan_totals(budget: u64, model: CostModel, totals: &PlanTotals) {
 
 /// A module's sweep: its cost and cadence as shown ("51 / 7 d", or "off"), and its
 /// cost spread over a day.
-fn sweep_cost(org: &OrganisationConfig, module: Module, rows: i64) -> (String, u64) {
+fn sweep_cost(
+    org: &OrganisationConfig,
+    model: CostModel,
+    module: Module,
+    rows: i64,
+) -> (String, u64) {
     let Some(every) = org.sweep_every(module) else {
         return ("off".into(), 0);
     };
     let days = u64::try_from(every.num_days()).unwrap_or(1).max(1);
-    let requests = pass_requests(u64::try_from(rows).unwrap_or(0));
-    (format!("{requests} / {days} d"), requests.div_ceil(days))
+    // A sweep reads every record (the legacy API's ids only; a Desk reconciliation by
+    // creation time), as a backfill does.
+    let units = model.pass(u64::try_from(rows).unwrap_or(0));
+    (format!("{units} / {days} d"), units.div_ceil(days))
 }
