@@ -63,7 +63,7 @@ async fn hour(emulator: &TestEmulator, daemon: &Daemon) {
     let now = emulator_now(emulator).await;
     if pacific_hour(now) == 23 {
         let day = DayRule::Pacific.day_of(now);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while !served(emulator)
             .await
             .iter()
@@ -106,11 +106,12 @@ async fn days_of_rounds_under_churn_keep_the_mirror_level_within_each_days_budge
     for _ in 0..HOURS {
         hour(&emulator, &daemon).await;
     }
-    // The churn stops; the next rounds catch up with the last of it.
+    // The churn stops; the next rounds catch up with the last of it. (The waits' limits
+    // are generous: the whole suite shares two cores; a pass never waits them out.)
     emulator
         .admin_post("clock", json!({ "advance_secs": 600 }))
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !mirror_holds_the_source(&emulator, &database).await {
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -96,7 +96,7 @@ async fn three_daemons_share_the_streams_and_the_budget_and_survive_a_kill() {
     };
     wait_for(
         "a daemon to take a stream",
-        Duration::from_secs(20),
+        Duration::from_secs(60),
         || async { holding(&leases.lease_holders().await.unwrap_or_default()).is_some() },
     )
     .await;
@@ -128,7 +128,7 @@ async fn three_daemons_share_the_streams_and_the_budget_and_survive_a_kill() {
     let today = DayRule::Pacific.day_of(now);
     wait_for(
         "the day's budget to be spent",
-        Duration::from_secs(30),
+        Duration::from_secs(90),
         || async {
             leases
                 .ledger_day("demo", today)
@@ -151,7 +151,7 @@ async fn three_daemons_share_the_streams_and_the_budget_and_survive_a_kill() {
     emulator.set_clock(&next.to_rfc3339()).await;
     wait_for(
         "every backfill to complete",
-        Duration::from_secs(30),
+        Duration::from_secs(90),
         || backfills_complete(&database),
     )
     .await;
