@@ -65,7 +65,8 @@ impl TimeField {
         }
     }
 
-    fn range_param(self) -> &'static str {
+    /// The search parameter of a range of this field (`modifiedTimeRange`).
+    pub fn range_param(self) -> &'static str {
         match self {
             TimeField::ModifiedTime => "modifiedTimeRange",
             TimeField::CreatedTime => "createdTimeRange",

@@ -15,7 +15,7 @@ use crate::desk::error::{
 };
 use crate::desk::record::{decode_page, decode_record, Page, RecordOutcome};
 use crate::desk::reply::{Reply, ReplyMeta};
-use crate::desk::request::{DeskRequest, Operation};
+use crate::desk::request::{DeskRequest, Operation, TimeField};
 use crate::zoho::error::{DecodeError, TransportError};
 use crate::zoho::secret::Secret;
 
@@ -142,7 +142,7 @@ fn failure(ctx: &Context<'_>, meta: ReplyMeta, body: &[u8]) -> Result<Reply<Answ
             meta,
         });
     }
-    let hint = hint(ctx, code.as_ref(), class, &meta);
+    let hint = hint(ctx, code.as_ref(), class, &meta).or_else(|| refused_range(ctx, &message));
     Err(DeskError::Api(Box::new(ApiFailure {
         request: ctx.request.describe(),
         status: meta.status,
@@ -191,6 +191,33 @@ fn scrub(text: &str, token: &Secret) -> String {
         text.replace(token.expose(), "***")
     };
     clean(&text, MAX_MESSAGE_CHARS)
+}
+
+/// A search refused for its time range: the contract assumes, without confirmation, that
+/// every module's search takes `modifiedTimeRange` (Q8); where an organisation's does not,
+/// that module cannot be read incrementally, and every round would fail the same way.
+fn refused_range(ctx: &Context<'_>, message: &str) -> Option<String> {
+    let DeskRequest::Search { module, query } = ctx.request else {
+        return None;
+    };
+    let param = query.range.field.range_param();
+    if !message.contains(param) {
+        return None;
+    }
+    let what = match query.range.field {
+        TimeField::ModifiedTime => format!(
+            "zoho-sync cannot read `{}` incrementally; remove it from [organisations.modules]",
+            module.name()
+        ),
+        TimeField::CreatedTime => format!(
+            "`{}` cannot be reconciled; set its `sweep_every_days = 0`",
+            module.name()
+        ),
+        TimeField::CustomerResponseTime => return None,
+    };
+    Some(format!(
+        "this organisation's search of {module} refuses `{param}` (the contract assumes it, Q8): {what}"
+    ))
 }
 
 /// What the user should do, where the code tells.

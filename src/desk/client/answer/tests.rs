@@ -143,3 +143,34 @@ fn a_by_id_get_that_is_forbidden_or_missing_is_not_visible_whatever_its_body() {
     let scope = interpret_as(&by_id, 403, br#"{"errorCode":"SCOPE_MISMATCH"}"#).unwrap_err();
     assert!(scope.to_string().contains("Desk.contacts.READ"), "{scope}");
 }
+
+#[test]
+fn a_search_refusing_its_time_range_says_the_module_cannot_be_read_incrementally() {
+    let at = chrono::DateTime::UNIX_EPOCH;
+    let search = DeskRequest::Search {
+        module: DeskModule::Products,
+        query: crate::desk::SearchQuery {
+            range: crate::desk::TimeRange {
+                field: crate::desk::TimeField::ModifiedTime,
+                from: at,
+                to: at,
+            },
+            pinned: None,
+            sort_by: crate::desk::TimeField::ModifiedTime,
+            from: 0,
+            limit: 100,
+        },
+    };
+    let body = br#"{"errorCode":"UNPROCESSABLE_ENTITY","message":"Extra query parameter 'modifiedTimeRange' is present in the input."}"#;
+    let Err(DeskError::Api(failure)) = interpret_as(&search, 422, body) else {
+        panic!("an API failure");
+    };
+    let hint = failure.hint.expect("a hint");
+    assert!(
+        hint.contains("remove it from [organisations.modules]"),
+        "{hint}"
+    );
+    assert_eq!(failure.class, ErrorClass::Permanent);
+    let other = api_failure(422, body);
+    assert!(other.hint.is_none(), "a list is not a search");
+}
