@@ -148,6 +148,11 @@ impl Fetcher {
         self.source.reads_responses(module)
     }
 
+    /// Whether a reconciliation of `module` also reads its per-department archives.
+    pub fn reads_archives(&self, module: Module) -> bool {
+        self.source.reads_archives(module)
+    }
+
     /// How the source pages.
     pub fn paging(&self, module: Module) -> Paging {
         self.source.paging(module)

@@ -65,6 +65,14 @@ pub enum Request {
     Agents { from: u32, limit: u32 },
     /// A window of one agent's rows modified within a range (`range.from`: 0-based).
     AgentRows { agent: u64, range: SeekRequest },
+    /// A page of the organisation's departments, from a 1-based position.
+    Departments { from: u32, limit: u32 },
+    /// A page of one department's archived rows, from a 1-based position.
+    Archived {
+        department: u64,
+        from: u32,
+        limit: u32,
+    },
 }
 
 /// One request's answer.
@@ -191,6 +199,13 @@ pub trait Source: Send + Sync + fmt::Debug {
     /// customer's last response (`TimeOrder::Responded`): Zoho Desk tickets, whose replies
     /// may not move their modification time (contract §4.3, hazard 5).
     fn reads_responses(&self, _module: Module) -> bool {
+        false
+    }
+
+    /// Whether the module keeps rows apart, in per-department archives that neither its
+    /// list nor its search shows (Zoho Desk tickets, D25): a reconciliation reads them
+    /// too, or it would take them for deleted.
+    fn reads_archives(&self, _module: Module) -> bool {
         false
     }
 

@@ -230,6 +230,23 @@ impl DeskClient {
         }
     }
 
+    /// `GET /tickets/archivedTickets` of one department (D25).
+    pub async fn archived_tickets(
+        &self,
+        department: DeskId,
+        from: u32,
+        limit: u32,
+    ) -> Result<Reply<Page>, DeskError> {
+        page(
+            self.send(&DeskRequest::ArchivedTickets {
+                department,
+                from,
+                limit,
+            })
+            .await?,
+        )
+    }
+
     /// `GET /agents/{agent}/timeEntry` of tickets, optionally within a time range.
     pub async fn agent_time_entries(
         &self,

@@ -146,6 +146,13 @@ pub enum DeskRequest {
         from: u32,
         limit: u32,
     },
+    /// `GET /tickets/archivedTickets?departmentId=&from=&limit=` (D25): a department's
+    /// archived tickets, which neither list nor search shows; `from` 1-based.
+    ArchivedTickets {
+        department: DeskId,
+        from: u32,
+        limit: u32,
+    },
 }
 
 /// The credits of a list or search by its `from` (D19's tiers).
@@ -171,6 +178,7 @@ impl DeskRequest {
             DeskRequest::Organizations => Operation::Organizations,
             DeskRequest::RecycleBin { .. } => Operation::RecycleBin,
             DeskRequest::AgentTimeEntries { .. } => Operation::AgentTimeEntries,
+            DeskRequest::ArchivedTickets { .. } => Operation::List,
         }
     }
 
@@ -181,7 +189,8 @@ impl DeskRequest {
         match self {
             DeskRequest::List { from, .. }
             | DeskRequest::RecycleBin { from, .. }
-            | DeskRequest::AgentTimeEntries { from, .. } => offset_cost(*from),
+            | DeskRequest::AgentTimeEntries { from, .. }
+            | DeskRequest::ArchivedTickets { from, .. } => offset_cost(*from),
             DeskRequest::Search { query, .. } => offset_cost(query.from),
             DeskRequest::Organizations => offset_cost(0),
             DeskRequest::ById { .. } | DeskRequest::Create { .. } | DeskRequest::Update { .. } => {
@@ -203,6 +212,7 @@ impl DeskRequest {
             | DeskRequest::Update { module, .. }
             | DeskRequest::Trash { module, .. } => Some(*module),
             DeskRequest::AgentTimeEntries { .. } => Some(DeskModule::TimeEntries),
+            DeskRequest::ArchivedTickets { .. } => Some(DeskModule::Tickets),
             DeskRequest::Organizations | DeskRequest::RecycleBin { .. } => None,
         }
     }
@@ -253,6 +263,7 @@ impl DeskRequest {
             DeskRequest::AgentTimeEntries { agent, .. } => {
                 vec!["agents".into(), agent.to_string(), "timeEntry".into()]
             }
+            DeskRequest::ArchivedTickets { .. } => vec!["tickets".into(), "archivedTickets".into()],
         };
         segments
     }
@@ -277,6 +288,15 @@ impl DeskRequest {
             }
             DeskRequest::RecycleBin { from, limit } => {
                 let mut params = vec![("sortBy", "-deletedTime".to_string())];
+                params.extend(page(*from, *limit));
+                params
+            }
+            DeskRequest::ArchivedTickets {
+                department,
+                from,
+                limit,
+            } => {
+                let mut params = vec![("departmentId", department.to_string())];
                 params.extend(page(*from, *limit));
                 params
             }
@@ -334,9 +354,9 @@ impl DeskRequest {
                 Ok(())
             }
             DeskRequest::Trash { module, ids } => check_trash(*module, ids),
-            DeskRequest::RecycleBin { limit, .. } | DeskRequest::AgentTimeEntries { limit, .. } => {
-                check_limit(*limit, MAX_LIMIT)
-            }
+            DeskRequest::RecycleBin { limit, .. }
+            | DeskRequest::AgentTimeEntries { limit, .. }
+            | DeskRequest::ArchivedTickets { limit, .. } => check_limit(*limit, MAX_LIMIT),
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::stream::{Checkpoint, PassKind};
 /// How many times one agent's entries may be read again from their start in one run.
 const MAX_RESTARTS: u32 = 3;
 
-/// Agents one request lists.
-const AGENTS_PER_PAGE: u32 = 100;
+/// Entries of a directory (agents, departments) one request lists.
+const DIRECTORY_PAGE: u32 = 100;
 
 impl Pipeline {
     pub(super) async fn agent_pages(
@@ -92,20 +92,28 @@ impl Pipeline {
 
     /// The organisation's agents' ids, ascending.
     async fn agent_ids(&self, pass: &Pass<'_>) -> Result<Vec<u64>, FetchError> {
+        self.listed_ids(pass, |from, limit| Request::Agents { from, limit })
+            .await
+    }
+
+    /// The ids of a directory the organisation lists whole (agents, departments), by pages
+    /// from position 1, ascending.
+    pub(super) async fn listed_ids(
+        &self,
+        pass: &Pass<'_>,
+        page_of: impl Fn(u32, u32) -> Request,
+    ) -> Result<Vec<u64>, FetchError> {
         let mut ids = Vec::new();
         let mut from = 1;
         loop {
-            let request = Request::Agents {
-                from,
-                limit: AGENTS_PER_PAGE,
-            };
+            let request = page_of(from, DIRECTORY_PAGE);
             let page = self.fetcher.get_page(pass.stream.module, request).await?;
             let served = page.rows.len();
             ids.extend(page.rows.iter().filter_map(|r| r.mark.id).map(|id| id.0));
-            if served < AGENTS_PER_PAGE as usize {
+            if served < DIRECTORY_PAGE as usize {
                 break;
             }
-            from += AGENTS_PER_PAGE;
+            from += DIRECTORY_PAGE;
         }
         ids.sort_unstable();
         ids.dedup();

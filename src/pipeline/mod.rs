@@ -6,6 +6,7 @@
 //! pass starts, and how a page's rows are committed with its checkpoint.
 
 mod agents;
+mod archives;
 pub mod deletions;
 mod offset;
 pub mod run;

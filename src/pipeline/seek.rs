@@ -58,6 +58,9 @@ impl Pipeline {
                 SeekStep::More(next) => (next, false),
                 SeekStep::Done => match self.second_leg(pass, &checkpoint, seek) {
                     Some(responses) => (responses, false),
+                    None if self.reads_archives(pass) => {
+                        return self.end_with_archives(pass, checkpoint, seek, page).await;
+                    }
                     None => (seek, true),
                 },
             };
@@ -70,6 +73,11 @@ impl Pipeline {
                 return Ok(PassEnd::Completed);
             }
         }
+    }
+
+    /// Whether the pass is a reconciliation that must read its module's archives too.
+    fn reads_archives(&self, pass: &Pass<'_>) -> bool {
+        pass.kind == PassKind::Sweep && self.fetcher.reads_archives(pass.stream.module)
     }
 
     /// The walk by the customer's response that follows a finished walk by modification

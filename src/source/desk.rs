@@ -154,6 +154,10 @@ impl Source for DeskSource {
         module.desk() == Some(DeskModule::Tickets)
     }
 
+    fn reads_archives(&self, module: Module) -> bool {
+        module.desk() == Some(DeskModule::Tickets)
+    }
+
     fn request_cost(&self, request: &Request) -> u32 {
         match request {
             // The module does not change the price: any search module will do.
@@ -171,6 +175,9 @@ impl Source for DeskSource {
             Request::Window { window, .. } => list_cost(window.from, window.len()),
             Request::Agents { from, limit } => list_cost(*from, *limit),
             Request::AgentRows { range, .. } => list_cost(range.from, range.limit),
+            Request::Departments { from, limit } | Request::Archived { from, limit, .. } => {
+                list_cost(*from, *limit)
+            }
         }
     }
 
@@ -199,6 +206,26 @@ impl Source for DeskSource {
             (_, Request::Agents { from, limit }) => {
                 let reply = self.client.list(DeskModule::Agents, from, limit).await;
                 let row = |record| row(record, TimeOrder::Modified);
+                reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
+            }
+            (_, Request::Departments { from, limit }) => {
+                let reply = self.client.list(DeskModule::Departments, from, limit).await;
+                let row = |record| row(record, TimeOrder::Created);
+                reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
+            }
+            (
+                Some(DeskModule::Tickets),
+                Request::Archived {
+                    department,
+                    from,
+                    limit,
+                },
+            ) => {
+                let Some(department) = DeskId::parse(&department.to_string()) else {
+                    return Listing::unsupported(request);
+                };
+                let reply = self.client.archived_tickets(department, from, limit).await;
+                let row = |record| row(record, TimeOrder::Created);
                 reply.map(|r| r.map(|page| page.records.into_iter().map(row).collect()))
             }
             (Some(DeskModule::TimeEntries), Request::AgentRows { agent, range }) => {

@@ -179,6 +179,16 @@ impl Seek {
         }
     }
 
+    /// The same range with nothing left to ask (the walk read it all).
+    pub fn exhausted(&self) -> Seek {
+        Seek {
+            lo: self.hi + TICK,
+            tie: None,
+            within: None,
+            ..*self
+        }
+    }
+
     /// Where the incremental pass after a completed one starts.
     pub fn next_lo(hi: DateTime<Utc>) -> DateTime<Utc> {
         hi - OVERLAP

@@ -166,3 +166,58 @@ async fn records_purged_before_a_walk_of_the_bin_saw_them_are_found_by_the_recon
     .expect("the change log");
     assert_eq!(purged, 12);
 }
+
+#[tokio::test]
+async fn archived_tickets_are_read_by_the_reconciliation_and_never_taken_for_deleted() {
+    let emulator = desk_emulator(200).await;
+    let database = TestDatabase::fresh().await;
+    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
+    setup.edit_config(|text| {
+        text.replace(
+            "edition = \"free\"",
+            "edition = \"free\"\nsweep_every_days = 1",
+        )
+    });
+    setup.run(&["backfill"]).await.assert_success();
+    let before = desk_source(&emulator, DeskModule::Tickets).await;
+    // Seven tickets archived: gone from lists and search, alive in their department's
+    // archive (D25).
+    emulator
+        .admin_post(
+            "desk/churn",
+            serde_json::json!({ "module": "tickets", "archives": 7 }),
+        )
+        .await;
+    let live = desk_source(&emulator, DeskModule::Tickets).await;
+    let archived: Vec<i64> = before
+        .keys()
+        .filter(|id| !live.contains_key(id))
+        .copied()
+        .collect();
+    assert_eq!(archived.len(), 7);
+    // A day on, the reconciliation is due: it walks every ticket search shows, then the
+    // archives, and retires only what it saw in neither.
+    emulator
+        .admin_post(
+            "desk/clock",
+            serde_json::json!({ "advance_secs": 86_400 + 60 }),
+        )
+        .await;
+    setup.run(&["sync"]).await.assert_success();
+    let mirror = desk_mirror(&database, DeskModule::Tickets).await;
+    for id in &archived {
+        assert!(
+            mirror.contains_key(id),
+            "archived ticket {id} taken for deleted"
+        );
+    }
+    assert_eq!(mirror.len(), live.len() + 7);
+    assert_eq!(reserved(&database).await, charged(&emulator).await);
+    let sweeps: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM zoho.checkpoints WHERE kind = 'sweep' AND completed_at IS NOT NULL",
+    )
+    .fetch_one(&database.pool)
+    .await
+    .expect("the checkpoints");
+    assert_eq!(sweeps, 1, "the reconciliation ran");
+}

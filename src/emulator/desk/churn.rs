@@ -32,6 +32,8 @@ pub struct DeskChurn {
     /// Tickets only: customers' replies, which move `customerResponseTime` and, in the
     /// emulator, not `modifiedTime` (the pessimistic answer to the contract's Q6).
     pub replies: u32,
+    /// Tickets only: records archived (D25), which leave lists and search unchanged.
+    pub archives: u32,
 }
 
 impl DeskChurn {
@@ -51,6 +53,7 @@ impl DeskChurn {
             purges: scale(self.purges),
             restores: scale(self.restores),
             replies: scale(self.replies),
+            archives: scale(self.archives),
         }
     }
 }
@@ -116,8 +119,8 @@ pub fn rate(slot: &DeskSlot) -> DeskChurn {
     lock(&slot.churn).rate
 }
 
-/// Restores, purges, trashes, updates, replies and creates distinct random records, in
-/// that order (so no record is trashed and restored by one application).
+/// Restores, purges, trashes, updates, replies, archives and creates distinct random
+/// records, in that order (so no record is trashed and restored by one application).
 pub fn apply(store: &mut DeskStore, churn_seed: u64, counts: DeskChurn, now: DateTime<Utc>) {
     if counts.is_zero() {
         return;
@@ -155,8 +158,16 @@ pub fn apply(store: &mut DeskStore, churn_seed: u64, counts: DeskChurn, now: Dat
             .into_iter()
             .filter(|id| !touched.contains(id))
             .collect();
-        for id in pick(&mut dice, &quiet, counts.replies) {
-            let _ = store.reply(id, now);
+        let replied = pick(&mut dice, &quiet, counts.replies);
+        for id in &replied {
+            let _ = store.reply(*id, now);
+        }
+        let still: Vec<u64> = quiet
+            .into_iter()
+            .filter(|id| !replied.contains(id))
+            .collect();
+        for id in pick(&mut dice, &still, counts.archives) {
+            let _ = store.archive(id, now);
         }
     }
     for _ in 0..counts.creates {

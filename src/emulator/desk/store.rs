@@ -108,6 +108,9 @@ pub struct DeskStore {
     live: Records,
     index: Option<LaggedIndex>,
     trashed: BTreeMap<u64, Trashed>,
+    /// Archived records (tickets, D25): neither listed nor searched, only read through
+    /// their department's archive.
+    archived: BTreeMap<u64, Hit>,
     last_id: u64,
     last_number: u32,
 }
@@ -166,6 +169,7 @@ impl DeskStore {
             live,
             index,
             trashed: BTreeMap::new(),
+            archived: BTreeMap::new(),
             last_id,
             last_number,
         }

@@ -141,7 +141,7 @@ async fn time_entries_are_read_per_agent_module_and_modified_time() {
 }
 
 #[tokio::test]
-async fn archived_tickets_are_always_empty_and_unknown_paths_are_url_not_found() {
+async fn a_department_without_archived_tickets_answers_204_and_unknown_paths_are_url_not_found() {
     let desk = Desk::start(3).await;
     let department = desk.get("departments", "").await.column("id").remove(0);
     let archived = desk

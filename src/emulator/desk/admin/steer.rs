@@ -41,6 +41,7 @@ struct ChurnOrder {
     purges: u32,
     restores: u32,
     replies: u32,
+    archives: u32,
 }
 
 /// Churns (or sets the rate of) every store the order selects; absent names select all.
@@ -64,6 +65,7 @@ pub(super) async fn churn(
         purges: c.purges,
         restores: c.restores,
         replies: c.replies,
+        archives: c.archives,
     };
     let now = emulator.clock.now();
     let mut touched = Vec::new();

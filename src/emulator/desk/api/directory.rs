@@ -1,8 +1,8 @@
 //! The organisation's fixed directory and the per-agent time entries (D15): `GET
 //! /organizations` (no orgId needed, the token's organisation), `/agents`, `/departments`
 //! (full lists, 1-based `from`), and `GET /agents/{id}/timeEntry` with its `module`, time
-//! ranges and 0-based paging, and `GET /tickets/archivedTickets`, always empty (D25: the
-//! emulator archives no ticket). Each is priced as a list by its `from` (D19).
+//! ranges and 0-based paging, and `GET /tickets/archivedTickets` of a department (D25:
+//! tickets the churn archived). Each is priced as a list by its `from` (D19).
 
 use serde_json::{json, Value};
 
@@ -20,7 +20,9 @@ use crate::emulator::state::read;
 pub enum DirectoryOp {
     Organizations,
     Archived {
+        department: u64,
         from: u64,
+        limit: u32,
     },
     Agents {
         from: u64,
@@ -68,10 +70,13 @@ impl DirectoryOp {
             Endpoint::AgentTimeEntries(agent) => time_entries(call, agent),
             Endpoint::ArchivedTickets => {
                 q.only(&["departmentId", "from", "limit"])?;
-                q.id("departmentId")?;
-                q.limit(100, 10)?;
                 Ok(DirectoryOp::Archived {
+                    // Required: an archive is a department's.
+                    department: q
+                        .id("departmentId")?
+                        .ok_or_else(|| DeskError::InvalidValue("departmentId".to_string()))?,
                     from: q.list_from()?,
+                    limit: q.limit(100, 10)?,
                 })
             }
             _ => {
@@ -84,7 +89,7 @@ impl DirectoryOp {
     pub fn cost(&self) -> u32 {
         match self {
             DirectoryOp::Organizations => list_cost(0),
-            DirectoryOp::Archived { from } => list_cost(*from),
+            DirectoryOp::Archived { from, .. } => list_cost(*from),
             DirectoryOp::Agents { from, .. }
             | DirectoryOp::Departments { from, .. }
             | DirectoryOp::TimeEntries { from, .. } => list_cost(*from),
@@ -95,7 +100,19 @@ impl DirectoryOp {
         let facts = &call.org.facts;
         Ok(match self {
             DirectoryOp::Organizations => Reply::json(&json!({ "data": [organization(call)] })),
-            DirectoryOp::Archived { .. } => Reply::no_content(),
+            DirectoryOp::Archived {
+                department,
+                from,
+                limit,
+            } => {
+                let slot = call
+                    .org
+                    .slot(DeskModule::Tickets)
+                    .ok_or(DeskError::Forbidden)?;
+                let skip = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+                let rows = read(&slot.store).archived_in(department, skip, limit as usize);
+                Reply::rows(rows, None)
+            }
             DirectoryOp::Agents {
                 from,
                 limit,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::super::module::DeskModule;
-use super::super::records::{Entry, Written};
+use super::super::records::{Entry, Object, Written};
 use super::lag::Change;
 use super::{DeskStore, Hit, Trashed};
 
@@ -99,6 +99,27 @@ impl DeskStore {
         hit.written = Some(Arc::new(written));
         self.put_live(hit.clone(), now);
         Ok(hit)
+    }
+
+    /// Archives a live record (D25): it leaves lists and search, unchanged.
+    pub fn archive(&mut self, id: u64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let hit = self.live.remove(id).ok_or(StoreError::NotLive(id))?;
+        self.archived.insert(id, hit);
+        self.queue(Change::Remove(id), now);
+        Ok(())
+    }
+
+    /// The archived records of one department, by id, `skip` of them skipped.
+    pub fn archived_in(&self, department: u64, skip: usize, limit: usize) -> Vec<Object> {
+        let department = Value::String(department.to_string());
+        self.archived
+            .values()
+            .map(|hit| hit.record(&self.facts, self.module))
+            .filter(|record| record.get("departmentId") == department)
+            .skip(skip)
+            .take(limit)
+            .map(|record| record.full())
+            .collect()
     }
 
     /// Moves a live record to the recycle bin.
