@@ -125,14 +125,7 @@ async fn a_walk_stops_an_hour_before_the_last_walk_began() {
 async fn records_purged_before_a_walk_of_the_bin_saw_them_are_found_by_the_reconciliation() {
     let emulator = desk_emulator(200).await;
     let database = TestDatabase::fresh().await;
-    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
-    setup.edit_config(|text| {
-        text.replace(
-            "edition = \"free\"",
-            "edition = \"free\"\nsweep_every_days = 1",
-        )
-    });
-    setup.run(&["backfill"]).await.assert_success();
+    let setup = backfilled_with_daily_reconciliation(&emulator, &database).await;
     // Twelve tickets trashed, then purged from the bin before any walk of it read them.
     emulator
         .admin_post(
@@ -149,12 +142,7 @@ async fn records_purged_before_a_walk_of_the_bin_saw_them_are_found_by_the_recon
     let mirror = desk_mirror(&database, DeskModule::Tickets).await;
     assert_eq!(mirror.len(), source.len() + 12, "the bin never showed them");
     // A day on, the reconciliation is due: it reads every ticket and retires the twelve.
-    emulator
-        .admin_post(
-            "desk/clock",
-            serde_json::json!({ "advance_secs": 86_400 + 60 }),
-        )
-        .await;
+    a_day_later(&emulator).await;
     setup.run(&["sync"]).await.assert_success();
     assert_mirror_equals_source(&emulator, &database, DeskModule::Tickets).await;
     assert_eq!(reserved(&database).await, charged(&emulator).await);
@@ -171,14 +159,7 @@ async fn records_purged_before_a_walk_of_the_bin_saw_them_are_found_by_the_recon
 async fn archived_tickets_are_read_by_the_reconciliation_and_never_taken_for_deleted() {
     let emulator = desk_emulator(200).await;
     let database = TestDatabase::fresh().await;
-    let setup = DeskSync::new(&emulator, &database, &["tickets"]);
-    setup.edit_config(|text| {
-        text.replace(
-            "edition = \"free\"",
-            "edition = \"free\"\nsweep_every_days = 1",
-        )
-    });
-    setup.run(&["backfill"]).await.assert_success();
+    let setup = backfilled_with_daily_reconciliation(&emulator, &database).await;
     let before = desk_source(&emulator, DeskModule::Tickets).await;
     // Seven tickets archived: gone from lists and search, alive in their department's
     // archive (D25).
@@ -197,12 +178,7 @@ async fn archived_tickets_are_read_by_the_reconciliation_and_never_taken_for_del
     assert_eq!(archived.len(), 7);
     // A day on, the reconciliation is due: it walks every ticket search shows, then the
     // archives, and retires only what it saw in neither.
-    emulator
-        .admin_post(
-            "desk/clock",
-            serde_json::json!({ "advance_secs": 86_400 + 60 }),
-        )
-        .await;
+    a_day_later(&emulator).await;
     setup.run(&["sync"]).await.assert_success();
     let mirror = desk_mirror(&database, DeskModule::Tickets).await;
     for id in &archived {
@@ -220,4 +196,30 @@ async fn archived_tickets_are_read_by_the_reconciliation_and_never_taken_for_del
     .await
     .expect("the checkpoints");
     assert_eq!(sweeps, 1, "the reconciliation ran");
+}
+
+/// Tickets backfilled under a config whose reconciliation is due every day.
+async fn backfilled_with_daily_reconciliation(
+    emulator: &crate::support::emulator::TestEmulator,
+    database: &TestDatabase,
+) -> DeskSync {
+    let setup = DeskSync::new(emulator, database, &["tickets"]);
+    setup.edit_config(|text| {
+        text.replace(
+            "edition = \"free\"",
+            "edition = \"free\"\nsweep_every_days = 1",
+        )
+    });
+    setup.run(&["backfill"]).await.assert_success();
+    setup
+}
+
+/// The emulator's clock a day (and a minute) on: a daily reconciliation is due.
+async fn a_day_later(emulator: &crate::support::emulator::TestEmulator) {
+    emulator
+        .admin_post(
+            "desk/clock",
+            serde_json::json!({ "advance_secs": 86_400 + 60 }),
+        )
+        .await;
 }
