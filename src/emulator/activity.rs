@@ -2,13 +2,14 @@
 //! by method, organisation and outcome, and a bounded log of the latest requests (oldest
 //! dropped first). Only the record API is recorded; tokens never are.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
 use super::faults::FaultKind;
+use super::request_log::{Numbered, RequestLog};
 use super::state::lock;
 
 /// How one request ended.
@@ -63,27 +64,37 @@ pub struct Counters {
 
 #[derive(Debug)]
 pub struct Activity {
-    capacity: usize,
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     counters: Counters,
-    log: VecDeque<LogEntry>,
-    next_seq: u64,
+    log: RequestLog<LogEntry>,
+}
+
+impl Numbered for LogEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
 }
 
 impl Activity {
     pub fn new(capacity: usize) -> Activity {
         Activity {
-            capacity,
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                counters: Counters::default(),
+                log: RequestLog::new(capacity),
+            }),
         }
     }
 
     /// Counts a request and logs it; `org` is the token's portal.
-    pub fn record(&self, mut entry: LogEntry, org: Option<&str>) {
+    pub fn record(&self, entry: LogEntry, org: Option<&str>) {
         let mut inner = lock(&self.inner);
         let counters = &mut inner.counters;
         counters.total += 1;
@@ -95,15 +106,7 @@ impl Activity {
         if let Some(org) = org {
             *counters.by_portal.entry(org.to_string()).or_default() += 1;
         }
-        inner.next_seq += 1;
-        entry.seq = inner.next_seq;
-        if self.capacity == 0 {
-            return;
-        }
-        if inner.log.len() >= self.capacity {
-            inner.log.pop_front();
-        }
-        inner.log.push_back(entry);
+        inner.log.push(entry);
     }
 
     pub fn counters(&self) -> Counters {
@@ -112,9 +115,7 @@ impl Activity {
 
     /// Logged requests with a sequence number above `after`, oldest first, at most `limit`.
     pub fn log(&self, after: u64, limit: usize) -> Vec<LogEntry> {
-        let inner = lock(&self.inner);
-        let skip = inner.log.partition_point(|e| e.seq <= after);
-        inner.log.iter().skip(skip).take(limit).cloned().collect()
+        lock(&self.inner).log.after(after, limit)
     }
 
     /// Zeroes the counters and empties the log (sequence numbers keep growing).

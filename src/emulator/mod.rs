@@ -20,6 +20,7 @@ mod options;
 pub mod params;
 pub mod quota;
 pub mod render;
+pub mod request_log;
 pub mod seeds;
 pub mod server;
 pub mod state;

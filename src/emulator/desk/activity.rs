@@ -3,11 +3,12 @@
 //! latest calls (oldest dropped first). Tokens, secrets and request bodies are never
 //! recorded; the query string of a Desk call holds none.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use crate::emulator::request_log::{Numbered, RequestLog};
 use crate::emulator::state::lock;
 
 /// One line of the Desk request log.
@@ -42,26 +43,36 @@ pub struct DeskCounters {
 
 #[derive(Debug)]
 pub struct DeskActivity {
-    capacity: usize,
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     counters: DeskCounters,
-    log: VecDeque<DeskLogEntry>,
-    next_seq: u64,
+    log: RequestLog<DeskLogEntry>,
+}
+
+impl Numbered for DeskLogEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
 }
 
 impl DeskActivity {
     pub fn new(capacity: usize) -> DeskActivity {
         DeskActivity {
-            capacity,
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                counters: DeskCounters::default(),
+                log: RequestLog::new(capacity),
+            }),
         }
     }
 
-    pub fn record(&self, mut entry: DeskLogEntry) {
+    pub fn record(&self, entry: DeskLogEntry) {
         let mut inner = lock(&self.inner);
         let counters = &mut inner.counters;
         counters.total += 1;
@@ -76,15 +87,7 @@ impl DeskActivity {
         if let Some(org) = &entry.org_id {
             *counters.by_org.entry(org.clone()).or_default() += 1;
         }
-        inner.next_seq += 1;
-        entry.seq = inner.next_seq;
-        if self.capacity == 0 {
-            return;
-        }
-        if inner.log.len() >= self.capacity {
-            inner.log.pop_front();
-        }
-        inner.log.push_back(entry);
+        inner.log.push(entry);
     }
 
     /// Counts one token request by its result.
@@ -102,9 +105,7 @@ impl DeskActivity {
 
     /// Entries with a sequence number above `after`, oldest first, at most `limit`.
     pub fn log(&self, after: u64, limit: usize) -> Vec<DeskLogEntry> {
-        let inner = lock(&self.inner);
-        let skip = inner.log.partition_point(|e| e.seq <= after);
-        inner.log.iter().skip(skip).take(limit).cloned().collect()
+        lock(&self.inner).log.after(after, limit)
     }
 
     pub fn reset(&self) {
