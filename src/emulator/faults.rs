@@ -235,6 +235,69 @@ fn plain(status: StatusCode, content_type: &'static str, body: Body) -> Response
     response
 }
 
+/// An admin order changing a fault plan (either emulator's, `K` its fault kinds): clear
+/// it first, set the delay a `delay` fault holds an answer back, then fault the next `next`
+/// requests with `kind`, or each at `probability`.
+#[derive(serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultOrder<K> {
+    /// Remove every scheduled fault and all odds first.
+    pub clear: bool,
+    pub kind: Option<K>,
+    /// Fault the next N requests with `kind`.
+    pub next: Option<u32>,
+    /// Fault each request with `kind` at this probability (0 removes it).
+    pub probability: Option<f64>,
+    /// How long a `delay` fault holds its answer back.
+    pub delay_secs: Option<f64>,
+}
+
+impl<K> Default for FaultOrder<K> {
+    fn default() -> Self {
+        FaultOrder {
+            clear: false,
+            kind: None,
+            next: None,
+            probability: None,
+            delay_secs: None,
+        }
+    }
+}
+
+impl<K: Copy + PartialEq> FaultOrder<K> {
+    /// Checks the order, then applies it to `plan`; nothing changes when it is refused.
+    pub fn apply(self, plan: &mut FaultPlan<K>) -> Result<(), String> {
+        let delay = match self.delay_secs {
+            None => None,
+            Some(secs) => Some(
+                Duration::try_from_secs_f64(secs)
+                    .map_err(|_| "delay_secs must be a non-negative number".to_string())?,
+            ),
+        };
+        if self.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err("probability must lie between 0 and 1".into());
+        }
+        let fault = match (self.kind, self.next, self.probability) {
+            (Some(kind), Some(n), None) => Some((kind, Some(n), None)),
+            (Some(kind), None, Some(p)) => Some((kind, None, Some(p))),
+            (None, None, None) => None,
+            _ => return Err("give `kind` with exactly one of `next` or `probability`".into()),
+        };
+        if self.clear {
+            plan.clear();
+        }
+        if let Some(delay) = delay {
+            plan.set_delay(delay);
+        }
+        match fault {
+            Some((kind, Some(n), _)) => plan.schedule(kind, n),
+            Some((kind, _, Some(p))) => plan.set_odds(kind, p),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

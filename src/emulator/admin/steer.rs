@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::{body, AdminError, Shared};
 use crate::emulator::churn::ChurnCounts;
-use crate::emulator::faults::{FaultKind, FaultsView};
+use crate::emulator::faults::{FaultKind, FaultOrder, FaultsView};
 use crate::emulator::state::{lock, read, same_name, write, Emulator};
 use crate::emulator::store::CustomField;
 use crate::zoho::module::Module;
@@ -121,52 +121,13 @@ pub(super) async fn faults(State(emulator): Shared) -> Json<FaultsView> {
     Json(lock(&emulator.faults).view())
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct FaultOrder {
-    /// Remove every scheduled fault and all odds first.
-    clear: bool,
-    kind: Option<FaultKind>,
-    /// Fault the next N requests with `kind`.
-    next: Option<u32>,
-    /// Fault each request with `kind` at this probability (0 removes it).
-    probability: Option<f64>,
-    /// How long a `delay` fault holds its answer back.
-    delay_secs: Option<f64>,
-}
-
 pub(super) async fn set_faults(
     State(emulator): Shared,
     bytes: Bytes,
 ) -> Result<Json<FaultsView>, AdminError> {
-    let order: FaultOrder = body(&bytes)?;
-    let delay = match order.delay_secs {
-        None => None,
-        Some(secs) => Some(
-            Duration::try_from_secs_f64(secs)
-                .map_err(|_| AdminError::bad("delay_secs must be a non-negative number"))?,
-        ),
-    };
-    if order.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
-        return Err(AdminError::bad("probability must lie between 0 and 1"));
-    }
+    let order: FaultOrder<FaultKind> = body(&bytes)?;
     let mut plan = lock(&emulator.faults);
-    if order.clear {
-        plan.clear();
-    }
-    if let Some(delay) = delay {
-        plan.set_delay(delay);
-    }
-    match (order.kind, order.next, order.probability) {
-        (Some(kind), Some(n), None) => plan.schedule(kind, n),
-        (Some(kind), None, Some(p)) => plan.set_odds(kind, p),
-        (None, None, None) => {}
-        _ => {
-            return Err(AdminError::bad(
-                "give `kind` with exactly one of `next` or `probability`",
-            ))
-        }
-    }
+    order.apply(&mut plan).map_err(AdminError::bad)?;
     Ok(Json(plan.view()))
 }
 

@@ -18,7 +18,7 @@ use crate::emulator::desk::faults::DeskFault;
 use crate::emulator::desk::module::DeskModule;
 use crate::emulator::desk::oauth::GRANT_LIFETIME_SECS;
 use crate::emulator::desk::scopes::Scopes;
-use crate::emulator::faults::FaultsView;
+use crate::emulator::faults::{FaultOrder, FaultsView};
 use crate::emulator::state::{lock, read};
 
 #[derive(serde::Deserialize, Default, Clone, Copy, PartialEq, Eq)]
@@ -96,48 +96,13 @@ pub(super) async fn faults(State(emulator): Shared) -> Json<FaultsView<DeskFault
     Json(lock(&emulator.desk.faults).view())
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct FaultOrder {
-    clear: bool,
-    kind: Option<DeskFault>,
-    next: Option<u32>,
-    probability: Option<f64>,
-    delay_secs: Option<f64>,
-}
-
 pub(super) async fn set_faults(
     State(emulator): Shared,
     bytes: Bytes,
 ) -> Result<Json<FaultsView<DeskFault>>, AdminError> {
-    let order: FaultOrder = body(&bytes)?;
-    let delay = match order.delay_secs {
-        None => None,
-        Some(secs) => Some(
-            Duration::try_from_secs_f64(secs)
-                .map_err(|_| AdminError::bad("delay_secs must be a non-negative number"))?,
-        ),
-    };
-    if order.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
-        return Err(AdminError::bad("probability must lie between 0 and 1"));
-    }
+    let order: FaultOrder<DeskFault> = body(&bytes)?;
     let mut plan = lock(&emulator.desk.faults);
-    if order.clear {
-        plan.clear();
-    }
-    if let Some(delay) = delay {
-        plan.set_delay(delay);
-    }
-    match (order.kind, order.next, order.probability) {
-        (Some(kind), Some(n), None) => plan.schedule(kind, n),
-        (Some(kind), None, Some(p)) => plan.set_odds(kind, p),
-        (None, None, None) => {}
-        _ => {
-            return Err(AdminError::bad(
-                "give `kind` with exactly one of `next` or `probability`",
-            ))
-        }
-    }
+    order.apply(&mut plan).map_err(AdminError::bad)?;
     Ok(Json(plan.view()))
 }
 
