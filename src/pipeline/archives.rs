@@ -30,7 +30,7 @@ impl Pipeline {
         let served = last.len();
         self.commit_rows(pass, &checkpoint, &split(last, served), 0, false)
             .await?;
-        if let Some(end) = self.read_archives(pass, &mut checkpoint, exhausted).await? {
+        if let Some(end) = self.read_archives(pass, &checkpoint).await? {
             return Ok(end);
         }
         advance(&mut checkpoint, exhausted, true);
@@ -44,8 +44,7 @@ impl Pipeline {
     async fn read_archives(
         &self,
         pass: &Pass<'_>,
-        checkpoint: &mut Checkpoint,
-        seek: Seek,
+        checkpoint: &Checkpoint,
     ) -> Result<Option<PassEnd>, PipelineError> {
         let departments = match self
             .listed_ids(pass, |from, limit| Request::Departments { from, limit })
@@ -54,7 +53,6 @@ impl Pipeline {
             Ok(ids) => ids,
             Err(e) => return fetch_end(e).map(Some),
         };
-        advance(checkpoint, seek, false);
         for department in departments {
             let mut from = 1;
             loop {

@@ -18,10 +18,11 @@ use crate::config::{ApiConfig, DeskConfig};
 use crate::desk::bin::BinOutcome;
 use crate::desk::module::{IncrementalRead, MAX_LIMIT};
 use crate::desk::record::{BadRecord, DeskId};
+use crate::desk::request::offset_cost;
 use crate::desk::DeskModule;
 use crate::desk::{
-    Accounts, ClientCredentials, DeskClient, DeskError, DeskRequest, DeskSettings, ErrorClass,
-    RecordOutcome, Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
+    Accounts, ClientCredentials, DeskClient, DeskError, DeskSettings, ErrorClass, RecordOutcome,
+    Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
 };
 use crate::quota::DayRule;
 use crate::stream::seek::{Mark, SeekRequest, TimeOrder};
@@ -159,26 +160,16 @@ impl Source for DeskSource {
     }
 
     fn request_cost(&self, request: &Request) -> u32 {
-        match request {
-            // The module does not change the price: any search module will do.
-            Request::Seek { range, order } => DeskRequest::Search {
-                module: DeskModule::Tickets,
-                query: query(*range, *order),
-            }
-            .cost(),
-            Request::Deletions { from, limit } => DeskRequest::RecycleBin {
-                from: *from,
-                limit: *limit,
-            }
-            .cost(),
-            // Nor of a list: priced by its offset.
-            Request::Window { window, .. } => list_cost(window.from, window.len()),
-            Request::Agents { from, limit } => list_cost(*from, *limit),
-            Request::AgentRows { range, .. } => list_cost(range.from, range.limit),
-            Request::Departments { from, limit } | Request::Archived { from, limit, .. } => {
-                list_cost(*from, *limit)
-            }
-        }
+        // Every read of the mirror is a list or a search, priced by its offset alone (D19).
+        let from = match *request {
+            Request::Seek { range, .. } | Request::AgentRows { range, .. } => range.from,
+            Request::Window { window, .. } => window.from,
+            Request::Deletions { from, .. }
+            | Request::Agents { from, .. }
+            | Request::Departments { from, .. }
+            | Request::Archived { from, .. } => from,
+        };
+        offset_cost(from)
     }
 
     fn day_rule(&self) -> DayRule {
@@ -288,16 +279,6 @@ fn entry_row(record: RecordOutcome) -> Row {
         row.mark.at = record.created_time;
     }
     row
-}
-
-/// What a list (or the agents' time entries) from `from` costs: its offset's tier.
-fn list_cost(from: u32, limit: u32) -> u32 {
-    DeskRequest::List {
-        module: DeskModule::Contracts,
-        from,
-        limit,
-    }
-    .cost()
 }
 
 /// A row of the recycle bin, judged by its deletion time and id.
