@@ -78,6 +78,16 @@ pub struct DatabaseConfig {
     pub hard_delete: bool,
 }
 
+/// Windows fetched ahead of the one a stream's cursor needs, by kind of pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadAhead {
+    /// For backfills: long passes, where a few requests past the end are a negligible
+    /// share and 200 ms a request is what makes them slow.
+    pub backfill: usize,
+    /// For incremental passes and sweeps, which by default never ask past their end.
+    pub other: usize,
+}
+
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
     pub base_url: Url,
@@ -87,9 +97,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Streams (portal, department, module) worked at once; each has one page in flight.
     pub concurrency: usize,
-    /// Pages fetched ahead within one stream (hides latency; each pass may then spend up
-    /// to this many requests on windows past its end).
-    pub read_ahead: usize,
+    /// Pages fetched ahead within one stream (hides latency; a pass may then spend up to
+    /// that many requests on windows past its end).
+    pub read_ahead: ReadAhead,
     pub retry: RetryPolicy,
     /// How far a server's `Date` may stray from our clock and still be believed (`None`:
     /// always believed, for an emulator whose clock is moved on purpose).

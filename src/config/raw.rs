@@ -12,6 +12,7 @@ use url::Url;
 
 use super::{
     key_error, ApiConfig, Config, ConfigError, DaemonConfig, DatabaseConfig, OrganisationConfig,
+    ReadAhead,
 };
 use crate::zoho::retry::RetryPolicy;
 use crate::zoho::secret::Secret;
@@ -120,6 +121,7 @@ struct Api {
     max_body_mib: u64,
     concurrency: usize,
     read_ahead: usize,
+    backfill_read_ahead: usize,
     max_clock_skew_secs: u64,
     retry: Retry,
 }
@@ -134,6 +136,7 @@ impl Default for Api {
             max_body_mib: 32,
             concurrency: 4,
             read_ahead: 0,
+            backfill_read_ahead: 3,
             max_clock_skew_secs: 900,
             retry: Retry::default(),
         }
@@ -303,7 +306,8 @@ const SECONDS: RangeInclusive<u64> = 1..=600;
 const BODY_MIB: RangeInclusive<u64> = 1..=1024;
 /// `api.concurrency`: streams at once, each with a database connection of its own.
 const CONCURRENCY: RangeInclusive<usize> = 1..=64;
-/// `api.read_ahead`: each window ahead may cost a request past the end of every pass.
+/// `api.read_ahead`, `api.backfill_read_ahead`: each window ahead may cost a request past
+/// the end of a pass.
 const READ_AHEAD: RangeInclusive<usize> = 0..=16;
 /// `api.max_clock_skew_secs`: up to a day (0: the server's clock is always believed).
 const CLOCK_SKEW: RangeInclusive<u64> = 0..=86_400;
@@ -346,7 +350,14 @@ impl Api {
             max_body_bytes: within("api.max_body_mib", self.max_body_mib, BODY_MIB)? as usize
                 * (1 << 20),
             concurrency: within("api.concurrency", self.concurrency, CONCURRENCY)?,
-            read_ahead: within("api.read_ahead", self.read_ahead, READ_AHEAD)?,
+            read_ahead: ReadAhead {
+                backfill: within(
+                    "api.backfill_read_ahead",
+                    self.backfill_read_ahead,
+                    READ_AHEAD,
+                )?,
+                other: within("api.read_ahead", self.read_ahead, READ_AHEAD)?,
+            },
             max_clock_skew: match within(
                 "api.max_clock_skew_secs",
                 self.max_clock_skew_secs,

@@ -150,7 +150,10 @@ fn api_settings_out_of_their_ranges_are_refused_naming_the_key() {
         .replace("max_body_mib = 32", "max_body_mib = 1024")
         .replace("timeout_secs = 30", "timeout_secs = 600");
     let config = load(&edges, &[]).unwrap();
-    assert_eq!((config.api.read_ahead, config.api.concurrency), (16, 64));
+    assert_eq!(
+        (config.api.read_ahead.other, config.api.concurrency),
+        (16, 64)
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::zoho::record::RecordId;
 pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, id_order, seek, \
      in_progress, watermark, pass_started_at, completed_at, passes";
 
-const UPSERT: &str = "\
+pub(super) const UPSERT: &str = "\
 INSERT INTO checkpoints (portal, department, module, kind, next_index, last_id, in_progress,
     watermark, pass_started_at, completed_at, passes, last_run_id, id_order, seek, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, $13, $14, now())
@@ -129,7 +129,7 @@ pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, StoreError> {
     })
 }
 
-fn order_text(order: Order) -> &'static str {
+pub(super) fn order_text(order: Order) -> &'static str {
     match order {
         Order::Ascending => "ascending",
         Order::Unordered => "unordered",

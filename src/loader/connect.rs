@@ -76,6 +76,7 @@ impl Loader {
             pool,
             schema: schema.to_string(),
             known_fields: Default::default(),
+            statistics: Default::default(),
             presence: Default::default(),
             desk_schema: super::DEFAULT_DESK_SCHEMA.into(),
             desk_ready: Default::default(),

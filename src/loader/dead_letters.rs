@@ -64,15 +64,33 @@ impl Loader {
 /// organisation's (department-less) `recycle_bin`, which is no module.
 pub(super) const RECYCLE_BIN: &str = "recycle_bin";
 
-/// Stores `letters` for the stream in one statement; returns how many were stored.
-pub(super) async fn store(
-    conn: &mut PgConnection,
-    stream: &StreamKey,
-    run_id: i64,
-    letters: &[Letter<'_>],
-) -> Result<u64, StoreError> {
-    let home = (stream.portal.as_str(), stream.department.as_str());
-    store_in(conn, home, stream.module.key(), run_id, letters).await
+/// The statement that stores letters, its parameters named by the caller (portal,
+/// department, module, run id, then the arrays of raw text, error and record id): once a
+/// raw text per (portal, department, module), in the order received.
+pub(super) fn insert_sql(
+    [portal, department, module, run, raws, errors, ids]: [&str; 7],
+) -> String {
+    format!(
+        "INSERT INTO dead_letters (portal, department, module, run_id, raw, error, record_id) \
+         SELECT {portal}, {department}, {module}, {run}, d.raw, d.error, d.id::numeric FROM ( \
+             SELECT DISTINCT ON (md5(u.raw)) u.raw, u.error, u.id, u.n \
+             FROM UNNEST({raws}::text[], {errors}::text[], {ids}::text[]) \
+             WITH ORDINALITY AS u(raw, error, id, n) \
+             ORDER BY md5(u.raw), u.n) AS d \
+         ORDER BY d.n \
+         ON CONFLICT (portal, department, module, md5(raw)) DO NOTHING"
+    )
+}
+
+/// The letters' raw texts, errors and record ids, as the statement's arrays.
+pub(super) fn arrays(letters: &[Letter<'_>]) -> (Vec<String>, Vec<String>, Vec<Option<String>>) {
+    let raws = letters.iter().map(|l| clean_text(l.raw)).collect();
+    let errors = letters.iter().map(|l| clean_text(l.error)).collect();
+    let ids = letters
+        .iter()
+        .map(|l| l.record_id.map(|id| id.0.to_string()))
+        .collect();
+    (raws, errors, ids)
 }
 
 /// Stores `letters` under (portal, department) and `module` (a module's key, or
@@ -87,29 +105,17 @@ pub(super) async fn store_in(
     if letters.is_empty() {
         return Ok(0);
     }
-    let raws: Vec<String> = letters.iter().map(|l| clean_text(l.raw)).collect();
-    let errors: Vec<String> = letters.iter().map(|l| clean_text(l.error)).collect();
-    let ids: Vec<Option<String>> = letters
-        .iter()
-        .map(|l| l.record_id.map(|id| id.0.to_string()))
-        .collect();
-    let done = sqlx::query(
-        "INSERT INTO dead_letters (portal, department, module, run_id, raw, error, record_id) \
-         SELECT $1, $2, $3, $4, d.raw, d.error, d.id::numeric FROM ( \
-             SELECT DISTINCT ON (md5(u.raw)) u.raw, u.error, u.id, u.n \
-             FROM UNNEST($5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS u(raw, error, id, n) \
-             ORDER BY md5(u.raw), u.n) AS d \
-         ORDER BY d.n \
-         ON CONFLICT (portal, department, module, md5(raw)) DO NOTHING",
-    )
-    .bind(clean_text(portal))
-    .bind(clean_text(department))
-    .bind(module)
-    .bind(run_id)
-    .bind(raws)
-    .bind(errors)
-    .bind(ids)
-    .execute(conn)
-    .await?;
+    let (raws, errors, ids) = arrays(letters);
+    let sql = insert_sql(["$1", "$2", "$3", "$4", "$5", "$6", "$7"]);
+    let done = sqlx::query(&sql)
+        .bind(clean_text(portal))
+        .bind(clean_text(department))
+        .bind(module)
+        .bind(run_id)
+        .bind(raws)
+        .bind(errors)
+        .bind(ids)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }

@@ -84,8 +84,12 @@ impl Loader {
         }
         let schema = self.desk_schema_quoted()?;
         let started = std::time::Instant::now();
-        let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
-        limits::bound(&mut tx, Work::Page).await?;
+        let mut tx = slow::timed(
+            "connection wait",
+            "BEGIN",
+            limits::begin(&self.pool, Work::Page),
+        )
+        .await?;
         change_log::lock_for_append(&mut tx).await?;
         let mut stats = DeletionStats::default();
         for (module, deleted) in by_module {

@@ -14,13 +14,15 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 use sqlx::{Executor, Row};
 
+use super::control::{self, RunCount};
 use super::dead_letters::Letter;
 use super::desk_schema::{create_table, desk_table, FUNCTIONS};
-use super::page::{close_page, unknown_run};
+use super::page::unknown_run;
 use super::sql::quote_ident;
 use super::values::clean_text;
 use super::{
-    desk_reconcile, fields_seen, runs, slow, Loader, PageCommit, PageStats, StoreError, StreamKey,
+    change_log, desk_reconcile, fields_seen, runs, slow, Loader, PageCommit, PageStats, StoreError,
+    StreamKey,
 };
 use crate::desk::module::{DeskModule, IncrementalRead};
 use crate::desk::record::DeskRecord;
@@ -65,22 +67,40 @@ impl Loader {
         let novel = self
             .known_fields
             .novel(seen_as, &fields_seen::observe_cf(page.objects.iter()));
-        let mut tx = self.open_page(page, !ids.is_empty() || retires).await?;
-        let seen = if reconciles { ids.clone() } else { Vec::new() };
-        let (inserted, updated) = upsert_desk(&mut tx, page, module, org_id, &sql, ids, records)
-            .await
-            .map_err(|e| unknown_run(e, page.run_id))?;
-        if reconciles {
-            let table = format!("{schema}.{}", module.name());
-            reconcile(&mut tx, page, &table, org_id, &seen, module).await?;
-        }
-        let dead = close_page(&mut tx, page, &letters).await?;
+        let writes = !ids.is_empty() || retires;
+        let received = rows.len() as u64;
+        let mut tx = self.open_page().await?;
         let new_column = fields_seen::record(&mut tx, seen_as, &novel, page.synced_at, page.run_id)
             .await
             .map_err(|e| unknown_run(e, page.run_id))?;
-        runs::count_page(&mut tx, page.run_id, rows.len() as u64).await?;
+        let run_count = if writes {
+            RunCount::ByUpsert
+        } else {
+            RunCount::Here { records: received }
+        };
+        let dead = control::write(&mut tx, page, &letters, run_count)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
+        let seen = if reconciles { ids.clone() } else { Vec::new() };
+        let (mut inserted, mut updated) = (0, 0);
+        if writes {
+            // The append lock, then the rows, then the run's shared row, as a legacy page.
+            change_log::lock_for_append(&mut tx).await?;
+            (inserted, updated) = upsert_desk(&mut tx, page, module, org_id, &sql, ids, records)
+                .await
+                .map_err(|e| unknown_run(e, page.run_id))?;
+            if reconciles {
+                let table = format!("{schema}.{}", module.name());
+                reconcile(&mut tx, page, &table, org_id, &seen, module).await?;
+            }
+            runs::count_page(&mut tx, page.run_id, received).await?;
+        }
         tx.commit().await?;
         slow::report_if_slow("page commit", module.name(), started);
+        let table = format!("{schema}.{}", module.name());
+        let keys = "org_id, id, modified_time, _deleted_at, _seen_at";
+        self.statistics
+            .refresh_if_due(&self.pool, (&table, keys), inserted + updated);
         self.known_fields.learn(seen_as, &novel);
         if new_column {
             // As for legacy pages: a view that fails to refresh must not fail the load; it

@@ -218,7 +218,9 @@ pub fn create_table(table: &DeskTable, schema: &str) -> String {
          _seen_at timestamptz,\n\
          PRIMARY KEY (org_id, id));\n\
          ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS _seen_at timestamptz;\n\
-         CREATE INDEX IF NOT EXISTS {name}_by_modified_time ON {schema}.{name} (org_id, modified_time)",
+         CREATE INDEX IF NOT EXISTS {name}_by_modified_time ON {schema}.{name} (org_id, modified_time);\n\
+         CREATE INDEX IF NOT EXISTS {name}_deleted ON {schema}.{name} (org_id, id) \
+         WHERE _deleted_at IS NOT NULL",
         name = table.name,
         columns = columns.join(",\n"),
     )

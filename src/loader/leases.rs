@@ -80,8 +80,7 @@ impl Loader {
     ) -> Result<Claim, StoreError> {
         let key = self.presence.key(&self.pool).await?;
         for _ in 0..TAKE_ATTEMPTS {
-            let mut tx = self.pool.begin().await?;
-            limits::bound(&mut tx, Work::Page).await?;
+            let mut tx = limits::begin(&self.pool, Work::Page).await?;
             let row: Option<TakeRow> = sqlx::query_as(TAKE)
                 .bind(&stream.portal)
                 .bind(&stream.department)
@@ -120,8 +119,7 @@ impl Loader {
 
     /// Gives the stream up (a stop, or the end of its pass).
     pub async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        limits::bound(&mut tx, Work::Page).await?;
+        let mut tx = limits::begin(&self.pool, Work::Page).await?;
         sqlx::query(
             "DELETE FROM stream_leases \
              WHERE portal = $1 AND department = $2 AND module = $3 AND holder = $4",

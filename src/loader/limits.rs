@@ -6,11 +6,12 @@
 //! a lock by a process that stopped or died ends by itself within `LOCK_TIMEOUT`, and so
 //! releases the lease row it renewed, instead of holding it until the lock is granted.
 //! Both timeouts fail retryably (SQLSTATE 55P03, 57014), so a wait that runs out is tried
-//! again, patiently, while nobody asked us to stop.
+//! again, patiently, while nobody asked us to stop. `begin` sets them with the `BEGIN`
+//! itself, in one round trip.
 
 use std::time::Duration;
 
-use sqlx::PgConnection;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
 
@@ -37,14 +38,16 @@ impl Work {
     }
 }
 
-/// Sets the transaction's lock and statement timeouts (one round trip).
-pub(super) async fn bound(tx: &mut PgConnection, work: Work) -> Result<(), StoreError> {
-    sqlx::query(
-        "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
-    )
-    .bind(format!("{}ms", LOCK_TIMEOUT.as_millis()))
-    .bind(format!("{}ms", work.statement_timeout().as_millis()))
-    .execute(tx)
-    .await?;
-    Ok(())
+/// Begins a transaction with its timeouts set, in one round trip (the simple query
+/// protocol runs the settings with the `BEGIN`).
+pub(super) async fn begin(
+    pool: &PgPool,
+    work: Work,
+) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let statement = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'",
+        LOCK_TIMEOUT.as_millis(),
+        work.statement_timeout().as_millis()
+    );
+    Ok(pool.begin_with(statement).await?)
 }

@@ -8,7 +8,11 @@
 //! to the change log (a data-modifying CTE), so the log never misses a change nor records
 //! one that did not happen; a row marked deleted that is read again is live again, and
 //! logged as an insert. It also keeps the stream's newest Modified Time in `stream_stats`,
-//! so nothing that reports freshness has to scan a mirror table.
+//! so nothing that reports freshness has to scan a mirror table. Rows coming back from
+//! deletion are looked up in a partial index of the deleted rows (migration 0015): on a
+//! table whose statistics are missing or stale (a first load, a mass update before
+//! autovacuum), the planner takes "deleted" for rare and the portal's rows for few, and
+//! without that index read every row of the portal once per page.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -152,17 +156,25 @@ pub(super) fn fields_json(record: &Record) -> Json {
 }
 
 /// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
-/// `$5` fields, `$6` module, `$7` run id, then one array per typed column. Returns
-/// (inserted, updated). It also moves the stream's newest Modified Time in
-/// `stream_stats` forward (rows not changed are already counted there), which the
-/// daemon's lag gauge reads instead of the mirror table.
+/// `$5` fields, `$6` module, `$7` run id, `$8` the page's records, then one array per
+/// typed column. Returns (inserted, updated, counted). It also moves the stream's newest
+/// Modified Time in `stream_stats` forward (rows not changed are already counted there),
+/// which the daemon's lag gauge reads instead of the mirror table.
+///
+/// The statement takes the change log's append lock itself, before its first write: the
+/// lock is an init plan of the rows' one-time filter, evaluated before the first row is
+/// read, so the lock is held from before the first change is numbered until `COMMIT`, and
+/// for no longer (every other statement of the page runs before it). The run's counters
+/// move after the lock too (a subquery on the counted rows, evaluated once the upsert has
+/// run): the run's row is shared by every stream of the run, and taking it before the
+/// lock could deadlock against a page holding the lock.
 fn upsert_sql(table: &MirrorTable) -> String {
     let cols = table.columns;
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 8, c.ty.bind_array()))
+        .map(|(i, c)| format!("${}::{}", i + 9, c.ty.bind_array()))
         .collect();
     let selected: Vec<String> = cols
         .iter()
@@ -183,6 +195,7 @@ fn upsert_sql(table: &MirrorTable) -> String {
          INSERT INTO {table} AS m (portal, department, id, fields, _synced_at, {names})\n\
          SELECT $1::text, $2::text, u.id, u.fields, $3::timestamptz, {selected}\n\
          FROM UNNEST($4::bigint[], $5::jsonb[], {arrays}) AS u(id, fields, {names})\n\
+         WHERE (SELECT pg_advisory_xact_lock({lock})) IS NOT NULL\n\
          ON CONFLICT (portal, department, id) DO UPDATE SET\n\
          fields = EXCLUDED.fields, _synced_at = EXCLUDED._synced_at, _deleted_at = NULL, {sets}\n\
          WHERE m.fields IS DISTINCT FROM EXCLUDED.fields OR m._deleted_at IS NOT NULL\n\
@@ -200,26 +213,32 @@ fn upsert_sql(table: &MirrorTable) -> String {
          HAVING max(up.modified_time) IS NOT NULL\n\
          ON CONFLICT (portal, department, module) DO UPDATE\n\
          SET newest_modified = EXCLUDED.newest_modified\n\
-         WHERE s.newest_modified < EXCLUDED.newest_modified)\n\
-         SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
-         count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted",
+         WHERE s.newest_modified < EXCLUDED.newest_modified),\n\
+         counted AS (\n\
+         UPDATE runs SET pages = pages + 1, records = records + $8 WHERE id = $7 RETURNING id)\n\
+         SELECT a.inserted, a.updated, (SELECT count(*) FROM counted c WHERE c.id = a.run) AS counted\n\
+         FROM (SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
+         count(*) FILTER (WHERE NOT inserted) AS updated, $7::bigint AS run FROM upserted) AS a",
         table = table.name,
         names = names.join(", "),
         selected = selected.join(", "),
         arrays = arrays.join(", "),
         sets = sets.join(", "),
+        lock = super::change_log::APPEND_LOCK,
     )
 }
 
-/// Upserts the prepared rows and logs their changes in one statement on `conn` (the
-/// page's transaction, which holds the change log's append lock).
+/// Upserts the prepared rows, logs their changes and counts the page (`received`
+/// records) in its run, in one statement on `conn` (the page's transaction, whose other
+/// statements have run: this one takes the change log's append lock). A page with no
+/// rows to upsert sends nothing, and its run is counted by the page's control statement.
 pub(super) async fn upsert(
     conn: &mut PgConnection,
     stream: &StreamKey,
     prepared: &Prepared<'_>,
     zone: chrono_tz::Tz,
     synced_at: DateTime<Utc>,
-    run_id: i64,
+    (run_id, received): (i64, u64),
 ) -> Result<Upserted, StoreError> {
     let n = prepared.rows.len();
     if n == 0 {
@@ -246,7 +265,8 @@ pub(super) async fn upsert(
         .bind(ids)
         .bind(fields)
         .bind(stream.module.key())
-        .bind(run_id);
+        .bind(run_id)
+        .bind(i64::try_from(received).unwrap_or(i64::MAX));
     for values in columns {
         query = values.bind(query);
     }
@@ -255,6 +275,9 @@ pub(super) async fn upsert(
         let n: i64 = row.try_get(name)?;
         Ok(u64::try_from(n).unwrap_or(0))
     };
+    if count("counted")? != 1 {
+        return Err(StoreError::UnknownRun(run_id));
+    }
     Ok(Upserted {
         inserted: count("inserted")?,
         updated: count("updated")?,

@@ -8,6 +8,7 @@ mod change_log;
 mod changes;
 mod checkpoint;
 mod connect;
+mod control;
 mod dead_letters;
 mod desk_deletions;
 mod desk_mirror;
@@ -26,6 +27,7 @@ mod runs;
 pub mod schema;
 mod slow;
 pub mod sql;
+mod statistics;
 mod status;
 mod sweep;
 mod values;
@@ -65,6 +67,8 @@ pub struct Loader {
     presence: std::sync::Arc<presence::Presence>,
     /// The schema of the Zoho Desk mirror's tables.
     desk_schema: std::sync::Arc<str>,
+    /// Rows this process wrote per mirror table, for `ANALYZE` after large loads.
+    statistics: statistics::Statistics,
     /// The Desk modules whose table this process knows exists.
     desk_ready: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<DeskModule>>>,
 }

@@ -1,23 +1,22 @@
 //! Committing one page: the mirror upsert, the page's dead letters, the stream's
 //! checkpoint and the run's counters, all in one transaction, so the checkpoint never
 //! runs ahead of the rows (a crash re-reads the page) nor behind them by more than the
-//! page being written. The run's row is updated last: every page of a run updates it,
-//! and taking its lock last keeps concurrent page commits from queueing behind each
-//! other's upserts. The upsert logs its changes, under the change log's append lock, and
-//! the page's new labels are recorded in `fields_seen` in the same transaction; a page
-//! that brings a custom field its module's view lacks refreshes the view after commit.
-//! Its statements wait at most `limits::LOCK_TIMEOUT` for a lock. A Zoho Desk page takes
-//! the same steps around its own upsert (`desk_mirror`): `open` and `close` are the
-//! steps both share.
+//! page being written. Four round trips: `BEGIN` with the page's limits, the control
+//! statement (`control`: lease, checkpoint, letters), the upsert, `COMMIT`; and a fifth
+//! when the page brings labels never seen (`fields_seen`), in which case the module's
+//! view is refreshed after commit. The upsert comes last because it takes the change
+//! log's append lock, which orders every stream's commits: it is held for the upsert and
+//! the `COMMIT`, nothing else. Of the rows streams share, `fields_seen` rows are taken
+//! first and the run's row last (after the lock when there is one), so no two pages can
+//! wait on each other in a circle. A Zoho
+//! Desk page takes the same steps around its own upsert (`desk_mirror`).
 
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use super::dead_letters::{self, Letter};
+use super::control::{self, RunCount};
+use super::dead_letters::Letter;
 use super::limits::{self, Work};
-use super::{
-    change_log, checkpoint, fields_seen, leases, mirror, runs, slow, Loader, PageCommit, PageStats,
-    StoreError,
-};
+use super::{fields_seen, mirror, slow, Loader, PageCommit, PageStats, StoreError};
 use crate::stream::Module as StreamModule;
 use crate::zoho::module::Module;
 
@@ -57,26 +56,37 @@ impl Loader {
         let observed = fields_seen::observe(prepared.records());
         let seen_as = crate::stream::Module::Support(module);
         let novel = self.known_fields.novel(seen_as, &observed);
+        let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
+        let run_count = if prepared.is_empty() {
+            RunCount::Here { records: received }
+        } else {
+            RunCount::ByUpsert
+        };
         let started = std::time::Instant::now();
-        let mut tx = self.open_page(page, !prepared.is_empty()).await?;
+        let mut tx = self.open_page().await?;
+        let new_column = fields_seen::record(&mut tx, seen_as, &novel, page.synced_at, page.run_id)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
+        let dead = control::write(&mut tx, page, &letters, run_count)
+            .await
+            .map_err(|e| unknown_run(e, page.run_id))?;
         let upserted = mirror::upsert(
             &mut tx,
             page.stream,
             &prepared,
             page.zone,
             page.synced_at,
-            page.run_id,
+            (page.run_id, received),
         )
         .await
         .map_err(|e| unknown_run(e, page.run_id))?;
-        let dead = close_page(&mut tx, page, &letters).await?;
-        let new_column = fields_seen::record(&mut tx, seen_as, &novel, page.synced_at, page.run_id)
-            .await
-            .map_err(|e| unknown_run(e, page.run_id))?;
-        let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
-        runs::count_page(&mut tx, page.run_id, received).await?;
         tx.commit().await?;
         slow::report_if_slow("page commit", module.url_name(), started);
+        let table = super::schema::mirror_table(module).name;
+        let written = upserted.inserted + upserted.updated;
+        let keys = "portal, department, id, modified_time, _deleted_at, _swept_at";
+        self.statistics
+            .refresh_if_due(&self.pool, (table, keys), written);
         self.known_fields.learn(seen_as, &novel);
         if new_column {
             // The page is stored; a view that fails to refresh now is refreshed with the
@@ -108,45 +118,15 @@ impl Loader {
 }
 
 impl Loader {
-    /// Opens a page's transaction: bounded waits, the lease renewed (or the page refused),
-    /// and the change log's append lock when rows will be written.
-    pub(super) async fn open_page(
-        &self,
-        page: &PageCommit<'_>,
-        writes_rows: bool,
-    ) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let mut tx = slow::timed("connection wait", "BEGIN", self.pool.begin()).await?;
-        limits::bound(&mut tx, Work::Page).await?;
-        if let Some(lease) = page.lease {
-            leases::renew(&mut tx, lease).await?;
-        }
-        if writes_rows {
-            change_log::lock_for_append(&mut tx).await?;
-        }
-        Ok(tx)
-    }
-}
-
-/// Stores a page's dead letters and its checkpoint in its transaction; how many letters
-/// were new.
-pub(super) async fn close_page(
-    tx: &mut PgConnection,
-    page: &PageCommit<'_>,
-    letters: &[Letter<'_>],
-) -> Result<u64, StoreError> {
-    let dead = dead_letters::store(tx, page.stream, page.run_id, letters)
+    /// Opens a page's transaction, its waits bounded, in one round trip.
+    pub(super) async fn open_page(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        slow::timed(
+            "connection wait",
+            "BEGIN",
+            limits::begin(&self.pool, Work::Page),
+        )
         .await
-        .map_err(|e| unknown_run(e, page.run_id))?;
-    checkpoint::save(
-        tx,
-        page.stream,
-        page.kind,
-        page.checkpoint,
-        Some(page.run_id),
-    )
-    .await
-    .map_err(|e| unknown_run(e, page.run_id))?;
-    Ok(dead)
+    }
 }
 
 pub(super) fn unknown_run(error: StoreError, run_id: i64) -> StoreError {

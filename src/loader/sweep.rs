@@ -53,8 +53,7 @@ impl Loader {
             StoreError::corrupt("sweep checkpoint", "a sweep page without the sweep's start")
         })?;
         let ids = bigint_ids(page.ids);
-        let mut tx = self.pool.begin().await?;
-        limits::bound(&mut tx, Work::Sweep).await?;
+        let mut tx = limits::begin(&self.pool, Work::Sweep).await?;
         if let Some(lease) = page.lease {
             leases::renew(&mut tx, lease).await?;
         }

@@ -21,6 +21,7 @@ use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::config::ReadAhead;
 use crate::desk::record::DeskRecord;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::source::{Outcome, Paging, Row};
@@ -113,8 +114,8 @@ pub struct Pass<'a> {
 pub struct Pipeline {
     pub fetcher: Arc<Fetcher>,
     pub store: Arc<dyn Store>,
-    /// Windows fetched ahead of the one the cursor needs (0: none).
-    pub read_ahead: usize,
+    /// Windows fetched ahead of the one the cursor needs, by kind of pass (0: none).
+    pub read_ahead: ReadAhead,
     pub cancel: CancellationToken,
     pub progress: Arc<Progress>,
     /// What a sweep does to the rows of records deleted at the source.

@@ -1,10 +1,14 @@
 //! Passes of a source paged by offset windows (the legacy API): the cursor says which
-//! window to ask for, and each page's ids say whether it follows on from the last. By
-//! default a stream has one page in flight, so a pass never asks for a window past its
-//! end; with `read_ahead` windows are also fetched ahead on the assumption that the data
-//! set holds still (hiding latency at the price of up to `read_ahead` requests past the
-//! end of each pass). A page whose window no longer matches the cursor, because an
-//! earlier page showed the set moved, is dropped and asked for again.
+//! window to ask for, and each page's ids say whether it follows on from the last. An
+//! incremental pass or a sweep has, by default, one page in flight, so it never asks for
+//! a window past its end. A backfill reads ahead by default: windows are also fetched
+//! ahead on the assumption that the data set holds still, which hides latency at the
+//! price of up to `read_ahead` requests past the end of the pass. The windows ahead grow
+//! by one with each full page the pass has stored (a slow start): a module that fits in
+//! one page costs one request, and a pass of `p` pages asks at most `p - 1` windows past
+//! its end, so only long passes pay the full `read_ahead`. A page whose window no longer
+//! matches the cursor, because an earlier page showed the set moved, is dropped and
+//! asked for again.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,6 +17,7 @@ use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, WATERMARK_OVERLAP};
+use crate::config::ReadAhead;
 use crate::fetcher::{FetchError, Page};
 use crate::source::{Filter, Request};
 use crate::stream::cursor::{Cursor, Step, Window};
@@ -36,11 +41,12 @@ impl Pipeline {
         };
         tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
         let mut in_flight: InFlight = VecDeque::new();
+        let mut ahead = Ahead::new(self.read_ahead, pass.kind);
         let outcome = loop {
             if self.cancel.is_cancelled() {
                 break Ok(PassEnd::Cancelled);
             }
-            self.fill(&mut in_flight, pass, checkpoint.cursor, filter);
+            self.fill(&mut in_flight, pass, checkpoint.cursor, filter, ahead.now());
             let Some((window, task)) = in_flight.pop_front() else {
                 break Ok(PassEnd::Completed);
             };
@@ -63,7 +69,13 @@ impl Pipeline {
             }
             // An error ends the pass through the same exit, which cancels what is in flight.
             match self
-                .apply(pass, &mut checkpoint, page, &mut in_flight, filter)
+                .apply(
+                    pass,
+                    &mut checkpoint,
+                    page,
+                    &mut in_flight,
+                    (filter, &mut ahead),
+                )
                 .await
             {
                 Err(e) => break Err(e),
@@ -77,10 +89,16 @@ impl Pipeline {
         outcome
     }
 
-    /// Keeps `1 + read_ahead` windows in flight, continuing from the last one (or the
-    /// cursor).
-    fn fill(&self, in_flight: &mut InFlight, pass: &Pass<'_>, cursor: Cursor, filter: Filter) {
-        while in_flight.len() <= self.read_ahead {
+    /// Keeps `1 + ahead` windows in flight, continuing from the last one (or the cursor).
+    fn fill(
+        &self,
+        in_flight: &mut InFlight,
+        pass: &Pass<'_>,
+        cursor: Cursor,
+        filter: Filter,
+        ahead: usize,
+    ) {
+        while in_flight.len() <= ahead {
             let window = match in_flight.back() {
                 Some((last, _)) => last.next(),
                 None => cursor.window(self.fetcher.page_rows(pass.stream.module)),
@@ -105,7 +123,7 @@ impl Pipeline {
         checkpoint: &mut Checkpoint,
         page: Page,
         in_flight: &mut InFlight,
-        filter: Filter,
+        (filter, ahead): (Filter, &mut Ahead),
     ) -> Result<Applied, PipelineError> {
         let Request::Window { window, .. } = page.request else {
             return Err(PipelineError::Internal(
@@ -140,7 +158,8 @@ impl Pipeline {
             );
         }
         if !done {
-            self.fill(in_flight, pass, next, filter);
+            ahead.full_page();
+            self.fill(in_flight, pass, next, filter, ahead.now());
         }
         let new_rows = cursor.new_rows(window, page.rows.len());
         let rows = split(page.rows, new_rows);
@@ -182,6 +201,36 @@ enum Applied {
     Completed,
     /// Not stored: the set moved and the cursor stepped back.
     SteppedBack,
+}
+
+/// How many windows a pass reads ahead now: one more for each full page, up to the
+/// configured number for its kind.
+#[derive(Clone, Copy, Debug)]
+struct Ahead {
+    limit: usize,
+    full_pages: usize,
+}
+
+impl Ahead {
+    fn new(read_ahead: ReadAhead, kind: PassKind) -> Ahead {
+        let limit = match kind {
+            PassKind::Backfill => read_ahead.backfill,
+            PassKind::Incremental | PassKind::Sweep => read_ahead.other,
+        };
+        Ahead {
+            limit,
+            full_pages: 0,
+        }
+    }
+
+    /// A page came back full: the pass goes on past it.
+    fn full_page(&mut self) {
+        self.full_pages = self.full_pages.saturating_add(1);
+    }
+
+    fn now(self) -> usize {
+        self.limit.min(self.full_pages)
+    }
 }
 
 fn abort_all(in_flight: &mut InFlight) {

@@ -76,7 +76,10 @@ pub(super) fn pipeline(
     Pipeline {
         fetcher: Arc::new(Fetcher::new(source, budget, retry, shared)),
         store,
-        read_ahead,
+        read_ahead: ReadAhead {
+            backfill: read_ahead,
+            other: read_ahead,
+        },
         cancel,
         progress,
         deletes: DeleteMode::Mark,
@@ -134,6 +137,45 @@ async fn read_ahead_keeps_windows_in_flight_and_asks_at_most_that_many_past_the_
         started <= minimum + 3,
         "{started} requests, minimum {minimum}"
     );
+}
+
+#[tokio::test]
+async fn a_backfill_that_fits_in_one_page_reads_nothing_ahead() {
+    let source = source(u64::from(ROWS_PER_PAGE) - 1, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(source.requests().0, 1);
+}
+
+#[tokio::test]
+async fn read_ahead_grows_with_full_pages_so_a_short_pass_asks_less_past_its_end() {
+    // Two pages: the first full, so one window is read ahead, past the end.
+    let source = source(u64::from(ROWS_PER_PAGE) + 5, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    assert_eq!(source.requests().0, 3);
+}
+
+#[tokio::test]
+async fn an_incremental_pass_reads_ahead_only_by_its_own_setting() {
+    let source = source(1_000, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let mut pipeline = pipeline(&source, &store, 3, 1_000);
+    pipeline.read_ahead.other = 0;
+    run(&pipeline, &store, PassKind::Backfill).await.unwrap();
+    // Every row changes after the backfill: the incremental pass reads them all again.
+    let now = Utc::now();
+    source.set_rows(
+        Module::Requests,
+        (1..=1_000).map(|id| MemoryRow::record(id, now)).collect(),
+    );
+    let before = source.requests().0;
+    let end = run(&pipeline, &store, PassKind::Incremental).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let minimum = 1_000 / u64::from(ROWS_PER_PAGE - 1) + 1;
+    assert_eq!(source.requests().0 - before, minimum);
 }
 
 #[tokio::test]

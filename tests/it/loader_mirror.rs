@@ -2,6 +2,8 @@
 //! unparsable values, dead letters, atomicity with the checkpoint, and a fixed number of
 //! statements per page whatever its size.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use zoho_sync::store::{PageStats, RunKind, StoreError};
 use zoho_sync::stream::{Checkpoint, PassKind};
@@ -10,6 +12,7 @@ use zoho_sync::zoho::{Module, Record};
 
 use crate::loader_fixtures::{at, checkpoint_after, loader, page, record, request, stream};
 use crate::support::database::TestDatabase;
+use crate::support::sync::wait_for;
 
 async fn synced_at(db: &zoho_sync::loader::Loader, id: i64) -> DateTime<Utc> {
     sqlx::query_scalar("SELECT _synced_at FROM requests WHERE id = $1")
@@ -270,7 +273,7 @@ async fn a_record_repeated_in_a_page_is_stored_once_as_its_last_occurrence() {
 }
 
 #[tokio::test]
-async fn a_page_of_200_rows_is_written_by_one_statement_followed_by_its_checkpoint() {
+async fn a_page_of_200_rows_is_written_by_one_statement_in_the_transaction_of_its_checkpoint() {
     let db = TestDatabase::fresh().await;
     let loader = loader(&db).await;
     let key = stream(Module::Requests);
@@ -286,9 +289,8 @@ async fn a_page_of_200_rows_is_written_by_one_statement_followed_by_its_checkpoi
     assert_eq!(stats.inserted, 200);
     // A tuple's (xmin, cmin) names the transaction and the statement within it that wrote
     // it: one pair for all 200 rows and their change-log entries is one statement, and
-    // the checkpoint written later in the same transaction is the page's commit unit.
-    // (The change log's foreign-key checks advance the command counter, so "later" is
-    // not "the next command".)
+    // the checkpoint, written by the page's control statement just before the upsert
+    // (which takes the change log's append lock last), is in the same transaction.
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT DISTINCT xmin::text, cmin::text FROM requests \
          UNION SELECT DISTINCT xmin::text, cmin::text FROM change_log",
@@ -306,5 +308,42 @@ async fn a_page_of_200_rows_is_written_by_one_statement_followed_by_its_checkpoi
     let cmin: u32 = cmin.parse().unwrap();
     assert_eq!(&checkpoint.0, xmin, "same transaction");
     let checkpoint_cmin: u32 = checkpoint.1.parse().unwrap();
-    assert!(checkpoint_cmin > cmin, "a later statement");
+    assert!(checkpoint_cmin < cmin, "an earlier statement");
+}
+
+#[tokio::test]
+async fn a_table_loaded_with_ten_thousand_rows_gets_fresh_statistics_without_autovacuum() {
+    let db = TestDatabase::fresh().await;
+    let loader = loader(&db).await;
+    sqlx::query("ALTER TABLE requests SET (autovacuum_enabled = false)")
+        .execute(loader.pool())
+        .await
+        .unwrap();
+    let key = stream(Module::Requests);
+    let run = loader.start_run(RunKind::Backfill, "demo").await.unwrap();
+    for first in (1..=10_000u64).step_by(200) {
+        let records: Vec<Record> = (first..first + 200)
+            .map(|id| request(id, "ticket", "2015-03-02 10:00:00"))
+            .collect();
+        let cp = checkpoint_after(u32::try_from(first + 199).unwrap(), first + 199);
+        loader
+            .commit_page(&page(&key, run, &records, &[], &cp))
+            .await
+            .unwrap();
+    }
+    wait_for(
+        "the mirror table analysed",
+        Duration::from_secs(60),
+        || async {
+            let analysed: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT last_analyze FROM pg_stat_user_tables \
+             WHERE schemaname = current_schema() AND relname = 'requests'",
+            )
+            .fetch_one(loader.pool())
+            .await
+            .unwrap();
+            analysed.is_some()
+        },
+    )
+    .await;
 }

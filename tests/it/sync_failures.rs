@@ -56,7 +56,7 @@ async fn a_bad_config_exits_2_naming_the_key() {
     assert_one_error_line(&run, 2, &["concurency"]);
 
     let setup = SyncSetup::new(&emulator, &database, &SyncSettings::default());
-    setup.edit_config(|t| t.replace("read_ahead = 0", "read_ahead = 99"));
+    setup.edit_config(|t| t.replace("\nread_ahead = 0", "\nread_ahead = 99"));
     let run = setup.run(&["sync"]).await;
     assert_one_error_line(&run, 2, &["api.read_ahead", "out of range"]);
 

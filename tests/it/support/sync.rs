@@ -82,6 +82,7 @@ accounts_url = "{base}"
 timeout_secs = 10
 concurrency = {concurrency}
 read_ahead = {read_ahead}
+backfill_read_ahead = {read_ahead}
 {skew}
 
 [api.retry]
