@@ -144,6 +144,14 @@ impl Row {
         };
         Row { outcome, mark }
     }
+
+    /// The legacy record with an id this row holds, if it does: what a page stores.
+    pub fn record(&self) -> Option<&Record> {
+        match &self.outcome {
+            Outcome::Record(record) if record.id.is_some() => Some(record),
+            _ => None,
+        }
+    }
 }
 
 /// What a failed request means for the pass.

@@ -19,14 +19,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use crate::quota::{Budget, QuotaToday};
 use crate::stream::{Checkpoint, PassKind, StreamKey};
+use crate::zoho::record::Record;
 
 pub use error::{patiently, StoreError, DATABASE_PATIENCE};
 pub use lease::{Claim, Holder, Holding, Lease};
 pub use page::{
-    DeleteMode, DeletionStats, DeletionsCommit, PageCommit, PageStats, SweepCommit, SweepStats,
+    DeleteMode, DeletionStats, DeletionsCommit, PageCommit, PageStats, Prepared, SweepCommit,
+    SweepStats,
 };
 pub use run::{RunKind, RunOutcome};
 
@@ -51,6 +54,13 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Stores one page and moves its stream's checkpoint, atomically.
     async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError>;
+
+    /// Readies a page's records for `commit_page` (work that needs no database), so that
+    /// it is done while the page before is committed; `None` when there is nothing worth
+    /// doing ahead.
+    fn prepare(&self, _stream: &StreamKey, _records: &[&Record], _zone: Tz) -> Option<Prepared> {
+        None
+    }
 
     /// Stamps a sweep page's ids and moves the sweep's checkpoint, atomically; the last
     /// page also applies the deletions the sweep found.

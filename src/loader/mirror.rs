@@ -70,7 +70,7 @@ impl Prepared<'_> {
 
 /// Sorts a page's records into rows and dead letters. The bigint `id` column holds ids
 /// up to `i64::MAX`; a record without an id, or with a larger one, is a dead letter.
-pub(super) fn prepare(records: &[Record]) -> Prepared<'_> {
+pub(super) fn prepare<'a>(records: impl IntoIterator<Item = &'a Record>) -> Prepared<'a> {
     let mut prepared = Prepared {
         rows: BTreeMap::new(),
         rejected: Vec::new(),
@@ -128,13 +128,16 @@ impl ColumnValues {
         }
     }
 
-    fn bind<'q>(self, query: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+    fn bind<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
         match self {
-            ColumnValues::BigInt(v) => query.bind(v),
-            ColumnValues::Text(v) => query.bind(v),
-            ColumnValues::Boolean(v) => query.bind(v),
-            ColumnValues::Date(v) => query.bind(v),
-            ColumnValues::TimestampTz(v) => query.bind(v),
+            ColumnValues::BigInt(v) => query.bind(v.as_slice()),
+            ColumnValues::Text(v) => query.bind(v.as_slice()),
+            ColumnValues::Boolean(v) => query.bind(v.as_slice()),
+            ColumnValues::Date(v) => query.bind(v.as_slice()),
+            ColumnValues::TimestampTz(v) => query.bind(v.as_slice()),
         }
     }
 }
@@ -156,7 +159,7 @@ pub(super) fn fields_json(record: &Record) -> Json {
 }
 
 /// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
-/// `$5` fields, `$6` module, `$7` run id, `$8` the page's records, then one array per
+/// `$5` fields (JSON text), `$6` module, `$7` run id, `$8` the page's records, then one array per
 /// typed column. Returns (inserted, updated, counted). It also moves the stream's newest
 /// Modified Time in `stream_stats` forward (rows not changed are already counted there),
 /// which the daemon's lag gauge reads instead of the mirror table.
@@ -194,7 +197,7 @@ fn upsert_sql(table: &MirrorTable) -> String {
          upserted AS (\n\
          INSERT INTO {table} AS m (portal, department, id, fields, _synced_at, {names})\n\
          SELECT $1::text, $2::text, u.id, u.fields, $3::timestamptz, {selected}\n\
-         FROM UNNEST($4::bigint[], $5::jsonb[], {arrays}) AS u(id, fields, {names})\n\
+         FROM UNNEST($4::bigint[], $5::text[]::jsonb[], {arrays}) AS u(id, fields, {names})\n\
          WHERE (SELECT pg_advisory_xact_lock({lock})) IS NOT NULL\n\
          ON CONFLICT (portal, department, id) DO UPDATE SET\n\
          fields = EXCLUDED.fields, _synced_at = EXCLUDED._synced_at, _deleted_at = NULL, {sets}\n\
@@ -228,25 +231,27 @@ fn upsert_sql(table: &MirrorTable) -> String {
     )
 }
 
-/// Upserts the prepared rows, logs their changes and counts the page (`received`
-/// records) in its run, in one statement on `conn` (the page's transaction, whose other
-/// statements have run: this one takes the change log's append lock). A page with no
-/// rows to upsert sends nothing, and its run is counted by the page's control statement.
-pub(super) async fn upsert(
-    conn: &mut PgConnection,
-    stream: &StreamKey,
-    prepared: &Prepared<'_>,
-    zone: chrono_tz::Tz,
-    synced_at: DateTime<Utc>,
-    (run_id, received): (i64, u64),
-) -> Result<Upserted, StoreError> {
-    let n = prepared.rows.len();
-    if n == 0 {
-        return Ok(Upserted::default());
+/// A page's rows as the upsert binds them: ids ascending, the `fields` jsonb, one array
+/// per typed column. Building them is the CPU side of a commit, so it is done ahead,
+/// while the page before is committed (`Store::prepare`), when it can be.
+pub(super) struct Binds {
+    ids: Vec<i64>,
+    /// As JSON text, so that nothing is left to serialise when the statement is sent.
+    fields: Vec<String>,
+    columns: Vec<ColumnValues>,
+}
+
+impl Binds {
+    /// Whether these are the binds of `prepared`'s rows (the same ids: a page's rows
+    /// never change once fetched).
+    pub(super) fn are_of(&self, prepared: &Prepared<'_>) -> bool {
+        self.ids.iter().eq(prepared.rows.keys())
     }
-    let table = table_of(stream)?;
-    let ids: Vec<i64> = prepared.rows.keys().copied().collect();
-    let fields: Vec<Json> = prepared.rows.values().map(|r| fields_json(r)).collect();
+}
+
+/// The binds of `prepared`'s rows for `table`; date-times are read in `zone`.
+pub(super) fn binds(table: &MirrorTable, prepared: &Prepared<'_>, zone: chrono_tz::Tz) -> Binds {
+    let n = prepared.rows.len();
     let mut columns: Vec<ColumnValues> = table
         .columns
         .iter()
@@ -257,17 +262,44 @@ pub(super) async fn upsert(
             values.push(convert(column.ty, record.get(column.label), zone));
         }
     }
+    Binds {
+        ids: prepared.rows.keys().copied().collect(),
+        fields: prepared
+            .rows
+            .values()
+            .map(|r| fields_json(r).to_string())
+            .collect(),
+        columns,
+    }
+}
+
+/// Upserts the rows of `binds`, logs their changes and counts the page (`received`
+/// records) in its run, in one statement on `conn` (the page's transaction, whose other
+/// statements have run: this one takes the change log's append lock). A page with no
+/// rows to upsert sends nothing, and its run is counted by the page's control statement.
+pub(super) async fn upsert(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    binds: &Binds,
+    synced_at: DateTime<Utc>,
+    (run_id, received): (i64, u64),
+) -> Result<Upserted, StoreError> {
+    let n = binds.ids.len();
+    if n == 0 {
+        return Ok(Upserted::default());
+    }
+    let table = table_of(stream)?;
     let sql = upsert_sql(table);
     let mut query = sqlx::query(&sql)
         .bind(clean_text(&stream.portal))
         .bind(clean_text(&stream.department))
         .bind(synced_at)
-        .bind(ids)
-        .bind(fields)
+        .bind(binds.ids.as_slice())
+        .bind(binds.fields.as_slice())
         .bind(stream.module.key())
         .bind(run_id)
         .bind(i64::try_from(received).unwrap_or(i64::MAX));
-    for values in columns {
+    for values in &binds.columns {
         query = values.bind(query);
     }
     let row = query.fetch_one(conn).await?;

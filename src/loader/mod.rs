@@ -121,6 +121,15 @@ impl Store for Loader {
         Loader::commit_page(self, page).await
     }
 
+    fn prepare(
+        &self,
+        stream: &StreamKey,
+        records: &[&crate::zoho::record::Record],
+        zone: chrono_tz::Tz,
+    ) -> Option<crate::store::Prepared> {
+        Loader::prepare_page(self, stream, records, zone)
+    }
+
     async fn commit_sweep_page(&self, page: &SweepCommit<'_>) -> Result<SweepStats, StoreError> {
         Loader::commit_sweep_page(self, page).await
     }

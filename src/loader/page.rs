@@ -17,6 +17,7 @@ use super::control::{self, RunCount};
 use super::dead_letters::Letter;
 use super::limits::{self, Work};
 use super::{fields_seen, mirror, slow, Loader, PageCommit, PageStats, StoreError};
+use crate::store::Prepared;
 use crate::stream::Module as StreamModule;
 use crate::zoho::module::Module;
 
@@ -53,9 +54,16 @@ impl Loader {
                 record_id: None,
             }))
             .collect();
-        let observed = fields_seen::observe(prepared.records());
+        let built;
+        let readied = match page.prepared.and_then(|p| p.get::<Readied>()) {
+            Some(readied) if readied.binds.are_of(&prepared) => readied,
+            _ => {
+                built = Readied::new(module, &prepared, page.zone);
+                &built
+            }
+        };
         let seen_as = crate::stream::Module::Support(module);
-        let novel = self.known_fields.novel(seen_as, &observed);
+        let novel = self.known_fields.novel(seen_as, &readied.observed);
         let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
         let run_count = if prepared.is_empty() {
             RunCount::Here { records: received }
@@ -73,8 +81,7 @@ impl Loader {
         let upserted = mirror::upsert(
             &mut tx,
             page.stream,
-            &prepared,
-            page.zone,
+            &readied.binds,
             page.synced_at,
             (page.run_id, received),
         )
@@ -117,7 +124,38 @@ impl Loader {
     }
 }
 
+/// What a legacy page's commit computes before it touches the database: the upsert's
+/// binds and the labels (with their types) the page shows. `Loader::prepare` makes it
+/// in the task that fetched the page; a commit without it makes it itself.
+pub(super) struct Readied {
+    binds: mirror::Binds,
+    observed: fields_seen::Observed,
+}
+
+impl Readied {
+    fn new(module: Module, prepared: &mirror::Prepared<'_>, zone: chrono_tz::Tz) -> Readied {
+        Readied {
+            binds: mirror::binds(super::schema::mirror_table(module), prepared, zone),
+            observed: fields_seen::observe(prepared.records()),
+        }
+    }
+}
+
 impl Loader {
+    /// Readies a legacy page's records for `commit_page`; nothing for a Desk page.
+    pub fn prepare_page(
+        &self,
+        stream: &crate::stream::StreamKey,
+        records: &[&crate::zoho::record::Record],
+        zone: chrono_tz::Tz,
+    ) -> Option<Prepared> {
+        let StreamModule::Support(module) = stream.module else {
+            return None;
+        };
+        let prepared = mirror::prepare(records.iter().copied());
+        Some(Prepared::new(Readied::new(module, &prepared, zone)))
+    }
+
     /// Opens a page's transaction, its waits bounded, in one round trip.
     pub(super) async fn open_page(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         slow::timed(

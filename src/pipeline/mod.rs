@@ -25,7 +25,7 @@ use crate::config::ReadAhead;
 use crate::desk::record::DeskRecord;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::source::{Outcome, Paging, Row};
-use crate::store::{patiently, DeleteMode, Lease, PageCommit, Store, StoreError};
+use crate::store::{patiently, DeleteMode, Lease, PageCommit, Prepared, Store, StoreError};
 use crate::stream::agents::AgentFault;
 use crate::stream::cursor::{Cursor, PageFault};
 use crate::stream::seek::{Seek, SeekFault};
@@ -196,6 +196,7 @@ impl Pipeline {
             synced_at: Utc::now(),
             lease: pass.lease,
             deletes: self.deletes,
+            prepared: rows.prepared.as_ref(),
         };
         let stats = patiently("a page commit", &self.cancel, || {
             self.store.commit_page(&commit)
@@ -241,6 +242,8 @@ struct SplitRows {
     bad: Vec<BadRow>,
     /// Records new to the pass (not an overlap met again), for the progress display.
     new_records: u64,
+    /// The records readied for the store while the page was fetched, if they were.
+    prepared: Option<Prepared>,
 }
 
 /// Splits a page into records and rows to set aside; the last `new_rows` rows are new.
@@ -251,6 +254,7 @@ fn split(rows: Vec<Row>, new_rows: usize) -> SplitRows {
         objects: Vec::new(),
         bad: Vec::new(),
         new_records: 0,
+        prepared: None,
     };
     for (at, row) in rows.into_iter().enumerate() {
         let new = u64::from(at >= first_new);

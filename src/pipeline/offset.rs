@@ -19,12 +19,19 @@ use tokio::task::JoinHandle;
 use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, WATERMARK_OVERLAP};
 use crate::config::ReadAhead;
 use crate::fetcher::{FetchError, Page};
-use crate::source::{Filter, Request};
+use crate::source::{Filter, Request, Row};
+use crate::store::Prepared;
 use crate::stream::cursor::{Cursor, Step, Window};
 use crate::stream::{Checkpoint, PassKind};
-use crate::zoho::record::RecordId;
+use crate::zoho::record::{Record, RecordId};
 
-type InFlight = VecDeque<(Window, JoinHandle<Result<Page, FetchError>>)>;
+/// Windows asked for, in order, each with the task fetching its page and readying its
+/// records for the store (`Store::prepare`), so that this work is done beside the commit
+/// of the page before.
+type InFlight = VecDeque<(
+    Window,
+    JoinHandle<Result<(Page, Option<Prepared>), FetchError>>,
+)>;
 
 impl Pipeline {
     pub(super) async fn offset_pages(
@@ -50,8 +57,8 @@ impl Pipeline {
             let Some((window, task)) = in_flight.pop_front() else {
                 break Ok(PassEnd::Completed);
             };
-            let page = match task.await {
-                Ok(Ok(page)) => page,
+            let (page, prepared) = match task.await {
+                Ok(Ok(fetched)) => fetched,
                 Ok(Err(e)) => break fetch_end(e),
                 Err(join) => {
                     break Err(PipelineError::Internal(format!(
@@ -72,7 +79,7 @@ impl Pipeline {
                 .apply(
                     pass,
                     &mut checkpoint,
-                    page,
+                    (page, prepared),
                     &mut in_flight,
                     (filter, &mut ahead),
                 )
@@ -104,9 +111,15 @@ impl Pipeline {
                 None => cursor.window(self.fetcher.page_rows(pass.stream.module)),
             };
             let fetcher = Arc::clone(&self.fetcher);
-            let module = pass.stream.module;
+            let store = Arc::clone(&self.store);
+            let (stream, zone) = (pass.stream.clone(), pass.zone);
             let request = Request::Window { window, filter };
-            let task = tokio::spawn(async move { fetcher.get_page(module, request).await });
+            let task = tokio::spawn(async move {
+                let page = fetcher.get_page(stream.module, request).await?;
+                let records: Vec<&Record> = page.rows.iter().filter_map(Row::record).collect();
+                let prepared = store.prepare(&stream, &records, zone);
+                Ok((page, prepared))
+            });
             in_flight.push_back((window, task));
         }
     }
@@ -121,7 +134,7 @@ impl Pipeline {
         &self,
         pass: &Pass<'_>,
         checkpoint: &mut Checkpoint,
-        page: Page,
+        (page, prepared): (Page, Option<Prepared>),
         in_flight: &mut InFlight,
         (filter, ahead): (Filter, &mut Ahead),
     ) -> Result<Applied, PipelineError> {
@@ -162,7 +175,8 @@ impl Pipeline {
             self.fill(in_flight, pass, next, filter, ahead.now());
         }
         let new_rows = cursor.new_rows(window, page.rows.len());
-        let rows = split(page.rows, new_rows);
+        let mut rows = split(page.rows, new_rows);
+        rows.prepared = prepared;
         let starts = checkpoint.pass_started_at.is_none();
         checkpoint.cursor = next;
         checkpoint.in_progress = !done;

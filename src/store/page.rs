@@ -3,6 +3,8 @@
 //! organisation's deletions; and what becomes of the rows of records deleted at the
 //! source.
 
+use std::any::Any;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -35,6 +37,32 @@ pub struct PageCommit<'a> {
     /// What the last page of a reconciliation (a Desk stream's sweep) does to the rows
     /// of records it did not see.
     pub deletes: DeleteMode,
+    /// The records readied by `Store::prepare` while the page was fetched, if they were;
+    /// the store checks they are this page's before it uses them.
+    pub prepared: Option<&'a Prepared>,
+}
+
+/// A page's records readied for its commit by the store (`Store::prepare`): work that
+/// needs no database, done in the task that fetched the page, beside the commit of the
+/// page before it, instead of on the stream's one path through the database. Opaque:
+/// only the store that made it reads it.
+pub struct Prepared(Box<dyn Any + Send + Sync>);
+
+impl Prepared {
+    pub fn new<T: Any + Send + Sync>(readied: T) -> Prepared {
+        Prepared(Box::new(readied))
+    }
+
+    /// What the store readied, if it is of that kind.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prepared(..)")
+    }
 }
 
 /// What a committed page did to the mirror. `unchanged` rows were already stored with

@@ -95,5 +95,6 @@ pub fn page<'a>(
         synced_at: at("2024-01-01T00:00:00Z"),
         lease: None,
         deletes: zoho_sync::store::DeleteMode::Mark,
+        prepared: None,
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use zoho_sync::store::{PageStats, RunKind, StoreError};
+use zoho_sync::store::{PageCommit, PageStats, RunKind, StoreError};
 use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::codec::BadRow;
 use zoho_sync::zoho::{Module, Record};
@@ -346,4 +346,44 @@ async fn a_table_loaded_with_ten_thousand_rows_gets_fresh_statistics_without_aut
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn records_readied_ahead_are_used_only_for_the_page_they_were_readied_for() {
+    let db = TestDatabase::fresh().await;
+    let loader = loader(&db).await;
+    let key = stream(Module::Requests);
+    let run = loader.start_run(RunKind::Backfill, "demo").await.unwrap();
+    let zone = chrono_tz::UTC;
+    let readied_for = [request(1, "readied", "2015-03-02 10:00:00")];
+    let other = [request(2, "other", "2015-03-02 10:00:00")];
+    let prepared = loader
+        .prepare_page(&key, &readied_for.iter().collect::<Vec<_>>(), zone)
+        .expect("a legacy page is readied");
+    // Readied for other records: ignored, the page's own are stored.
+    let cp = checkpoint_after(1, 2);
+    let commit = PageCommit {
+        prepared: Some(&prepared),
+        ..page(&key, run, &other, &[], &cp)
+    };
+    loader.commit_page(&commit).await.unwrap();
+    // Readied for this page's records: stored as readied.
+    let cp = checkpoint_after(2, 1);
+    let commit = PageCommit {
+        prepared: Some(&prepared),
+        ..page(&key, run, &readied_for, &[], &cp)
+    };
+    loader.commit_page(&commit).await.unwrap();
+    let rows = loader.mirror_rows(&key).await.unwrap();
+    let subjects: Vec<_> = rows
+        .iter()
+        .map(|r| (r.id.0, r.fields["Subject"].clone()))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            (1, Some("readied".to_string())),
+            (2, Some("other".to_string()))
+        ]
+    );
 }

@@ -112,6 +112,7 @@ async fn every_label_the_emulator_serves_has_a_column_and_every_value_parses() {
             synced_at: chrono::Utc::now(),
             lease: None,
             deletes: zoho_sync::store::DeleteMode::Mark,
+            prepared: None,
         };
         assert_eq!(loader.commit_page(&commit).await.unwrap().inserted, 40);
 
