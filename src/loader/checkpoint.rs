@@ -3,8 +3,9 @@
 //! never points past rows that are not stored. `last_id` is `numeric(20,0)`: a record id
 //! is any unsigned 64-bit number and must never fail the save that records it.
 
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 
 use super::{Checkpoint, Loader, PassKind, StoreError, StreamKey};
 use crate::stream::cursor::{Cursor, Order};
@@ -75,7 +76,19 @@ pub(super) async fn save(
     cp: &Checkpoint,
     run_id: Option<i64>,
 ) -> Result<(), StoreError> {
-    sqlx::query(UPSERT)
+    bind(sqlx::query(UPSERT), (stream, kind, cp, run_id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Binds `UPSERT`'s parameters, `$1` to `$14`, to `query` (`UPSERT` alone, or a statement
+/// that holds it).
+pub(super) fn bind<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    (stream, kind, cp, run_id): (&'q StreamKey, PassKind, &'q Checkpoint, Option<i64>),
+) -> Query<'q, Postgres, PgArguments> {
+    query
         .bind(super::values::clean_text(&stream.portal))
         .bind(super::values::clean_text(&stream.department))
         .bind(stream.module.key())
@@ -90,9 +103,6 @@ pub(super) async fn save(
         .bind(run_id)
         .bind(order_text(cp.cursor.order))
         .bind(cp.seek.map(sqlx::types::Json))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// A checkpoint from a row selected with `COLUMNS`.
@@ -129,7 +139,7 @@ pub(super) fn from_row(row: &PgRow) -> Result<Checkpoint, StoreError> {
     })
 }
 
-pub(super) fn order_text(order: Order) -> &'static str {
+fn order_text(order: Order) -> &'static str {
     match order {
         Order::Ascending => "ascending",
         Order::Unordered => "unordered",

@@ -8,9 +8,8 @@
 
 use sqlx::{PgConnection, Row};
 
-use super::checkpoint::{self, order_text};
+use super::checkpoint;
 use super::dead_letters::{self, Letter};
-use super::values::clean_text;
 use super::{PageCommit, StoreError};
 
 /// Whether the control statement counts the page in its run's row.
@@ -59,21 +58,8 @@ pub(super) async fn write(
         RunCount::ByUpsert => (false, 0),
     };
     let sql = control_sql();
-    let row = sqlx::query(&sql)
-        .bind(clean_text(&stream.portal))
-        .bind(clean_text(&stream.department))
-        .bind(stream.module.key())
-        .bind(page.kind.as_str())
-        .bind(i64::from(cp.cursor.next))
-        .bind(cp.cursor.last_id.map(|id| id.0.to_string()))
-        .bind(cp.in_progress)
-        .bind(cp.watermark)
-        .bind(cp.pass_started_at)
-        .bind(cp.completed_at)
-        .bind(cp.passes)
-        .bind(Some(page.run_id))
-        .bind(order_text(cp.cursor.order))
-        .bind(cp.seek.map(sqlx::types::Json))
+    let checkpoint = (stream, page.kind, cp, Some(page.run_id));
+    let row = checkpoint::bind(sqlx::query(&sql), checkpoint)
         .bind(page.lease.map(|l| l.holder.as_str()))
         .bind(page.lease.map_or(0.0, |l| l.ttl.as_secs_f64()))
         .bind(raws)

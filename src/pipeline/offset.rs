@@ -116,9 +116,12 @@ impl Pipeline {
             let request = Request::Window { window, filter };
             let task = tokio::spawn(async move {
                 let page = fetcher.get_page(stream.module, request).await?;
-                let records: Vec<&Record> = page.rows.iter().filter_map(Row::record).collect();
-                let prepared = store.prepare(&stream, &records, zone);
-                Ok((page, prepared))
+                // A sweep's ids are stamped, never upserted: nothing to ready.
+                let prepared = (!filter.ids_only).then(|| {
+                    let records: Vec<&Record> = page.rows.iter().filter_map(Row::record).collect();
+                    store.prepare(&stream, &records, zone)
+                });
+                Ok((page, prepared.flatten()))
             });
             in_flight.push_back((window, task));
         }
