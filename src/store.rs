@@ -55,6 +55,16 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Stores one page and moves its stream's checkpoint, atomically.
     async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError>;
 
+    /// Stores pages of one stream in order, as `commit_page` one after the other would;
+    /// a store may commit them together, atomically, to share the cost of a commit.
+    async fn commit_pages(&self, pages: &[PageCommit<'_>]) -> Result<PageStats, StoreError> {
+        let mut total = PageStats::default();
+        for page in pages {
+            total = total.plus(self.commit_page(page).await?);
+        }
+        Ok(total)
+    }
+
     /// Readies a page's records for `commit_page` (work that needs no database), so that
     /// it is done while the page before is committed; `None` when there is nothing worth
     /// doing ahead.

@@ -12,27 +12,26 @@ use super::checkpoint;
 use super::dead_letters::{self, Letter};
 use super::{PageCommit, StoreError};
 
-/// Whether the control statement counts the page in its run's row.
+/// Which pages the control statement counts in their run's row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum RunCount {
-    /// The page writes no mirror rows: the control statement counts it, with the records
-    /// it received.
-    Here { records: u64 },
-    /// The page's upsert counts it, after the append lock.
+    /// Pages that write no mirror rows, with the records they received: counted here.
+    Here { pages: u64, records: u64 },
+    /// Every page is counted by its upsert, after the append lock.
     ByUpsert,
 }
 
 /// `$1`–`$14` are the checkpoint's (as in `checkpoint::save`), `$15` the lease holder
 /// (null: no lease), `$16` its time to live, `$17`–`$19` the letters' raw text, error
-/// and record id, `$20` the page's records, `$21` whether to count the run here.
+/// and record id, `$20` the records and `$21` the pages to count in the run here.
 fn control_sql() -> String {
     format!(
         "WITH saved AS ({upsert} RETURNING 1),\n\
          renewed AS (UPDATE stream_leases SET expires_at = now() + make_interval(secs => $16)\n\
          WHERE portal = $1 AND department = $2 AND module = $3 AND holder = $15 RETURNING 1),\n\
          lettered AS ({letters} RETURNING 1),\n\
-         counted AS (UPDATE runs SET pages = pages + 1, records = records + $20\n\
-         WHERE id = $12 AND $21 RETURNING 1)\n\
+         counted AS (UPDATE runs SET pages = pages + $21, records = records + $20\n\
+         WHERE id = $12 AND $21 > 0 RETURNING 1)\n\
          SELECT (SELECT count(*) FROM renewed) AS renewed,\n\
          (SELECT count(*) FROM lettered) AS lettered,\n\
          (SELECT count(*) FROM counted) AS counted,\n\
@@ -53,10 +52,14 @@ pub(super) async fn write(
     let cp = page.checkpoint;
     let stream = page.stream;
     let (raws, errors, ids) = dead_letters::arrays(letters);
-    let (here, received) = match run_count {
-        RunCount::Here { records } => (true, i64::try_from(records).unwrap_or(i64::MAX)),
-        RunCount::ByUpsert => (false, 0),
+    let (pages, received) = match run_count {
+        RunCount::Here { pages, records } => (pages, records),
+        RunCount::ByUpsert => (0, 0),
     };
+    let (pages, received) = (
+        i64::try_from(pages).unwrap_or(i64::MAX),
+        i64::try_from(received).unwrap_or(i64::MAX),
+    );
     let sql = control_sql();
     let checkpoint = (stream, page.kind, cp, Some(page.run_id));
     let row = checkpoint::bind(sqlx::query(&sql), checkpoint)
@@ -66,7 +69,7 @@ pub(super) async fn write(
         .bind(errors)
         .bind(ids)
         .bind(received)
-        .bind(here)
+        .bind(pages)
         .fetch_one(tx)
         .await?;
     let count = |name: &str| -> Result<i64, StoreError> { Ok(row.try_get::<i64, _>(name)?) };
@@ -75,7 +78,7 @@ pub(super) async fn write(
             stream: stream.to_string(),
         });
     }
-    if here && count("counted")? != 1 {
+    if pages > 0 && count("counted")? != 1 {
         return Err(StoreError::UnknownRun(page.run_id));
     }
     Ok(u64::try_from(count("lettered")?).unwrap_or(0))

@@ -76,7 +76,10 @@ impl Loader {
         let run_count = if writes {
             RunCount::ByUpsert
         } else {
-            RunCount::Here { records: received }
+            RunCount::Here {
+                pages: 1,
+                records: received,
+            }
         };
         let dead = control::write(&mut tx, page, &letters, run_count)
             .await

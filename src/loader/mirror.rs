@@ -44,6 +44,17 @@ pub(super) struct Upserted {
     pub sent: u64,
 }
 
+impl Upserted {
+    /// What two upserts did together.
+    pub(super) fn plus(self, other: Upserted) -> Upserted {
+        Upserted {
+            inserted: self.inserted + other.inserted,
+            updated: self.updated + other.updated,
+            sent: self.sent + other.sent,
+        }
+    }
+}
+
 /// A page split into the rows to upsert (one per id, the last occurrence wins, ascending
 /// id) and the records that cannot be mirrored.
 pub(super) struct Prepared<'a> {

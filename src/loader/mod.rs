@@ -121,6 +121,10 @@ impl Store for Loader {
         Loader::commit_page(self, page).await
     }
 
+    async fn commit_pages(&self, pages: &[PageCommit<'_>]) -> Result<PageStats, StoreError> {
+        Loader::commit_pages(self, pages).await
+    }
+
     fn prepare(
         &self,
         stream: &StreamKey,

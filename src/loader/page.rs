@@ -15,8 +15,9 @@ use sqlx::{Postgres, Transaction};
 
 use super::control::{self, RunCount};
 use super::dead_letters::Letter;
+use super::field_type::FieldType;
 use super::limits::{self, Work};
-use super::{fields_seen, mirror, slow, Loader, PageCommit, PageStats, StoreError};
+use super::{fields_seen, mirror, runs, slow, Loader, PageCommit, PageStats, StoreError};
 use crate::store::Prepared;
 use crate::stream::Module as StreamModule;
 use crate::zoho::module::Module;
@@ -29,64 +30,79 @@ impl Loader {
     /// rows in the legacy mirror, a Zoho Desk stream's in the Desk mirror.
     pub async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError> {
         match page.stream.module {
-            StreamModule::Support(module) => self.commit_support_page(page, module).await,
+            StreamModule::Support(module) => {
+                self.commit_support_pages(std::slice::from_ref(page), module)
+                    .await
+            }
             StreamModule::Desk(module) => self.commit_desk_page(page, module).await,
         }
     }
 
-    async fn commit_support_page(
+    /// Stores pages of one stream in order and moves its checkpoint to the last one's:
+    /// in one transaction for a legacy stream (its fixed cost, `BEGIN`, the control
+    /// statement and `COMMIT`, shared by the pages), one page after the other otherwise.
+    pub async fn commit_pages(&self, pages: &[PageCommit<'_>]) -> Result<PageStats, StoreError> {
+        let one_stream = pages.windows(2).all(|w| w[0].stream == w[1].stream);
+        match pages.first().map(|p| p.stream.module) {
+            Some(StreamModule::Support(module)) if one_stream => {
+                self.commit_support_pages(pages, module).await
+            }
+            _ => {
+                let mut total = PageStats::default();
+                for page in pages {
+                    total = total.plus(self.commit_page(page).await?);
+                }
+                Ok(total)
+            }
+        }
+    }
+
+    async fn commit_support_pages(
         &self,
-        page: &PageCommit<'_>,
+        pages: &[PageCommit<'_>],
         module: Module,
     ) -> Result<PageStats, StoreError> {
-        let prepared = mirror::prepare(page.records);
-        let letters: Vec<Letter<'_>> = page
-            .bad_rows
-            .iter()
-            .map(|b| Letter {
-                raw: &b.raw,
-                error: &b.error,
-                record_id: b.id,
-            })
-            .chain(prepared.rejected.iter().map(|r| Letter {
-                raw: &r.raw,
-                error: r.error,
-                record_id: None,
-            }))
-            .collect();
-        let built;
-        let readied = match page.prepared.and_then(|p| p.get::<Readied>()) {
-            Some(readied) if readied.binds.are_of(&prepared) => readied,
-            _ => {
-                built = Readied::new(module, &prepared, page.zone);
-                &built
-            }
+        let Some(last) = pages.last() else {
+            return Ok(PageStats::default());
         };
+        let parts: Vec<Part<'_>> = pages.iter().map(|p| Part::new(p, module)).collect();
+        let letters: Vec<Letter<'_>> = parts.iter().flat_map(Part::letters).collect();
         let seen_as = crate::stream::Module::Support(module);
-        let novel = self.known_fields.novel(seen_as, &readied.observed);
-        let received = u64::try_from(page.records.len()).unwrap_or(u64::MAX);
-        let run_count = if prepared.is_empty() {
-            RunCount::Here { records: received }
-        } else {
-            RunCount::ByUpsert
+        let novel = self.known_fields.novel(seen_as, &observed(&parts));
+        let (empty, writing): (Vec<&Part<'_>>, Vec<&Part<'_>>) =
+            parts.iter().partition(|p| p.prepared.is_empty());
+        // The run's row is shared by every stream: counted before the append lock only
+        // when no page takes it, and after it otherwise.
+        let run_count = match writing.is_empty() {
+            true => RunCount::Here {
+                pages: empty.len() as u64,
+                records: empty.iter().map(|p| p.received).sum(),
+            },
+            false => RunCount::ByUpsert,
         };
         let started = std::time::Instant::now();
         let mut tx = self.open_page().await?;
-        let new_column = fields_seen::record(&mut tx, seen_as, &novel, page.synced_at, page.run_id)
+        let new_column = fields_seen::record(&mut tx, seen_as, &novel, last.synced_at, last.run_id)
             .await
-            .map_err(|e| unknown_run(e, page.run_id))?;
-        let dead = control::write(&mut tx, page, &letters, run_count)
+            .map_err(|e| unknown_run(e, last.run_id))?;
+        let dead = control::write(&mut tx, last, &letters, run_count)
             .await
-            .map_err(|e| unknown_run(e, page.run_id))?;
-        let upserted = mirror::upsert(
-            &mut tx,
-            page.stream,
-            &readied.binds,
-            page.synced_at,
-            (page.run_id, received),
-        )
-        .await
-        .map_err(|e| unknown_run(e, page.run_id))?;
+            .map_err(|e| unknown_run(e, last.run_id))?;
+        let mut upserted = mirror::Upserted::default();
+        for part in &writing {
+            let page = part.page;
+            let binds = &part.readied().binds;
+            let counted = (page.run_id, part.received);
+            let done = mirror::upsert(&mut tx, page.stream, binds, page.synced_at, counted)
+                .await
+                .map_err(|e| unknown_run(e, page.run_id))?;
+            upserted = upserted.plus(done);
+        }
+        if run_count == RunCount::ByUpsert {
+            for part in &empty {
+                runs::count_page(&mut tx, part.page.run_id, part.received).await?;
+            }
+        }
         tx.commit().await?;
         slow::report_if_slow("page commit", module.url_name(), started);
         let table = super::schema::mirror_table(module).name;
@@ -111,17 +127,86 @@ impl Loader {
             dead_letters: dead,
         };
         tracing::debug!(
-            stream = %page.stream.module,
-            portal = %page.stream.portal,
-            department = %page.stream.department,
+            stream = %last.stream.module,
+            portal = %last.stream.portal,
+            department = %last.stream.department,
+            pages = pages.len(),
             inserted = stats.inserted,
             updated = stats.updated,
             unchanged = stats.unchanged,
             dead_letters = stats.dead_letters,
-            "page committed"
+            "pages committed"
         );
         Ok(stats)
     }
+}
+
+/// One page of a commit: its rows, sorted and checked, and their binds (readied ahead
+/// when they were, for these very rows, or built now).
+struct Part<'p> {
+    page: &'p PageCommit<'p>,
+    prepared: mirror::Prepared<'p>,
+    readied: Ready<'p>,
+    received: u64,
+}
+
+/// Where a page's binds come from.
+enum Ready<'p> {
+    /// Readied in the task that fetched the page.
+    Ahead(&'p Readied),
+    /// Built by the commit: none were readied, or not for these rows.
+    Built(Readied),
+}
+
+impl<'p> Part<'p> {
+    fn new(page: &'p PageCommit<'p>, module: Module) -> Part<'p> {
+        let prepared = mirror::prepare(page.records);
+        let ahead = page.prepared.and_then(|p| p.get::<Readied>());
+        let readied = match ahead {
+            Some(readied) if readied.binds.are_of(&prepared) => Ready::Ahead(readied),
+            _ => Ready::Built(Readied::new(module, &prepared, page.zone)),
+        };
+        Part {
+            page,
+            prepared,
+            readied,
+            received: u64::try_from(page.records.len()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn readied(&self) -> &Readied {
+        match &self.readied {
+            Ready::Ahead(readied) => readied,
+            Ready::Built(readied) => readied,
+        }
+    }
+
+    /// The page's rows that cannot be mirrored: undecodable, or without a usable id.
+    fn letters(&self) -> impl Iterator<Item = Letter<'_>> {
+        let bad = self.page.bad_rows.iter().map(|b| Letter {
+            raw: &b.raw,
+            error: &b.error,
+            record_id: b.id,
+        });
+        let rejected = self.prepared.rejected.iter().map(|r| Letter {
+            raw: &r.raw,
+            error: r.error,
+            record_id: None,
+        });
+        bad.chain(rejected)
+    }
+}
+
+/// The labels the pages show, each with the join of its types.
+fn observed(parts: &[Part<'_>]) -> fields_seen::Observed {
+    let mut all = fields_seen::Observed::new();
+    for part in parts {
+        for (label, ty) in &part.readied().observed {
+            let slot = all.entry(label.clone()).or_insert(*ty);
+            *slot = FieldType::join_opt(*slot, *ty);
+        }
+    }
+    all
 }
 
 /// What a legacy page's commit computes before it touches the database: the upsert's

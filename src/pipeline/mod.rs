@@ -184,39 +184,60 @@ impl Pipeline {
         from: u32,
         done: bool,
     ) -> Result<(), PipelineError> {
-        let commit = PageCommit {
-            stream: pass.stream,
-            kind: pass.kind,
-            run_id: pass.run_id,
-            records: &rows.records,
-            objects: &rows.objects,
-            bad_rows: &rows.bad,
-            checkpoint,
-            zone: pass.zone,
-            synced_at: Utc::now(),
-            lease: pass.lease,
-            deletes: self.deletes,
-            prepared: rows.prepared.as_ref(),
-        };
+        self.commit_pages(pass, &[(checkpoint, rows, from, done)])
+            .await
+    }
+
+    /// Commits pages of the pass in order (each one's rows, dead letters and the
+    /// checkpoint it reaches), together when the store can.
+    async fn commit_pages(
+        &self,
+        pass: &Pass<'_>,
+        pages: &[(&Checkpoint, &SplitRows, u32, bool)],
+    ) -> Result<(), PipelineError> {
+        let synced_at = Utc::now();
+        let commits: Vec<PageCommit<'_>> = pages
+            .iter()
+            .map(|&(checkpoint, rows, _, _)| PageCommit {
+                stream: pass.stream,
+                kind: pass.kind,
+                run_id: pass.run_id,
+                records: &rows.records,
+                objects: &rows.objects,
+                bad_rows: &rows.bad,
+                checkpoint,
+                zone: pass.zone,
+                synced_at,
+                lease: pass.lease,
+                deletes: self.deletes,
+                prepared: rows.prepared.as_ref(),
+            })
+            .collect();
         let stats = patiently("a page commit", &self.cancel, || {
-            self.store.commit_page(&commit)
+            self.store.commit_pages(&commits)
         })
         .await?;
-        self.progress.pages.fetch_add(1, Ordering::Relaxed);
+        let new_records: u64 = pages.iter().map(|(_, rows, _, _)| rows.new_records).sum();
+        self.progress
+            .pages
+            .fetch_add(pages.len() as u64, Ordering::Relaxed);
         self.progress
             .records
-            .fetch_add(rows.new_records, Ordering::Relaxed);
+            .fetch_add(new_records, Ordering::Relaxed);
         self.progress
             .dead_letters
             .fetch_add(stats.dead_letters, Ordering::Relaxed);
+        let (from, done) = pages
+            .last()
+            .map_or((0, false), |&(_, _, from, done)| (from, done));
         tracing::debug!(
-            from,
-            rows = rows.records.len(),
+            pages = pages.len(),
+            last_from = from,
             inserted = stats.inserted,
             updated = stats.updated,
             dead_letters = stats.dead_letters,
             done,
-            "page committed"
+            "pages committed"
         );
         Ok(())
     }

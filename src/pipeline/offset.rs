@@ -16,7 +16,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, WATERMARK_OVERLAP};
+use super::{
+    fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, SplitRows, WATERMARK_OVERLAP,
+};
 use crate::config::ReadAhead;
 use crate::fetcher::{FetchError, Page};
 use crate::source::{Filter, Request, Row};
@@ -49,17 +51,38 @@ impl Pipeline {
         tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
         let mut in_flight: InFlight = VecDeque::new();
         let mut ahead = Ahead::new(self.read_ahead, pass.kind);
+        let mut batch: Vec<Judged> = Vec::new();
         let outcome = loop {
             if self.cancel.is_cancelled() {
+                // Pages judged are paid for: stored if the stop leaves time, else read again.
+                let _ = self.commit_batch(pass, &mut batch).await;
                 break Ok(PassEnd::Cancelled);
             }
             self.fill(&mut in_flight, pass, checkpoint.cursor, filter, ahead.now());
+            // Pages judged wait for the next only while it is already here, and only in a
+            // pass that reads ahead: one that does not keeps a single page uncommitted.
+            let next_here = in_flight
+                .front()
+                .is_some_and(|(_, task)| task.is_finished());
+            if batch.len() > ahead.now().min(MAX_BATCH - 1) || !next_here {
+                if let Err(e) = self.commit_batch(pass, &mut batch).await {
+                    break Err(e);
+                }
+            }
             let Some((window, task)) = in_flight.pop_front() else {
-                break Ok(PassEnd::Completed);
+                break self
+                    .commit_batch(pass, &mut batch)
+                    .await
+                    .map(|()| PassEnd::Completed);
             };
             let (page, prepared) = match task.await {
                 Ok(Ok(fetched)) => fetched,
-                Ok(Err(e)) => break fetch_end(e),
+                Ok(Err(e)) => {
+                    break match self.commit_batch(pass, &mut batch).await {
+                        Ok(()) => fetch_end(e),
+                        Err(stored) => Err(stored),
+                    };
+                }
                 Err(join) => {
                     break Err(PipelineError::Internal(format!(
                         "the task fetching the {} page from row {} failed: {join}",
@@ -85,10 +108,26 @@ impl Pipeline {
                 )
                 .await
             {
-                Err(e) => break Err(e),
-                Ok(Applied::Completed) => break Ok(PassEnd::Completed),
-                Ok(Applied::Advanced) => {}
-                Ok(Applied::SteppedBack) => abort_all(&mut in_flight),
+                Err(e) => {
+                    // The pages judged before this one are sound: stored first.
+                    break self.commit_batch(pass, &mut batch).await.and(Err(e));
+                }
+                Ok(Applied::Judged(judged)) => {
+                    let done = judged.done;
+                    batch.push(*judged);
+                    if done {
+                        let stored = self.commit_batch(pass, &mut batch).await;
+                        break stored.map(|()| PassEnd::Completed);
+                    }
+                }
+                Ok(Applied::Swept { done: true }) => break Ok(PassEnd::Completed),
+                Ok(Applied::Swept { done: false }) => {}
+                Ok(Applied::SteppedBack) => {
+                    abort_all(&mut in_flight);
+                    if let Err(e) = self.commit_batch(pass, &mut batch).await {
+                        break Err(e);
+                    }
+                }
             }
         };
         abort_all(&mut in_flight);
@@ -127,9 +166,9 @@ impl Pipeline {
         }
     }
 
-    /// Commits one page in order, or steps back when the set moved (everything in flight
-    /// is then stale). Once the page is judged (before it is committed), the next window
-    /// is known for certain and is fetched while this page is written: loading is
+    /// Judges one page in order (a sweep's is committed at once), or steps back when the
+    /// set moved (everything in flight is then stale). Once the page is judged, the next
+    /// window is known for certain and is fetched while this page is written: loading is
     /// pipelined with fetching at no risk of a request past the end. Every decoded row
     /// of the page is stored, the anchor too (storing a row again changes nothing), so no
     /// row depends on the order of ids to be kept.
@@ -191,31 +230,60 @@ impl Pipeline {
                 checkpoint.watermark = checkpoint.pass_started_at.map(|t| t - WATERMARK_OVERLAP);
             }
         }
-        let applied = if done {
-            Applied::Completed
-        } else {
-            Applied::Advanced
-        };
         if pass.kind == PassKind::Sweep {
             let known: Vec<RecordId> = ids.iter().flatten().copied().collect();
             let from = window.from;
             self.commit_sweep(pass, checkpoint, &known, &rows.bad, from, starts)
                 .await?;
-            return Ok(applied);
+            return Ok(Applied::Swept { done });
         }
-        self.commit_rows(pass, checkpoint, &rows, window.from, done)
-            .await?;
-        Ok(applied)
+        Ok(Applied::Judged(Box::new(Judged {
+            rows,
+            checkpoint: checkpoint.clone(),
+            from: window.from,
+            done,
+        })))
+    }
+
+    /// Stores the pages judged so far, in one commit, and empties the batch.
+    async fn commit_batch(
+        &self,
+        pass: &Pass<'_>,
+        batch: &mut Vec<Judged>,
+    ) -> Result<(), PipelineError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let pages: Vec<(&Checkpoint, &SplitRows, u32, bool)> = batch
+            .iter()
+            .map(|j| (&j.checkpoint, &j.rows, j.from, j.done))
+            .collect();
+        let stored = self.commit_pages(pass, &pages).await;
+        batch.clear();
+        stored
     }
 }
 
-/// What one page did to its pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Pages judged and waiting for the next one may be committed together, up to this many
+/// (and one more than the windows read ahead): the fixed cost of a commit (`BEGIN`, the
+/// control statement, `COMMIT`) is shared. A stop or a crash then loses the pages fetched
+/// but not stored: those in flight and those waiting, at most `2 * read_ahead + 1`.
+const MAX_BATCH: usize = 4;
+
+/// A page judged, ready to store, with the checkpoint its pass reaches once it is.
+struct Judged {
+    rows: SplitRows,
+    checkpoint: Checkpoint,
+    from: u32,
+    done: bool,
+}
+
+/// What judging one page did to its pass.
 enum Applied {
-    /// Stored; the pass goes on.
-    Advanced,
-    /// Stored, and it was the pass's last page.
-    Completed,
+    /// To be stored, with the pages judged before it that wait.
+    Judged(Box<Judged>),
+    /// A sweep page, stored; `done` when it was the sweep's last.
+    Swept { done: bool },
     /// Not stored: the set moved and the cursor stepped back.
     SteppedBack,
 }

@@ -77,6 +77,18 @@ pub struct PageStats {
     pub dead_letters: u64,
 }
 
+impl PageStats {
+    /// What two commits did together.
+    pub fn plus(self, other: PageStats) -> PageStats {
+        PageStats {
+            inserted: self.inserted + other.inserted,
+            updated: self.updated + other.updated,
+            unchanged: self.unchanged + other.unchanged,
+            dead_letters: self.dead_letters + other.dead_letters,
+        }
+    }
+}
+
 /// What becomes of the mirror row of a record deleted at the source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeleteMode {

@@ -387,3 +387,43 @@ async fn records_readied_ahead_are_used_only_for_the_page_they_were_readied_for(
         ]
     );
 }
+
+#[tokio::test]
+async fn pages_committed_together_store_each_row_log_each_change_once_and_count_each_page() {
+    let db = TestDatabase::fresh().await;
+    let loader = loader(&db).await;
+    let key = stream(Module::Requests);
+    let run = loader.start_run(RunKind::Backfill, "demo").await.unwrap();
+    // Three anchored windows: each page starts on the last row of the one before.
+    let windows = [1..=200u64, 200..=399, 399..=450];
+    let pages: Vec<Vec<Record>> = windows
+        .iter()
+        .map(|ids| {
+            ids.clone()
+                .map(|id| request(id, "ticket", "2015-03-02 10:00:00"))
+                .collect()
+        })
+        .collect();
+    let checkpoints = [
+        checkpoint_after(200, 200),
+        checkpoint_after(399, 399),
+        checkpoint_after(450, 450),
+    ];
+    let commits: Vec<PageCommit<'_>> = pages
+        .iter()
+        .zip(&checkpoints)
+        .map(|(records, cp)| page(&key, run, records, &[], cp))
+        .collect();
+    let stats = loader.commit_pages(&commits).await.unwrap();
+    assert_eq!((stats.inserted, stats.unchanged), (450, 2));
+    assert_eq!(loader.mirror_count(&key).await.unwrap(), 450);
+    let changes = loader
+        .changes_between(0, i64::MAX, None, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 450, "one insert per record");
+    let saved = loader.checkpoint(&key, PassKind::Backfill).await.unwrap();
+    assert_eq!(saved, checkpoints[2]);
+    let counted = loader.run(run).await.unwrap().unwrap();
+    assert_eq!((counted.pages, counted.records), (3, 452));
+}
