@@ -16,14 +16,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Map, Value as Json};
-use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
-use sqlx::{PgConnection, Postgres, Row};
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+use sqlx::{PgConnection, Row};
 
+use super::binds::{fields_json, Binds};
 use super::schema::{table_of, ColumnType, MirrorTable};
-use super::values::{clean_text, convert, Value};
+use super::values::clean_text;
 use super::{Loader, StoreError, StreamKey};
 use crate::zoho::record::{Record, RecordId};
 
@@ -58,7 +57,7 @@ impl Upserted {
 /// A page split into the rows to upsert (one per id, the last occurrence wins, ascending
 /// id) and the records that cannot be mirrored.
 pub(super) struct Prepared<'a> {
-    rows: BTreeMap<i64, &'a Record>,
+    pub(super) rows: BTreeMap<i64, &'a Record>,
     pub rejected: Vec<Rejected>,
 }
 
@@ -101,72 +100,6 @@ pub(super) fn prepare<'a>(records: impl IntoIterator<Item = &'a Record>) -> Prep
         });
     }
     prepared
-}
-
-/// The typed values of one column, in row order.
-enum ColumnValues {
-    BigInt(Vec<Option<i64>>),
-    Text(Vec<Option<String>>),
-    Boolean(Vec<Option<bool>>),
-    Date(Vec<Option<NaiveDate>>),
-    TimestampTz(Vec<Option<DateTime<Utc>>>),
-}
-
-impl ColumnValues {
-    fn with_capacity(ty: ColumnType, n: usize) -> ColumnValues {
-        match ty {
-            ColumnType::BigInt => ColumnValues::BigInt(Vec::with_capacity(n)),
-            ColumnType::Numeric | ColumnType::Text => ColumnValues::Text(Vec::with_capacity(n)),
-            ColumnType::Boolean => ColumnValues::Boolean(Vec::with_capacity(n)),
-            ColumnType::Date => ColumnValues::Date(Vec::with_capacity(n)),
-            ColumnType::TimestampTz => ColumnValues::TimestampTz(Vec::with_capacity(n)),
-        }
-    }
-
-    /// Appends a value; `convert` returns the variant matching the column's type.
-    fn push(&mut self, value: Value) {
-        match (self, value) {
-            (ColumnValues::BigInt(v), Value::BigInt(x)) => v.push(x),
-            (ColumnValues::Text(v), Value::Text(x) | Value::Numeric(x)) => v.push(x),
-            (ColumnValues::Boolean(v), Value::Boolean(x)) => v.push(x),
-            (ColumnValues::Date(v), Value::Date(x)) => v.push(x),
-            (ColumnValues::TimestampTz(v), Value::TimestampTz(x)) => v.push(x),
-            (ColumnValues::BigInt(v), _) => v.push(None),
-            (ColumnValues::Text(v), _) => v.push(None),
-            (ColumnValues::Boolean(v), _) => v.push(None),
-            (ColumnValues::Date(v), _) => v.push(None),
-            (ColumnValues::TimestampTz(v), _) => v.push(None),
-        }
-    }
-
-    fn bind<'q>(
-        &'q self,
-        query: Query<'q, Postgres, PgArguments>,
-    ) -> Query<'q, Postgres, PgArguments> {
-        match self {
-            ColumnValues::BigInt(v) => query.bind(v.as_slice()),
-            ColumnValues::Text(v) => query.bind(v.as_slice()),
-            ColumnValues::Boolean(v) => query.bind(v.as_slice()),
-            ColumnValues::Date(v) => query.bind(v.as_slice()),
-            ColumnValues::TimestampTz(v) => query.bind(v.as_slice()),
-        }
-    }
-}
-
-/// Every field as received, label → string or null; NULs replaced (jsonb refuses them).
-pub(super) fn fields_json(record: &Record) -> Json {
-    let map: Map<String, Json> = record
-        .fields
-        .iter()
-        .map(|f| {
-            let value = f
-                .value
-                .as_deref()
-                .map_or(Json::Null, |v| Json::String(clean_text(v)));
-            (clean_text(&f.label), value)
-        })
-        .collect();
-    Json::Object(map)
 }
 
 /// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
@@ -242,48 +175,6 @@ fn upsert_sql(table: &MirrorTable) -> String {
     )
 }
 
-/// A page's rows as the upsert binds them: ids ascending, the `fields` jsonb, one array
-/// per typed column. Building them is the CPU side of a commit, so it is done ahead,
-/// while the page before is committed (`Store::prepare`), when it can be.
-pub(super) struct Binds {
-    ids: Vec<i64>,
-    /// As JSON text, so that nothing is left to serialise when the statement is sent.
-    fields: Vec<String>,
-    columns: Vec<ColumnValues>,
-}
-
-impl Binds {
-    /// Whether these are the binds of `prepared`'s rows (the same ids: a page's rows
-    /// never change once fetched).
-    pub(super) fn are_of(&self, prepared: &Prepared<'_>) -> bool {
-        self.ids.iter().eq(prepared.rows.keys())
-    }
-}
-
-/// The binds of `prepared`'s rows for `table`; date-times are read in `zone`.
-pub(super) fn binds(table: &MirrorTable, prepared: &Prepared<'_>, zone: chrono_tz::Tz) -> Binds {
-    let n = prepared.rows.len();
-    let mut columns: Vec<ColumnValues> = table
-        .columns
-        .iter()
-        .map(|c| ColumnValues::with_capacity(c.ty, n))
-        .collect();
-    for record in prepared.rows.values() {
-        for (column, values) in table.columns.iter().zip(columns.iter_mut()) {
-            values.push(convert(column.ty, record.get(column.label), zone));
-        }
-    }
-    Binds {
-        ids: prepared.rows.keys().copied().collect(),
-        fields: prepared
-            .rows
-            .values()
-            .map(|r| fields_json(r).to_string())
-            .collect(),
-        columns,
-    }
-}
-
 /// Upserts the rows of `binds`, logs their changes and counts the page (`received`
 /// records) in its run, in one statement on `conn` (the page's transaction, whose other
 /// statements have run: this one takes the change log's append lock). A page with no
@@ -295,7 +186,7 @@ pub(super) async fn upsert(
     synced_at: DateTime<Utc>,
     (run_id, received): (i64, u64),
 ) -> Result<Upserted, StoreError> {
-    let n = binds.ids.len();
+    let n = binds.len();
     if n == 0 {
         return Ok(Upserted::default());
     }
@@ -305,14 +196,12 @@ pub(super) async fn upsert(
         .bind(clean_text(&stream.portal))
         .bind(clean_text(&stream.department))
         .bind(synced_at)
-        .bind(binds.ids.as_slice())
-        .bind(binds.fields.as_slice())
+        .bind(binds.ids())
+        .bind(binds.fields())
         .bind(stream.module.key())
         .bind(run_id)
         .bind(i64::try_from(received).unwrap_or(i64::MAX));
-    for values in &binds.columns {
-        query = values.bind(query);
-    }
+    query = binds.bind_columns(query);
     let row = query.fetch_one(conn).await?;
     let count = |name: &str| -> Result<u64, StoreError> {
         let n: i64 = row.try_get(name)?;

@@ -4,6 +4,7 @@
 //! a crash at any instant leaves either all of a page or none of it. Every statement
 //! names its tables unqualified: the pool's `search_path` is the configured schema.
 
+mod binds;
 mod change_log;
 mod changes;
 mod checkpoint;

@@ -13,6 +13,7 @@
 
 use sqlx::{Postgres, Transaction};
 
+use super::binds;
 use super::control::{self, RunCount};
 use super::dead_letters::Letter;
 use super::field_type::FieldType;
@@ -213,14 +214,14 @@ fn observed(parts: &[Part<'_>]) -> fields_seen::Observed {
 /// binds and the labels (with their types) the page shows. `Loader::prepare` makes it
 /// in the task that fetched the page; a commit without it makes it itself.
 pub(super) struct Readied {
-    binds: mirror::Binds,
+    binds: binds::Binds,
     observed: fields_seen::Observed,
 }
 
 impl Readied {
     fn new(module: Module, prepared: &mirror::Prepared<'_>, zone: chrono_tz::Tz) -> Readied {
         Readied {
-            binds: mirror::binds(super::schema::mirror_table(module), prepared, zone),
+            binds: binds::binds(super::schema::mirror_table(module), prepared, zone),
             observed: fields_seen::observe(prepared.records()),
         }
     }
