@@ -1,10 +1,10 @@
-//! A page's control rows in one statement, one round trip: the lease renewal, the
-//! stream's checkpoint, the page's dead letters and, for a page that writes no mirror
-//! rows, the run's counters. Every row it touches belongs to the page's stream (its
+//! A commit's control rows in one statement, one round trip: the lease renewal, the
+//! stream's checkpoint, the pages' dead letters and, when no page of the commit writes
+//! mirror rows, the run's counters. Every row it touches belongs to the stream (its
 //! lease, its checkpoint, its letters), so it runs before the change log's append lock
 //! and never holds up another stream's commit; the run's row, which every stream of a run
-//! shares, is counted here only when the page takes no append lock, and otherwise by the
-//! upsert after the lock (the lock first, then the shared row, on every path).
+//! shares, is counted here only when the commit takes no append lock, and otherwise after
+//! the lock (the lock first, then the shared row, on every path).
 
 use sqlx::{PgConnection, Row};
 

@@ -1,15 +1,17 @@
-//! Committing one page: the mirror upsert, the page's dead letters, the stream's
-//! checkpoint and the run's counters, all in one transaction, so the checkpoint never
-//! runs ahead of the rows (a crash re-reads the page) nor behind them by more than the
-//! page being written. Four round trips: `BEGIN` with the page's limits, the control
-//! statement (`control`: lease, checkpoint, letters), the upsert, `COMMIT`; and a fifth
+//! Committing pages: the mirror upsert, the page's dead letters, the stream's checkpoint
+//! and the run's counters, all in one transaction, so the checkpoint never runs ahead of
+//! the rows (a crash re-reads the page) nor behind them by more than the pages being
+//! written. Four round trips a page: `BEGIN` with the page's limits, the control
+//! statement (`control`: lease, checkpoint, letters), the upsert, `COMMIT`; and one more
 //! when the page brings labels never seen (`fields_seen`), in which case the module's
-//! view is refreshed after commit. The upsert comes last because it takes the change
-//! log's append lock, which orders every stream's commits: it is held for the upsert and
+//! view is refreshed after commit. Pages of one stream committed together (a backfill's
+//! batch) share `BEGIN`, the control statement (with the last page's checkpoint) and
+//! `COMMIT`, and keep an upsert each. The upserts come last because they take the change
+//! log's append lock, which orders every stream's commits: it is held for the upserts and
 //! the `COMMIT`, nothing else. Of the rows streams share, `fields_seen` rows are taken
 //! first and the run's row last (after the lock when there is one), so no two pages can
-//! wait on each other in a circle. A Zoho
-//! Desk page takes the same steps around its own upsert (`desk_mirror`).
+//! wait on each other in a circle. A Zoho Desk page takes the same steps around its own
+//! upsert (`desk_mirror`), one page a transaction.
 
 use sqlx::{Postgres, Transaction};
 
