@@ -6,6 +6,8 @@
 //! values go in CDATA unless they hold characters CDATA cannot carry, which are then
 //! written as escaped text with character references; the decoders read both back.
 
+use std::borrow::Cow;
+
 use crate::zoho::codec::xml::escape::{cdata_safe, push_attr, push_cdata, push_text};
 use crate::zoho::module::Module;
 use crate::zoho::record::NULL_TEXT;
@@ -26,8 +28,9 @@ pub enum Content {
 /// One element of an answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Element {
-    pub name: String,
-    pub attrs: Vec<(String, String)>,
+    /// Names and attribute keys are nearly always literals: no allocation per field.
+    pub name: Cow<'static, str>,
+    pub attrs: Vec<(Cow<'static, str>, String)>,
     pub content: Content,
     /// Render as a JSON array even when it is the only child of its name (the `fl` of the
     /// write acknowledgements in contract sections 3.4 and 3.5).
@@ -35,7 +38,7 @@ pub struct Element {
 }
 
 impl Element {
-    pub fn new(name: impl Into<String>, content: Content) -> Element {
+    pub fn new(name: impl Into<Cow<'static, str>>, content: Content) -> Element {
         Element {
             name: name.into(),
             attrs: Vec::new(),
@@ -45,12 +48,16 @@ impl Element {
     }
 
     /// An element holding `children`.
-    pub fn parent(name: impl Into<String>, children: Vec<Element>) -> Element {
+    pub fn parent(name: impl Into<Cow<'static, str>>, children: Vec<Element>) -> Element {
         Element::new(name, Content::Children(children))
     }
 
     /// Adds an attribute after the existing ones.
-    pub fn with_attr(mut self, key: impl Into<String>, value: impl Into<String>) -> Element {
+    pub fn with_attr(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Element {
         self.attrs.push((key.into(), value.into()));
         self
     }
@@ -187,25 +194,27 @@ fn write_xml(out: &mut String, element: &Element) {
 
 /// Renders the JSON answer: compact, `{"<root>": …}`, every scalar a string.
 pub fn to_json(root: &Element) -> Vec<u8> {
-    let mut out = String::with_capacity(4096);
-    out.push('{');
+    let mut out = Vec::with_capacity(64 * 1024);
+    out.push(b'{');
     push_json_str(&mut out, &root.name);
-    out.push(':');
+    out.push(b':');
     write_json(&mut out, root);
-    out.push('}');
-    out.into_bytes()
+    out.push(b'}');
+    out
 }
 
-fn write_json(out: &mut String, element: &Element) {
+fn write_json(out: &mut Vec<u8>, element: &Element) {
     if element.attrs.is_empty() {
         match &element.content {
             Content::Text(text) | Content::Cdata(text) => return push_json_str(out, text),
-            Content::Empty => return out.push_str("\"\""),
-            Content::Children(children) if children.is_empty() => return out.push_str("\"\""),
+            Content::Empty => return out.extend_from_slice(b"\"\""),
+            Content::Children(children) if children.is_empty() => {
+                return out.extend_from_slice(b"\"\"")
+            }
             Content::Children(_) => {}
         }
     }
-    out.push('{');
+    out.push(b'{');
     let mut first = true;
     for (key, value) in &element.attrs {
         push_key(out, &mut first, key);
@@ -219,15 +228,15 @@ fn write_json(out: &mut String, element: &Element) {
         Content::Children(children) => write_json_children(out, &mut first, children),
         Content::Empty => {}
     }
-    out.push('}');
+    out.push(b'}');
 }
 
 /// Children grouped by name at the place of the first of each name: one child stays an
 /// object, several (or a `json_array` one) become an array.
-fn write_json_children(out: &mut String, first: &mut bool, children: &[Element]) {
+fn write_json_children(out: &mut Vec<u8>, first: &mut bool, children: &[Element]) {
     let mut written: Vec<&str> = Vec::new();
     for (index, child) in children.iter().enumerate() {
-        if written.contains(&child.name.as_str()) {
+        if written.contains(&child.name.as_ref()) {
             continue;
         }
         written.push(&child.name);
@@ -238,55 +247,31 @@ fn write_json_children(out: &mut String, first: &mut bool, children: &[Element])
             write_json(out, child);
             continue;
         }
-        out.push('[');
+        out.push(b'[');
         if let Some(head) = same.next() {
             write_json(out, head);
         }
         for other in same {
-            out.push(',');
+            out.push(b',');
             write_json(out, other);
         }
-        out.push(']');
+        out.push(b']');
     }
 }
 
-fn push_key(out: &mut String, first: &mut bool, key: &str) {
+fn push_key(out: &mut Vec<u8>, first: &mut bool, key: &str) {
     if !std::mem::take(first) {
-        out.push(',');
+        out.push(b',');
     }
     push_json_str(out, key);
-    out.push(':');
+    out.push(b':');
 }
 
-fn push_json_str(out: &mut String, text: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        // Only ASCII bytes are escaped, so `at` is always a char boundary.
-        out.push_str(&text[start..at]);
-        match escape {
-            Some(escape) => out.push_str(escape),
-            None => {
-                use std::fmt::Write;
-                // Writing to a String cannot fail.
-                let _ = write!(out, "\\u{byte:04x}");
-            }
-        }
-        start = at + 1;
-    }
-    out.push_str(&text[start..]);
-    out.push('"');
+/// A JSON string with serde_json's escaping (the one the sync's decoder reads back), which
+/// is table-driven: a byte-by-byte match here was the emulator's costliest function.
+fn push_json_str(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail, nor can serialising a str.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 #[cfg(test)]

@@ -6,13 +6,12 @@
 //! needs (`mirror::prepare` sorts and de-duplicates the page first).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Map, Value as Json};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::Postgres;
 
 use super::mirror::Prepared;
-use super::schema::{ColumnType, MirrorTable};
+use super::schema::{Column, ColumnType, MirrorTable};
 use super::values::{clean_text, convert, Value};
 use crate::zoho::record::Record;
 
@@ -66,20 +65,23 @@ impl ColumnValues {
     }
 }
 
-/// Every field as received, label → string or null; NULs replaced (jsonb refuses them).
-pub(super) fn fields_json(record: &Record) -> Json {
-    let map: Map<String, Json> = record
-        .fields
-        .iter()
-        .map(|f| {
-            let value = f
-                .value
-                .as_deref()
-                .map_or(Json::Null, |v| Json::String(clean_text(v)));
+/// Every field as received, label → string or null, as the JSON text the `fields` jsonb
+/// is cast from; NULs replaced (jsonb refuses them). Written straight from the record,
+/// with no map in between: a label sent twice is written twice, and jsonb keeps the last,
+/// as a map would.
+pub(super) fn fields_json(record: &Record) -> String {
+    serde_json::to_string(&FieldsJson(record)).expect("a map of strings always serialises")
+}
+
+struct FieldsJson<'r>(&'r Record);
+
+impl serde::Serialize for FieldsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.fields.iter().map(|f| {
+            let value = f.value.as_deref().map(clean_text);
             (clean_text(&f.label), value)
-        })
-        .collect();
-    Json::Object(map)
+        }))
+    }
 }
 
 /// A page's rows as the upsert binds them: ids ascending, the `fields` jsonb, one array
@@ -131,18 +133,134 @@ pub(super) fn binds(table: &MirrorTable, prepared: &Prepared<'_>, zone: chrono_t
         .iter()
         .map(|c| ColumnValues::with_capacity(c.ty, n))
         .collect();
+    let mut slots = Slots::new(table.columns);
     for record in prepared.rows.values() {
-        for (column, values) in table.columns.iter().zip(columns.iter_mut()) {
-            values.push(convert(column.ty, record.get(column.label), zone));
+        let at = slots.of(record);
+        for ((column, values), slot) in table.columns.iter().zip(columns.iter_mut()).zip(at) {
+            let text = slot.and_then(|i| record.fields[i].value.as_deref());
+            values.push(convert(column.ty, text, zone));
         }
     }
     Binds {
         ids: prepared.rows.keys().copied().collect(),
-        fields: prepared
-            .rows
-            .values()
-            .map(|r| fields_json(r).to_string())
-            .collect(),
+        fields: prepared.rows.values().map(|r| fields_json(r)).collect(),
         columns,
+    }
+}
+
+/// Where each column's field sits in a record, as `Record::get` finds it (the first field
+/// of that label, case-insensitively). Found again only when a record's labels differ
+/// from the record before's: a page's records almost always share them, and searching
+/// every column's label in every record was a tenth of a page's CPU.
+struct Slots<'r> {
+    columns: &'static [Column],
+    labels: Vec<&'r str>,
+    at: Vec<Option<usize>>,
+}
+
+impl<'r> Slots<'r> {
+    fn new(columns: &'static [Column]) -> Slots<'r> {
+        Slots {
+            columns,
+            labels: Vec::new(),
+            at: Vec::new(),
+        }
+    }
+
+    fn of(&mut self, record: &'r Record) -> &[Option<usize>] {
+        let same = self.labels.len() == record.fields.len()
+            && self
+                .labels
+                .iter()
+                .zip(&record.fields)
+                .all(|(l, f)| *l == f.label);
+        if !same || self.at.len() != self.columns.len() {
+            self.labels = record.fields.iter().map(|f| f.label.as_str()).collect();
+            self.at = self
+                .columns
+                .iter()
+                .map(|c| {
+                    let label = c.label;
+                    record
+                        .fields
+                        .iter()
+                        .position(|f| f.label.eq_ignore_ascii_case(label))
+                })
+                .collect();
+        }
+        &self.at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoho::record::Field;
+
+    fn record(fields: &[(&str, Option<&str>)]) -> Record {
+        Record {
+            id: None,
+            fields: fields
+                .iter()
+                .map(|(label, value)| Field {
+                    label: label.to_string(),
+                    value: value.map(str::to_string),
+                })
+                .collect(),
+        }
+    }
+
+    const COLUMNS: &[Column] = &[
+        Column {
+            label: "Subject",
+            name: "subject",
+            ty: ColumnType::Text,
+        },
+        Column {
+            label: "Status",
+            name: "status",
+            ty: ColumnType::Text,
+        },
+    ];
+
+    fn values<'r>(slots: &mut Slots<'r>, record: &'r Record) -> Vec<Option<&'r str>> {
+        let at = slots.of(record).to_vec();
+        at.iter()
+            .map(|slot| slot.and_then(|i| record.fields[i].value.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn slots_find_what_record_get_finds_whatever_the_order_of_the_records_labels() {
+        let records = [
+            record(&[("SUBJECT", Some("a")), ("Status", Some("Open"))]),
+            record(&[("SUBJECT", Some("b")), ("Status", Some("Closed"))]),
+            record(&[
+                ("Status", Some("On Hold")),
+                ("subject", None),
+                ("Subject", Some("x")),
+            ]),
+            record(&[("Other", Some("o"))]),
+            record(&[]),
+            record(&[("Status", Some("Open")), ("status", Some("shadowed"))]),
+        ];
+        let mut slots = Slots::new(COLUMNS);
+        for r in &records {
+            let expected: Vec<_> = COLUMNS.iter().map(|c| r.get(c.label)).collect();
+            assert_eq!(values(&mut slots, r), expected, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn fields_json_is_the_map_jsonb_would_keep_with_nuls_replaced() {
+        let r = record(&[("A\0", Some("x\0\"y")), ("B", None), ("A\0", Some("last"))]);
+        let text = fields_json(&r);
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"A\u{FFFD}": "last", "B": null}),
+            "{text}"
+        );
+        assert!(!text.contains('\0'), "{text}");
     }
 }

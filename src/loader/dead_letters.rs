@@ -84,8 +84,14 @@ pub(super) fn insert_sql(
 
 /// The letters' raw texts, errors and record ids, as the statement's arrays.
 pub(super) fn arrays(letters: &[Letter<'_>]) -> (Vec<String>, Vec<String>, Vec<Option<String>>) {
-    let raws = letters.iter().map(|l| clean_text(l.raw)).collect();
-    let errors = letters.iter().map(|l| clean_text(l.error)).collect();
+    let raws = letters
+        .iter()
+        .map(|l| clean_text(l.raw).into_owned())
+        .collect();
+    let errors = letters
+        .iter()
+        .map(|l| clean_text(l.error).into_owned())
+        .collect();
     let ids = letters
         .iter()
         .map(|l| l.record_id.map(|id| id.0.to_string()))

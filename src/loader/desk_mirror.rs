@@ -9,6 +9,8 @@
 //! version of its record modified after the deletion (`desk_deletions`). Rows are sent in ascending id order, so concurrent upserts lock rows
 //! in the same order.
 
+use std::borrow::Cow;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
@@ -306,14 +308,22 @@ fn record_json(record: &DeskRecord) -> Json {
 
 fn clean(value: Json) -> Json {
     match value {
-        Json::String(s) => Json::String(clean_text(&s)),
+        Json::String(s) => Json::String(cleaned(s)),
         Json::Array(items) => Json::Array(items.into_iter().map(clean).collect()),
         Json::Object(map) => Json::Object(
             map.into_iter()
-                .map(|(k, v)| (clean_text(&k), clean(v)))
+                .map(|(k, v)| (cleaned(k), clean(v)))
                 .collect(),
         ),
         other => other,
+    }
+}
+
+/// The text itself when it holds no NUL, as it almost always does.
+fn cleaned(text: String) -> String {
+    match clean_text(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(replaced) => replaced,
     }
 }
 

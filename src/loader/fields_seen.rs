@@ -91,11 +91,21 @@ pub(super) fn observe<'a>(records: impl Iterator<Item = &'a Record>) -> Observed
                 .value
                 .as_deref()
                 .map(|v| FieldType::of(&clean_text(v)));
-            let slot = observed.entry(clean_text(&field.label)).or_insert(ty);
-            *slot = FieldType::join_opt(*slot, ty);
+            note(&mut observed, &field.label, ty);
         }
     }
     observed
+}
+
+/// Joins `ty` into the label's type; the label is copied only the first time it is seen.
+fn note(observed: &mut Observed, label: &str, ty: Option<FieldType>) {
+    let label = clean_text(label);
+    match observed.get_mut(label.as_ref()) {
+        Some(slot) => *slot = FieldType::join_opt(*slot, ty),
+        None => {
+            observed.insert(label.into_owned(), ty);
+        }
+    }
 }
 
 /// Every `cf` key of Desk records (D24: their custom fields, keyed by API name) and the
@@ -120,8 +130,7 @@ fn observe_object(cf: &Map<String, Value>, observed: &mut Observed) {
             Value::String(text) => Some(FieldType::of(&clean_text(text))),
             other => Some(FieldType::of(&other.to_string())),
         };
-        let slot = observed.entry(clean_text(key)).or_insert(ty);
-        *slot = FieldType::join_opt(*slot, ty);
+        note(observed, key, ty);
     }
 }
 

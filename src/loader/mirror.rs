@@ -95,7 +95,7 @@ pub(super) fn prepare<'a>(records: impl IntoIterator<Item = &'a Record>) -> Prep
             None => "record has no id",
         };
         prepared.rejected.push(Rejected {
-            raw: fields_json(record).to_string(),
+            raw: fields_json(record),
             error: reason,
         });
     }

@@ -4,9 +4,12 @@
 //! returned is guaranteed to be accepted by PostgreSQL: years stay in 1..=9999, decimals
 //! are plain digits, and NUL characters, which `text` and `jsonb` refuse, are replaced.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::field_type;
 use super::schema::ColumnType;
 
 /// Date-time layouts, wire format first (contract 4.4; `MM/dd/yyyy` is how requests
@@ -35,15 +38,20 @@ pub(super) fn convert(ty: ColumnType, text: Option<&str>, zone: Tz) -> Value {
         ColumnType::BigInt => Value::BigInt(text.and_then(integer)),
         ColumnType::Numeric => Value::Numeric(text.and_then(decimal)),
         ColumnType::Boolean => Value::Boolean(text.and_then(boolean)),
-        ColumnType::Text => Value::Text(text.map(clean_text)),
+        ColumnType::Text => Value::Text(text.map(|t| clean_text(t).into_owned())),
         ColumnType::Date => Value::Date(text.and_then(date)),
         ColumnType::TimestampTz => Value::TimestampTz(text.and_then(|t| date_time(t, zone))),
     }
 }
 
 /// The text with every NUL replaced by U+FFFD, the only change PostgreSQL forces on us.
-pub(crate) fn clean_text(text: &str) -> String {
-    text.replace('\0', "\u{FFFD}")
+/// Borrowed when there is nothing to replace, as there almost never is.
+pub(crate) fn clean_text(text: &str) -> Cow<'_, str> {
+    if text.as_bytes().contains(&0) {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 pub(super) fn integer(text: &str) -> Option<i64> {
@@ -75,9 +83,12 @@ pub(super) fn boolean(text: &str) -> Option<bool> {
 /// A calendar date; a date-time's date part is accepted too.
 pub(super) fn date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
-    let parsed = DATE_FORMATS
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+    let parsed = field_type::calendar_date(t)
+        .or_else(|| {
+            DATE_FORMATS
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+        })
         .or_else(|| local_date_time(t).map(|dt| dt.date()))?;
     in_range(parsed).then_some(parsed)
 }
@@ -103,10 +114,13 @@ pub(super) fn date_time(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
     }
 }
 
+/// The strict wire layouts first (`field_type::date_time`), chrono's parser for the rest.
 fn local_date_time(text: &str) -> Option<NaiveDateTime> {
-    DATE_TIME_FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    field_type::date_time(text).or_else(|| {
+        DATE_TIME_FORMATS
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    })
 }
 
 /// Keeps dates where both chrono and PostgreSQL agree on the calendar.

@@ -156,11 +156,23 @@ impl Pipeline {
             let task = tokio::spawn(async move {
                 let page = fetcher.get_page(stream.module, request).await?;
                 // A sweep's ids are stamped, never upserted: nothing to ready.
-                let prepared = (!filter.ids_only).then(|| {
+                if filter.ids_only {
+                    return Ok((page, None));
+                }
+                // On the blocking pool, as decoding is: CPU work on the async workers
+                // would delay the commit running beside it.
+                let readied = tokio::task::spawn_blocking(move || {
                     let records: Vec<&Record> = page.rows.iter().filter_map(Row::record).collect();
-                    store.prepare(&stream, &records, zone)
-                });
-                Ok((page, prepared.flatten()))
+                    let prepared = store.prepare(&stream, &records, zone);
+                    (page, prepared)
+                })
+                .await;
+                match readied {
+                    Ok(readied) => Ok(readied),
+                    // A panic stays a panic: the pass reports the task as failed.
+                    Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+                    Err(_) => Err(FetchError::Cancelled),
+                }
             });
             in_flight.push_back((window, task));
         }

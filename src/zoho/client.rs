@@ -213,9 +213,11 @@ impl Client {
                 }
             }
         };
-        let outcome = transport::check_answer(format, &raw)
-            .map_err(ZohoError::from)
-            .and_then(|()| Ok(codec::decode_noting_strays(format, module, &raw.bytes)?))
+        let outcome = match transport::check_answer(format, &raw) {
+            Ok(()) => decode_aside(format, module, raw.bytes.clone()).await,
+            Err(e) => Err(ZohoError::from(e)),
+        };
+        let outcome = outcome
             .map(|decoded| {
                 self.warn_of_strays(method, module, &decoded.strays);
                 decoded.answer
@@ -409,6 +411,26 @@ pub async fn server_clock(
 
 #[cfg(test)]
 mod wire_tests;
+
+/// Decodes a body on the blocking pool. A page takes a millisecond or two of CPU to
+/// decode, and on the async workers that would hold up every other task of the process:
+/// the commits of pages already fetched most of all, each of whose round trips waited
+/// for a worker to come free.
+async fn decode_aside(
+    format: Format,
+    module: Module,
+    bytes: bytes::Bytes,
+) -> Result<codec::Decoded, ZohoError> {
+    tokio::task::spawn_blocking(move || codec::decode_noting_strays(format, module, &bytes))
+        .await
+        .unwrap_or_else(|join| {
+            Err(DecodeError::Shape {
+                format: format.url_name(),
+                detail: format!("the decoder failed: {join}"),
+            })
+        })
+        .map_err(ZohoError::from)
+}
 
 #[cfg(test)]
 mod tests;

@@ -30,11 +30,17 @@ async fn a_backfill_restarted_right_after_a_kill_9_continues_at_once_with_the_de
     killed.start_kill().expect("kill -9 the backfill");
     killed.wait().await.expect("reap the backfill");
     let before = loader.mirror_count(&key).await.expect("rows");
-    let rows = loader.leases().await.expect("leases");
-    assert!(
-        rows.iter().any(|lease| lease.stream == key && !lease.live),
-        "the killed process's lease row stays, unexpired but dead: {rows:?}"
-    );
+    // PostgreSQL ends the killed process's sessions (and drops its presence lock) as
+    // each notices its client is gone, which can take a few milliseconds.
+    wait_for(
+        "the killed process's lease row to stay, unexpired but dead",
+        Duration::from_secs(10),
+        || async {
+            let rows = loader.leases().await.expect("leases");
+            rows.iter().any(|lease| lease.stream == key && !lease.live)
+        },
+    )
+    .await;
 
     let restarted = Instant::now();
     let outcome = setup.run(&["backfill"]).await;

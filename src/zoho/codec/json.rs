@@ -40,13 +40,24 @@ mod rows;
 use ack::walk_ack;
 use rows::Rows;
 
-/// What every seed of one body shares: the module, where strays are noted, and whether
-/// bytes that were not UTF-8 were replaced (`NOT_UTF8`).
+/// What every seed of one body shares: the module, where strays are noted, whether
+/// bytes that were not UTF-8 were replaced (`NOT_UTF8`), and how `row` is read.
 #[derive(Clone, Copy)]
 struct Ctx<'s> {
     module: Module,
     strays: &'s Strays,
     tainted: bool,
+    rows: RowsPass<'s>,
+}
+
+/// How `row` is read. A page's rows are an array but for a one-row page, which may be a
+/// lone object: `Direct` takes an array's elements in the one pass over the body and, on
+/// meeting anything else, skips it and raises its flag so that the body is decoded again
+/// with `Whole`, which takes `row`'s text first and splits it after.
+#[derive(Clone, Copy)]
+enum RowsPass<'s> {
+    Direct(&'s std::cell::Cell<bool>),
+    Whole,
 }
 
 /// What replaces each byte sequence that is not UTF-8: a lone surrogate escape, which no
@@ -63,17 +74,31 @@ pub(crate) fn decode(module: Module, body: &[u8], strays: &Strays) -> Result<Ans
             (replaced.as_slice(), true)
         }
     };
+    let not_an_array = std::cell::Cell::new(false);
     let ctx = Ctx {
         module,
         strays,
         tainted,
+        rows: RowsPass::Direct(&not_an_array),
     };
+    match decode_with(ctx, body) {
+        _ if not_an_array.get() => decode_with(
+            Ctx {
+                rows: RowsPass::Whole,
+                ..ctx
+            },
+            body,
+        ),
+        answer => answer,
+    }
+}
+
+fn decode_with(ctx: Ctx<'_>, body: &[u8]) -> Result<Answer, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let answer = Document(ctx)
+    Document(ctx)
         .deserialize(&mut de)
         .and_then(|answer| de.end().map(|()| answer))
-        .map_err(|e| decode_error(&e, body))?;
-    Ok(answer)
+        .map_err(|e| decode_error(&e, body))
 }
 
 /// The body with every byte sequence that is not UTF-8 replaced by `NOT_UTF8`.

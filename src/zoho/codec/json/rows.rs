@@ -5,12 +5,13 @@
 //! when it can be (its other values' escapes neutralised), so the cursor knows where it
 //! stands and the dead letter names its record.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{skip_stray, unexpected, Ctx, Key, NOT_UTF8};
+use super::{skip_stray, unexpected, Ctx, Key, RowsPass, NOT_UTF8};
 use crate::zoho::codec::{BadRow, RowOutcome, Strays};
 use crate::zoho::record::{Record, RecordId};
 
@@ -47,10 +48,76 @@ impl<'de> Visitor<'de> for Rows<'_> {
             if rows.is_some() {
                 return Err(unexpected(&key, self.0.module.result_key()));
             }
-            let raw: &'de RawValue = map.next_value()?;
-            rows = Some(split_rows(raw, self.0).map_err(de::Error::custom)?);
+            rows = Some(match self.0.rows {
+                RowsPass::Direct(not_an_array) => map.next_value_seed(RowArray {
+                    ctx: self.0,
+                    not_an_array,
+                })?,
+                RowsPass::Whole => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    split_rows(raw, self.0).map_err(de::Error::custom)?
+                }
+            });
         }
         Ok(rows.unwrap_or_default())
+    }
+}
+
+/// `row` read in the one pass over the body when it is an array: each element's text is
+/// taken as it comes and decoded on its own. Anything else is skipped, and the flag
+/// asks for the body to be decoded again the `Whole` way.
+struct RowArray<'s> {
+    ctx: Ctx<'s>,
+    not_an_array: &'s Cell<bool>,
+}
+
+impl RowArray<'_> {
+    fn not_an_array<E>(self) -> Result<Vec<RowOutcome>, E> {
+        self.not_an_array.set(true);
+        Ok(Vec::new())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for RowArray<'_> {
+    type Value = Vec<RowOutcome>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowArray<'_> {
+    type Value = Vec<RowOutcome>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the rows")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(200).min(1_000));
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            rows.push(decode_row(raw, self.ctx));
+        }
+        Ok(rows)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.not_an_array()
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        self.not_an_array()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        self.not_an_array()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        self.not_an_array()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        self.not_an_array()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        self.not_an_array()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.not_an_array()
     }
 }
 

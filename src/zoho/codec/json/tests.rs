@@ -206,3 +206,15 @@ fn unknown_keys_are_skipped_and_noted_once_per_kind_while_known_shapes_are_check
     let twice = r#"{"response":{"result":{"Cases":""},"result":{"Cases":""}}}"#;
     assert!(decode(Module::Requests, twice.as_bytes()).is_err());
 }
+
+#[test]
+fn a_row_that_is_neither_an_array_nor_an_object_is_a_shape_error_naming_it() {
+    for row in [r#""x""#, "7", "true", "null"] {
+        let body = format!(r#"{{"response":{{"result":{{"Cases":{{"row":{row}}}}}}}}}"#);
+        let error = decode(Module::Requests, body.as_bytes()).unwrap_err();
+        assert!(
+            error.to_string().contains("neither an object nor an array"),
+            "{row}: {error}"
+        );
+    }
+}
