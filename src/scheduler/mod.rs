@@ -6,6 +6,7 @@
 //! to the sweeps that find deleted records (`pipeline::sweep`).
 
 pub mod estimate;
+pub mod freshness;
 pub mod pacing;
 
 use crate::stream::Module;
