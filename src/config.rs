@@ -63,6 +63,26 @@ pub struct DaemonConfig {
     pub listen: std::net::SocketAddr,
     /// Spread each day's budget over the quota day.
     pub pace: bool,
+    /// How modules without a schedule of their own are polled.
+    pub polling: Polling,
+}
+
+/// How the daemon polls the modules that name no schedule of their own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Polling {
+    /// Each module as often as its learned change rate deserves (`scheduler::freshness`).
+    Adaptive(AdaptivePolling),
+    /// Every module on `daemon.schedule` (or its organisation's).
+    Fixed,
+}
+
+/// The adaptive schedule's settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdaptivePolling {
+    pub bounds: crate::scheduler::freshness::Bounds,
+    /// The share of the day's budget planned for incremental passes; the rest is left to
+    /// backfills and sweeps.
+    pub incremental_share: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -138,6 +158,8 @@ pub struct OrganisationConfig {
     pub schedule: Option<cron::Schedule>,
     /// Modules with a schedule of their own.
     pub module_schedules: Vec<(Module, cron::Schedule)>,
+    /// Modules that asked for the fixed schedule (`polling = "fixed"`).
+    pub fixed_modules: Vec<Module>,
     /// Days between two sweeps (which find deleted records) of each module; 0: never.
     pub sweep_every_days: Vec<(Module, u32)>,
     /// What only one of the two APIs has.

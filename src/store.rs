@@ -22,6 +22,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::quota::{Budget, QuotaToday};
+use crate::scheduler::freshness::RateEstimate;
 use crate::stream::{Checkpoint, PassKind, StreamKey};
 use crate::zoho::record::Record;
 
@@ -125,6 +126,21 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The day's count and state.
     async fn ledger_day(&self, organisation: &str, day: NaiveDate)
         -> Result<LedgerDay, StoreError>;
+
+    /// Adds what an incremental pass found to its stream's learned change rate:
+    /// `changes` rows inserted or updated, made over `exposure`.
+    async fn observe_changes(
+        &self,
+        stream: &StreamKey,
+        changes: u64,
+        exposure: Duration,
+    ) -> Result<(), StoreError>;
+
+    /// The learned change rates of `portal`'s streams (those never observed are absent).
+    async fn change_rates(
+        &self,
+        portal: &str,
+    ) -> Result<Vec<(StreamKey, RateEstimate)>, StoreError>;
 
     /// Opens a run's record; its id.
     async fn start_run(&self, kind: RunKind, organisation: &str) -> Result<i64, StoreError>;

@@ -3,6 +3,7 @@
 //! of incremental passes cost, and how many days the budget needs for them). Neither
 //! sends a request to the API.
 
+mod schedule;
 mod status_json;
 
 use chrono::{TimeDelta, Utc};
@@ -11,7 +12,7 @@ use super::sync::{describe_reset, open_database};
 use crate::config::{Config, OrganisationConfig, SourceConfig};
 use crate::desk::module::{DeskModule, IncrementalRead};
 use crate::loader::{DeletionsStatus, FieldSeen, FieldType, StreamStatus, MAX_VIEW_COLUMNS};
-use crate::scheduler::estimate::{days_needed, CostModel};
+use crate::scheduler::estimate::{cost_model, days_needed, org_model, CostModel};
 use crate::store::{self, StoreError};
 use crate::stream::{Checkpoint, Module, StreamKey};
 use status_json::StatusDocument;
@@ -86,6 +87,9 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     }
     print_fields(&loader, &fields);
     print_deletions(config, &loader.deletions_status().await?);
+    for org in &config.organisations {
+        schedule::print_schedule(config, org, &loader).await?;
+    }
     for (org, q) in &quotas {
         let unit = org_model(org).unit;
         println!(
@@ -183,31 +187,6 @@ fn print_field(f: &FieldSeen) {
     );
 }
 
-/// What the organisation's API charges for a module's passes, and in which units.
-fn cost_model(org: &OrganisationConfig, module: Module) -> CostModel {
-    match (&org.source, module.desk()) {
-        (SourceConfig::Desk(_), Some(m)) if reads_whole(module) => CostModel::desk_list(m.limit()),
-        _ => org_model(org),
-    }
-}
-
-/// What the organisation's API charges for its usual read (for its units, and what a
-/// day's spare budget would read).
-fn org_model(org: &OrganisationConfig) -> CostModel {
-    match org.source {
-        SourceConfig::Support(_) => CostModel::SUPPORT,
-        SourceConfig::Desk(_) => CostModel::DESK,
-    }
-}
-
-/// Whether every incremental pass of the module reads it whole (a Desk module without a
-/// time filter, D15).
-fn reads_whole(module: Module) -> bool {
-    module
-        .desk()
-        .is_some_and(|m| m.incremental() == IncrementalRead::FullList)
-}
-
 /// `zoho-sync plan`: a dry run from what the mirror knows.
 pub async fn plan(config: &Config) -> Result<(), ReportError> {
     let loader = open_database(config).await?;
@@ -249,6 +228,7 @@ pub async fn plan(config: &Config) -> Result<(), ReportError> {
             );
         }
         print_plan_totals(budget, org_model(org), &totals);
+        schedule::print_schedule(config, org, &loader).await?;
     }
     Ok(())
 }

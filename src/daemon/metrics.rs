@@ -33,6 +33,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use super::adaptive::ModulePlan;
 use crate::config::Config;
 use crate::loader::Loader;
 use crate::stream::StreamKey;
@@ -73,6 +74,12 @@ struct StreamLabels {
     module: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModuleLabels {
+    organisation: String,
+    module: &'static str,
+}
+
 /// What the pipelines and the lag need to know of an organisation.
 #[derive(Debug, Default)]
 struct OrgState {
@@ -80,6 +87,8 @@ struct OrgState {
     portal: String,
     /// The server's clock less ours, as last read.
     clock_offset: TimeDelta,
+    /// The adaptive schedule, as the organisation's loop last planned it.
+    plans: Vec<ModulePlan>,
 }
 
 type Orgs = Arc<Mutex<BTreeMap<String, OrgState>>>;
@@ -91,6 +100,10 @@ struct Families {
     quota_used: Family<OrgLabels, Gauge>,
     quota_left: Family<OrgLabels, Gauge>,
     lag: Family<StreamLabels, Gauge<f64, AtomicU64>>,
+    change_rate: Family<ModuleLabels, Gauge<f64, AtomicU64>>,
+    planned_passes: Family<ModuleLabels, Gauge<f64, AtomicU64>>,
+    next_due: Family<ModuleLabels, Gauge<f64, AtomicU64>>,
+    lag_estimate: Family<ModuleLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Families {
@@ -101,6 +114,10 @@ impl Families {
             quota_used: Family::default(),
             quota_left: Family::default(),
             lag: Family::default(),
+            change_rate: Family::default(),
+            planned_passes: Family::default(),
+            next_due: Family::default(),
+            lag_estimate: Family::default(),
         }
     }
 
@@ -131,6 +148,26 @@ impl Families {
             "zoho_sync_lag_seconds",
             "Age of the newest mirrored Modified Time per stream",
             self.lag.clone(),
+        );
+        registry.register(
+            "zoho_sync_change_rate_per_day",
+            "Changes a day the adaptive schedule has learned per module",
+            self.change_rate.clone(),
+        );
+        registry.register(
+            "zoho_sync_planned_passes_per_day",
+            "Incremental passes a day the adaptive schedule plans per module",
+            self.planned_passes.clone(),
+        );
+        registry.register(
+            "zoho_sync_next_pass_due_timestamp_seconds",
+            "When the adaptive schedule next polls each module (Unix time)",
+            self.next_due.clone(),
+        );
+        registry.register(
+            "zoho_sync_lag_estimate_seconds",
+            "Time since each adaptive module's last incremental pass: changes made since are not yet mirrored",
+            self.lag_estimate.clone(),
         );
     }
 }
@@ -220,6 +257,11 @@ impl Telemetry {
         families.quota_left.get_or_create(&labels).set(left.into());
     }
 
+    /// Records the organisation's adaptive schedule as just planned.
+    pub fn set_schedule(&self, org: &str, plans: &[ModulePlan]) {
+        lock(&self.orgs).entry(org.to_string()).or_default().plans = plans.to_vec();
+    }
+
     /// Records the organisation's reading of its server's clock.
     pub fn set_server_clock(&self, org: &str, server_now: DateTime<Utc>) {
         lock(&self.orgs)
@@ -242,6 +284,7 @@ impl Telemetry {
         let newest = self.newest_modified().await;
         let _scrape = lock(&self.scrape);
         self.fill_lag(newest.as_deref());
+        self.fill_schedule(Utc::now());
         let mut text = String::new();
         // Only the writer can fail, and a String's never does.
         if let Err(error) = prometheus_text::encode(&mut text, &self.registry) {
@@ -263,6 +306,39 @@ impl Telemetry {
             };
             let lag = (now - *at).num_milliseconds() as f64 / 1000.0;
             self.families.lag.get_or_create(&labels).set(lag);
+        }
+    }
+
+    /// Replaces the adaptive schedule's families with the plans last made.
+    fn fill_schedule(&self, now: DateTime<Utc>) {
+        let families = &self.families;
+        for family in [
+            &families.change_rate,
+            &families.planned_passes,
+            &families.next_due,
+            &families.lag_estimate,
+        ] {
+            family.clear();
+        }
+        for (org, state) in lock(&self.orgs).iter() {
+            for plan in &state.plans {
+                let labels = ModuleLabels {
+                    organisation: org.clone(),
+                    module: plan.module.key(),
+                };
+                let rate = families.change_rate.get_or_create(&labels);
+                rate.set(plan.rate_per_day);
+                let passes = families.planned_passes.get_or_create(&labels);
+                passes.set(plan.passes_per_day);
+                if let Some(due) = plan.due_at {
+                    let at = due.timestamp_millis() as f64 / 1000.0;
+                    families.next_due.get_or_create(&labels).set(at);
+                }
+                if let Some(last) = plan.last_pass {
+                    let age = (now - last).num_milliseconds() as f64 / 1000.0;
+                    families.lag_estimate.get_or_create(&labels).set(age);
+                }
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 //! the process's `shutdown::GRACE` (committed pages are never lost). Streams another live
 //! process holds are logged and tried again next round.
 
+pub mod adaptive;
 pub mod http;
 pub mod metrics;
 mod rounds;

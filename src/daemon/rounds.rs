@@ -6,22 +6,26 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::adaptive::{passes_left, Adaptive, ModulePlan};
 use super::metrics::Telemetry;
 use crate::config::{Config, OrganisationConfig};
 use crate::loader::Loader;
 use crate::pipeline::run::{Backends, OrgOutcome, OrgRunner};
 use crate::scheduler::pacing::{pace, rounds_between, PaceInput};
 use crate::scheduler::Goal;
-use crate::store::RunKind;
+use crate::store::{RunKind, Store};
 use crate::stream::Module;
 
 /// The longest the loop sleeps before reading the server's clock again.
 const CLOCK_CHECK: Duration = Duration::from_secs(2);
 /// Rounds counted ahead when pacing (a schedule firing every second has 86,400 a day).
 const ROUNDS_CAP: u32 = 100_000;
+/// Adaptive modules due within this much of the first are polled in the same round: one
+/// round, one run record, instead of several a few seconds apart.
+const GATHER: Duration = Duration::from_secs(60);
 
 /// Runs rounds until stopped; returns why it stopped for good, if it did.
 pub async fn organisation_loop(
@@ -32,10 +36,12 @@ pub async fn organisation_loop(
     cancel: CancellationToken,
 ) -> Option<String> {
     let progress = telemetry.progress(&org.name);
+    let store: Arc<dyn Store> = Arc::new(loader.clone());
     let backends = Backends {
         tokens: Arc::new(loader.desk_tokens()),
-        store: Arc::new(loader),
+        store: Arc::clone(&store),
     };
+    let adaptive = Adaptive::of(&config, &org);
     let runner = match OrgRunner::new(&config, &org, &backends, &cancel, &progress) {
         Ok(runner) => runner,
         Err(e) => {
@@ -54,11 +60,15 @@ pub async fn organisation_loop(
     let mut per_round =
         u32::try_from(org.modules.len() * org.departments.len()).unwrap_or(u32::MAX);
     while !cancel.is_cancelled() {
-        let Some(now) = wait_for_fire(&runner, &org, &schedule, last, &cancel).await else {
+        let plans = adaptive_plans(adaptive.as_ref(), &org, store.as_ref()).await;
+        telemetry.set_schedule(&org.name, &plans);
+        let next_adaptive = plans.iter().filter_map(|p| p.due_at).min();
+        let fire = wait_for_fire(&runner, &org, &schedule, last, next_adaptive, &cancel);
+        let Some(now) = fire.await else {
             break;
         };
         telemetry.set_server_clock(&org.name, now);
-        let due = due_modules(&org, &schedule, last, now);
+        let due = due_modules(&org, &schedule, (last, now), &plans, Utc::now());
         last = now;
         if due.is_empty() {
             // Only the organisation's schedule fired, and every module has its own: an
@@ -66,7 +76,13 @@ pub async fn organisation_loop(
             continue;
         }
         let started = Instant::now();
-        let allowance = match paced(&runner, &schedule, now, per_round, config.daemon.pace).await {
+        let pacing = Pacing {
+            schedule: &schedule,
+            plans: &plans,
+            per_round,
+            on: config.daemon.pace,
+        };
+        let allowance = match paced(&runner, &pacing, now).await {
             Ok(Round::Run { backfills }) => backfills,
             Ok(Round::Skip) => continue,
             Err(e) => {
@@ -115,6 +131,7 @@ async fn wait_for_fire(
     org: &OrganisationConfig,
     schedule: &cron::Schedule,
     last: DateTime<Utc>,
+    adaptive_due: Option<DateTime<Utc>>,
     cancel: &CancellationToken,
 ) -> Option<DateTime<Utc>> {
     loop {
@@ -126,10 +143,13 @@ async fn wait_for_fire(
             .chain(std::iter::once(schedule))
             .filter_map(|s| s.after(&last).next())
             .min()?;
-        if next <= now {
+        // Adaptive due times are in our clock (when passes completed, by our clock).
+        let until_due = adaptive_due.map(|due| due - Utc::now());
+        if next <= now || until_due.is_some_and(|d| d <= TimeDelta::zero()) {
             return Some(now);
         }
         let wait = (next - now)
+            .min(until_due.unwrap_or(TimeDelta::MAX))
             .to_std()
             .unwrap_or(CLOCK_CHECK)
             .min(CLOCK_CHECK);
@@ -141,24 +161,60 @@ async fn wait_for_fire(
     }
 }
 
-/// Modules whose schedule fired in `(last, now]`: their own, or the organisation's.
+/// Modules due now: those whose schedule fired in `(last, now]` (their own, or the
+/// organisation's), and the adaptive ones whose due time (in our clock, `ours`) is
+/// reached or near (`GATHER`), or, while they backfill, when the organisation's fired.
 fn due_modules(
     org: &OrganisationConfig,
     schedule: &cron::Schedule,
-    last: DateTime<Utc>,
-    now: DateTime<Utc>,
+    (last, now): (DateTime<Utc>, DateTime<Utc>),
+    plans: &[ModulePlan],
+    ours: DateTime<Utc>,
 ) -> Vec<Module> {
     let fired = |s: &cron::Schedule| s.after(&last).next().is_some_and(|t| t <= now);
+    let gather = TimeDelta::from_std(GATHER).unwrap_or_default();
     org.modules
         .iter()
         .map(|(m, _)| *m)
-        .filter(
-            |m| match org.module_schedules.iter().find(|(sm, _)| sm == m) {
+        .filter(|m| {
+            if let Some(plan) = plans.iter().find(|p| p.module == *m) {
+                return match plan.due_at {
+                    Some(due) => due <= ours + gather,
+                    None => fired(schedule),
+                };
+            }
+            match org.module_schedules.iter().find(|(sm, _)| sm == m) {
                 Some((_, own)) => fired(own),
                 None => fired(schedule),
-            },
-        )
+            }
+        })
         .collect()
+}
+
+/// The adaptive modules' plans; none when the organisation has none, or the database
+/// cannot say (the organisation's schedule then goes on alone, and the next wake-up
+/// tries again).
+async fn adaptive_plans(
+    adaptive: Option<&Adaptive>,
+    org: &OrganisationConfig,
+    store: &dyn Store,
+) -> Vec<ModulePlan> {
+    let Some(adaptive) = adaptive else {
+        return Vec::new();
+    };
+    match adaptive.plan(org, store).await {
+        Ok(plans) => plans,
+        Err(e) => {
+            tracing::warn!(organisation = %org.name, error = %e, "cannot read the adaptive schedule; retrying after the next wake-up");
+            Vec::new()
+        }
+    }
+}
+
+/// The share of the quota day still to come.
+fn day_left(start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+    let length = (end - start).num_seconds().max(1) as f64;
+    ((end - now).num_seconds() as f64 / length).clamp(0.0, 1.0)
 }
 
 /// What pacing says of a round.
@@ -170,15 +226,27 @@ enum Round {
     Skip,
 }
 
+/// What pacing needs to know of the rounds to come.
+struct Pacing<'a> {
+    schedule: &'a cron::Schedule,
+    plans: &'a [ModulePlan],
+    per_round: u32,
+    on: bool,
+}
+
 /// Whether the round runs under pacing, and what its backfills may spend.
 async fn paced(
     runner: &OrgRunner,
-    schedule: &cron::Schedule,
+    pacing: &Pacing<'_>,
     now: DateTime<Utc>,
-    per_round: u32,
-    pacing: bool,
 ) -> Result<Round, crate::pipeline::run::RunError> {
-    if !pacing {
+    let Pacing {
+        schedule,
+        plans,
+        per_round,
+        on,
+    } = *pacing;
+    if !on {
         return Ok(Round::Run { backfills: None });
     }
     let used = runner.quota_today().await?.used;
@@ -192,7 +260,8 @@ async fn paced(
         day_start,
         day_end,
         now,
-        rounds_left: rounds_between(schedule, now, day_end, ROUNDS_CAP),
+        rounds_left: rounds_between(schedule, now, day_end, ROUNDS_CAP)
+            .saturating_add(passes_left(plans, day_left(day_start, day_end, now))),
         per_round,
     };
     let decision = pace(&input);
@@ -235,12 +304,18 @@ mod tests {
         let last = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
         let five = last + chrono::TimeDelta::minutes(5);
         assert_eq!(
-            due_modules(&org, &hourly, last, five),
+            due_modules(&org, &hourly, (last, five), &[], five),
             [SupportModule::Requests.into()]
         );
         let hour = last + chrono::TimeDelta::hours(1);
         assert_eq!(
-            due_modules(&org, &hourly, hour - chrono::TimeDelta::seconds(1), hour),
+            due_modules(
+                &org,
+                &hourly,
+                (hour - chrono::TimeDelta::seconds(1), hour),
+                &[],
+                hour
+            ),
             [
                 SupportModule::Requests.into(),
                 SupportModule::Contacts.into()
@@ -254,6 +329,61 @@ mod tests {
         let hourly: cron::Schedule = "0 0 * * * *".parse().unwrap();
         let last = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
         let hour = last + chrono::TimeDelta::hours(1);
-        assert!(due_modules(&org, &hourly, last, hour).is_empty());
+        assert!(due_modules(&org, &hourly, (last, hour), &[], hour).is_empty());
+    }
+
+    fn plan(module: SupportModule, due_at: Option<DateTime<Utc>>) -> ModulePlan {
+        ModulePlan {
+            module: module.into(),
+            rate_per_day: 10.0,
+            passes_per_day: 24.0,
+            interval: Duration::from_secs(3_600),
+            last_pass: None,
+            due_at,
+        }
+    }
+
+    #[test]
+    fn an_adaptive_module_is_due_at_its_own_time_and_a_backfilling_one_when_the_schedule_fires() {
+        let org = organisation("requests = {}\ncontacts = {}\ntasks = {}\n");
+        let hourly: cron::Schedule = "0 0 * * * *".parse().unwrap();
+        let ten = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
+        let later = ten + chrono::TimeDelta::minutes(20);
+        let plans = [
+            plan(
+                SupportModule::Requests,
+                Some(later - chrono::TimeDelta::seconds(1)),
+            ),
+            plan(
+                SupportModule::Contacts,
+                Some(later + chrono::TimeDelta::seconds(30)),
+            ),
+            plan(SupportModule::Tasks, None),
+        ];
+        // Between two fires: the due module and the one due within a minute, together.
+        assert_eq!(
+            due_modules(&org, &hourly, (ten, later), &plans, later),
+            [
+                SupportModule::Requests.into(),
+                SupportModule::Contacts.into()
+            ]
+        );
+        // The organisation's schedule fires: the backfilling module joins.
+        let eleven = ten + chrono::TimeDelta::hours(1);
+        let early = [
+            plan(
+                SupportModule::Requests,
+                Some(eleven + chrono::TimeDelta::hours(1)),
+            ),
+            plan(
+                SupportModule::Contacts,
+                Some(eleven + chrono::TimeDelta::hours(2)),
+            ),
+            plan(SupportModule::Tasks, None),
+        ];
+        assert_eq!(
+            due_modules(&org, &hourly, (later, eleven), &early, eleven),
+            [SupportModule::Tasks.into()]
+        );
     }
 }

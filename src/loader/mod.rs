@@ -24,6 +24,7 @@ mod limits;
 mod mirror;
 mod page;
 mod presence;
+mod rates;
 mod runs;
 pub mod schema;
 mod slow;
@@ -197,6 +198,22 @@ impl Store for Loader {
         day: chrono::NaiveDate,
     ) -> Result<LedgerDay, StoreError> {
         Loader::ledger_day(self, organisation, day).await
+    }
+
+    async fn observe_changes(
+        &self,
+        stream: &StreamKey,
+        changes: u64,
+        exposure: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        Loader::observe_changes(self, stream, changes, exposure).await
+    }
+
+    async fn change_rates(
+        &self,
+        portal: &str,
+    ) -> Result<Vec<(StreamKey, crate::scheduler::freshness::RateEstimate)>, StoreError> {
+        Loader::change_rates(self, portal).await
     }
 
     async fn start_run(&self, kind: RunKind, organisation: &str) -> Result<i64, StoreError> {

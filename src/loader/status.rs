@@ -117,7 +117,7 @@ impl Loader {
     }
 }
 
-fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, StoreError> {
+pub(super) fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, StoreError> {
     let module: String = row.try_get("module")?;
     let department: String = row.try_get("department")?;
     Ok(StreamKey {

@@ -13,7 +13,7 @@ pub mod run;
 mod seek;
 mod sweep;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -109,6 +109,9 @@ pub struct Pass<'a> {
     /// When the pass was planned (our clock): if another process completed a pass of
     /// this kind since, this one is not run again.
     pub planned_at: DateTime<Utc>,
+    /// Rows the pass inserted or updated so far: what an incremental pass found changed,
+    /// for its stream's learned change rate.
+    pub changed: AtomicU64,
 }
 
 pub struct Pipeline {
@@ -142,10 +145,34 @@ impl Pipeline {
             tracing::debug!("another process completed this pass since it was planned");
             return Ok(PassEnd::Skipped);
         }
-        match self.fetcher.paging(pass.stream.module) {
+        // A whole incremental pass run here finds the changes made since the last one
+        // completed: what the stream's change rate learns from.
+        let since = match pass.kind {
+            PassKind::Incremental if !checkpoint.in_progress => checkpoint.completed_at,
+            _ => None,
+        };
+        let end = match self.fetcher.paging(pass.stream.module) {
             Paging::Offset => self.offset_pages(pass, checkpoint).await,
             Paging::Seek => self.seek_pages(pass, checkpoint).await,
             Paging::PerAgent => self.agent_pages(pass, checkpoint).await,
+        };
+        if let (Ok(PassEnd::Completed), Some(since)) = (&end, since) {
+            self.observe_changes(pass, since).await;
+        }
+        end
+    }
+
+    /// Adds the pass's finding to its stream's change rate; a failure only costs the
+    /// estimate one observation.
+    async fn observe_changes(&self, pass: &Pass<'_>, since: DateTime<Utc>) {
+        let changed = pass.changed.load(Ordering::Relaxed);
+        let exposure = (Utc::now() - since).to_std().unwrap_or_default();
+        if let Err(e) = self
+            .store
+            .observe_changes(pass.stream, changed, exposure)
+            .await
+        {
+            tracing::warn!(error = %e, changed, "could not record the stream's change rate");
         }
     }
 
@@ -217,6 +244,8 @@ impl Pipeline {
             self.store.commit_pages(&commits)
         })
         .await?;
+        pass.changed
+            .fetch_add(stats.inserted + stats.updated, Ordering::Relaxed);
         let new_records: u64 = pages.iter().map(|(_, rows, _, _)| rows.new_records).sum();
         self.progress
             .pages

@@ -102,6 +102,7 @@ async fn backfill(pipeline: &Pipeline, store: &MemoryStore) -> Result<PassEnd, P
         run_id: 1,
         lease: Some(&lease),
         planned_at: Utc::now() - TimeDelta::seconds(1),
+        changed: Default::default(),
     };
     pipeline.run_pass(&pass).await
 }
@@ -320,6 +321,17 @@ async fn run(
     store: &MemoryStore,
     kind: PassKind,
 ) -> Result<PassEnd, PipelineError> {
+    run_planned(pipeline, store, kind, Utc::now() - TimeDelta::seconds(1)).await
+}
+
+/// `run`, for a pass planned at `planned_at` (a pass of the same kind completed since
+/// is not run again).
+async fn run_planned(
+    pipeline: &Pipeline,
+    store: &MemoryStore,
+    kind: PassKind,
+    planned_at: chrono::DateTime<Utc>,
+) -> Result<PassEnd, PipelineError> {
     let Claim::Taken(lease) = store
         .take_lease(&stream(), Holder::this_process(), Duration::from_secs(60))
         .await
@@ -333,7 +345,8 @@ async fn run(
         zone: chrono_tz::UTC,
         run_id: 1,
         lease: Some(&lease),
-        planned_at: Utc::now() - TimeDelta::seconds(1),
+        planned_at,
+        changed: Default::default(),
     };
     pipeline.run_pass(&pass).await
 }
@@ -525,4 +538,26 @@ async fn a_walk_per_agent_reads_an_agent_again_when_its_rows_move_and_skips_none
         .filter(|(_, r)| matches!(r, Request::AgentRows { agent: 1, range } if range.from == 0))
         .count();
     assert_eq!(agent_one_starts, 2, "agent 1 is read again from its start");
+}
+
+#[tokio::test]
+async fn an_incremental_pass_teaches_its_stream_the_changes_it_found_since_the_last_one() {
+    let source = source(100, Duration::ZERO);
+    let store = Arc::new(MemoryStore::new());
+    let pipeline = pipeline(&source, &store, 0, 1_000);
+    run(&pipeline, &store, PassKind::Backfill).await.unwrap();
+    // The first incremental pass has no pass before it to measure from.
+    run(&pipeline, &store, PassKind::Incremental).await.unwrap();
+    assert!(store.change_rates("p").await.unwrap().is_empty());
+    // 30 records created since.
+    let now = Utc::now();
+    let mut grown = rows(1..=100);
+    grown.extend((101..=130).map(|id| MemoryRow::record(id, now)));
+    source.set_rows(Module::Requests, grown);
+    let end = run_planned(&pipeline, &store, PassKind::Incremental, Utc::now()).await;
+    assert_eq!(end.unwrap(), PassEnd::Completed);
+    let rates = store.change_rates("p").await.unwrap();
+    assert_eq!(rates.len(), 1, "{rates:?}");
+    assert_eq!(rates[0].0, stream());
+    assert_eq!(rates[0].1.changes, 30.0, "{rates:?}");
 }

@@ -5,6 +5,9 @@
 //! last page's final instant (at least one row read again).
 
 // The legacy API's page size: the plan and the progress display speak of its passes.
+use crate::config::{OrganisationConfig, SourceConfig};
+use crate::desk::module::IncrementalRead;
+use crate::stream::Module;
 use crate::zoho::client::MAX_WINDOW as PAGE_ROWS;
 
 /// What a pass costs on one API: rows a request brings that are new, units a request
@@ -79,6 +82,31 @@ pub fn days_needed(requests: u64, per_day: u64) -> Option<u64> {
         return Some(0);
     }
     (per_day > 0).then(|| requests.div_ceil(per_day))
+}
+
+/// What the organisation's API charges for a module's passes, and in which units.
+pub fn cost_model(org: &OrganisationConfig, module: Module) -> CostModel {
+    match (&org.source, module.desk()) {
+        (SourceConfig::Desk(_), Some(m)) if reads_whole(module) => CostModel::desk_list(m.limit()),
+        _ => org_model(org),
+    }
+}
+
+/// What the organisation's API charges for its usual read (for its units, and what a
+/// day's spare budget would read).
+pub fn org_model(org: &OrganisationConfig) -> CostModel {
+    match org.source {
+        SourceConfig::Support(_) => CostModel::SUPPORT,
+        SourceConfig::Desk(_) => CostModel::DESK,
+    }
+}
+
+/// Whether every incremental pass of the module reads it whole (a Desk module without a
+/// time filter, D15).
+fn reads_whole(module: Module) -> bool {
+    module
+        .desk()
+        .is_some_and(|m| m.incremental() == IncrementalRead::FullList)
 }
 
 #[cfg(test)]

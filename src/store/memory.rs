@@ -15,6 +15,7 @@ use super::{
     Claim, DeleteMode, DeletionStats, DeletionsCommit, Holder, Holding, Lease, LedgerDay,
     PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError, SweepCommit, SweepStats,
 };
+use crate::scheduler::freshness::RateEstimate;
 use crate::stream::{Checkpoint, Module, PassKind, StreamKey};
 use crate::zoho::codec::BadRow;
 use crate::zoho::record::{Record, RecordId};
@@ -38,6 +39,7 @@ struct State {
     runs: Vec<(RunKind, Option<RunOutcome>, u32)>,
     /// Per organisation: the deletions applied, by (module, id), and the cursor.
     deletions: HashMap<String, Deletions>,
+    rates: HashMap<StreamKey, RateEstimate>,
     /// Per organisation: the rows of its deletions that could not be read.
     bin_dead_letters: HashMap<String, Vec<BadRow>>,
     page_commits: u64,
@@ -61,6 +63,13 @@ impl MemoryStore {
     }
 
     /// Page commit number `n` (from 1) fails for good, storing nothing.
+    /// Sets a stream's checkpoint of one kind, as a pass of another process would leave it.
+    pub fn set_checkpoint(&self, stream: &StreamKey, kind: PassKind, checkpoint: Checkpoint) {
+        self.state()
+            .checkpoints
+            .insert((stream.clone(), kind), checkpoint);
+    }
+
     pub fn fail_commit(&self, n: u64) {
         self.state().failing_commits.insert(n);
     }
@@ -335,6 +344,31 @@ impl Store for MemoryStore {
         let state = self.state();
         let key = (organisation.to_string(), day);
         Ok(state.ledger.get(&key).copied().unwrap_or_default())
+    }
+
+    async fn observe_changes(
+        &self,
+        stream: &StreamKey,
+        changes: u64,
+        exposure: Duration,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let rate = state.rates.entry(stream.clone()).or_default();
+        *rate = rate.observe(changes, exposure);
+        Ok(())
+    }
+
+    async fn change_rates(
+        &self,
+        portal: &str,
+    ) -> Result<Vec<(StreamKey, RateEstimate)>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .rates
+            .iter()
+            .filter(|(key, _)| key.portal == portal)
+            .map(|(key, rate)| (key.clone(), *rate))
+            .collect())
     }
 
     async fn start_run(&self, kind: RunKind, _organisation: &str) -> Result<i64, StoreError> {

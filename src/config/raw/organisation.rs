@@ -92,6 +92,8 @@ struct ModuleSettings {
     #[serde(default = "one")]
     priority: u32,
     schedule: Option<String>,
+    /// `"fixed"`: polled on the organisation's or the daemon's schedule, not adaptively.
+    polling: Option<String>,
     sweep_every_days: Option<u32>,
 }
 
@@ -146,6 +148,7 @@ impl Organisation {
                 .map(|text| schedule(&format!("{at}.schedule"), text))
                 .transpose()?,
             module_schedules: modules.schedules,
+            fixed_modules: modules.fixed,
             sweep_every_days: modules.sweeps,
             source: settled.source,
         })
@@ -232,6 +235,16 @@ impl Organisation {
                 let cron = schedule(&format!("{key}.schedule"), text)?;
                 checked.schedules.push((module, cron));
             }
+            match settings.polling.as_deref() {
+                None | Some("adaptive") => {}
+                Some("fixed") => checked.fixed.push(module),
+                Some(other) => {
+                    return Err(key_error(
+                        format!("{key}.polling"),
+                        format!("`{other}` is neither \"adaptive\" nor \"fixed\""),
+                    ))
+                }
+            }
         }
         if checked.priorities.is_empty() {
             let all: Vec<Module> = match self.api {
@@ -255,6 +268,7 @@ impl Organisation {
 struct Modules {
     priorities: Vec<(Module, u32)>,
     schedules: Vec<(Module, cron::Schedule)>,
+    fixed: Vec<Module>,
     sweeps: Vec<(Module, u32)>,
 }
 

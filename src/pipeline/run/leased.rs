@@ -67,6 +67,7 @@ impl OrgRunner {
             run_id,
             lease: Some(&lease),
             planned_at,
+            changed: Default::default(),
         };
         let end = stopped(pipeline.run_pass(&pass).await);
         let released = tokio::time::timeout(CLEANUP_TIMEOUT, self.store.release_lease(&lease));

@@ -20,6 +20,10 @@ pub struct DaemonSettings {
     pub schedule: &'static str,
     pub pace: bool,
     pub lease_secs: u64,
+    /// `daemon.polling`: the tests of rounds on a schedule poll `fixed`.
+    pub polling: &'static str,
+    /// `daemon.min_interval_secs`, for adaptive polling.
+    pub min_interval_secs: u64,
 }
 
 impl Default for DaemonSettings {
@@ -28,6 +32,8 @@ impl Default for DaemonSettings {
             schedule: "*/1 * * * * *",
             pace: true,
             lease_secs: 120,
+            polling: "fixed",
+            min_interval_secs: 60,
         }
     }
 }
@@ -37,8 +43,9 @@ pub fn configure(setup: &SyncSetup, settings: &DaemonSettings) {
     setup.set_lease_secs(settings.lease_secs);
     setup.edit_config(|text| {
         format!(
-            "{text}\n[daemon]\nschedule = \"{}\"\nlisten = \"127.0.0.1:9\"\npace = {}\n",
-            settings.schedule, settings.pace
+            "{text}\n[daemon]\nschedule = \"{}\"\nlisten = \"127.0.0.1:9\"\npace = {}\n\
+             polling = \"{}\"\nmin_interval_secs = {}\n",
+            settings.schedule, settings.pace, settings.polling, settings.min_interval_secs
         )
     });
 }

@@ -1,0 +1,81 @@
+//! The adaptive schedule as `plan` and `status` print it: per module, the change rate
+//! learned, the passes a day the budget gives it, the interval, the mean wait of a change
+//! (half the interval) and when it is next due. The same computation the daemon makes
+//! (`daemon::adaptive`), from the same tables, so what is printed is what the daemon does.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, OrganisationConfig};
+use crate::daemon::adaptive::{Adaptive, ModulePlan};
+use crate::loader::Loader;
+use crate::store::StoreError;
+
+/// Prints the organisation's adaptive schedule; nothing when it polls on fixed schedules.
+pub async fn print_schedule(
+    config: &Config,
+    org: &OrganisationConfig,
+    loader: &Loader,
+) -> Result<(), StoreError> {
+    let Some(adaptive) = Adaptive::of(config, org) else {
+        return Ok(());
+    };
+    let plans = adaptive.plan(org, loader).await?;
+    println!(
+        "{}: adaptive polling ({} of the budget for incremental passes)",
+        org.name,
+        percent(config)
+    );
+    println!(
+        "  {:<14} {:>12} {:>11} {:>10} {:>19} NEXT PASS DUE",
+        "MODULE", "CHANGES/DAY", "PASSES/DAY", "EVERY", "EXPECTED STALENESS"
+    );
+    for plan in &plans {
+        println!(
+            "  {:<14} {:>12.1} {:>11.1} {:>10} {:>19} {}",
+            plan.module.key(),
+            plan.rate_per_day,
+            plan.passes_per_day,
+            span(plan.interval.as_secs()),
+            span(plan.expected_staleness().as_secs()),
+            due(plan, Utc::now())
+        );
+    }
+    let fixed: Vec<&str> = org
+        .modules
+        .iter()
+        .filter(|(m, _)| !adaptive.modules().contains(m))
+        .map(|(m, _)| m.key())
+        .collect();
+    if !fixed.is_empty() {
+        println!("  on fixed schedules: {}", fixed.join(", "));
+    }
+    Ok(())
+}
+
+fn percent(config: &Config) -> String {
+    match config.daemon.polling {
+        crate::config::Polling::Adaptive(a) => format!("{:.0}%", a.incremental_share * 100.0),
+        crate::config::Polling::Fixed => "none".into(),
+    }
+}
+
+fn due(plan: &ModulePlan, now: DateTime<Utc>) -> String {
+    match plan.due_at {
+        None => "after its backfill (on the organisation's schedule)".into(),
+        Some(at) if at <= now => "now".into(),
+        Some(at) => format!(
+            "{} (in {})",
+            at.format("%Y-%m-%d %H:%M:%S UTC"),
+            span(u64::try_from((at - now).num_seconds()).unwrap_or(0))
+        ),
+    }
+}
+
+/// A duration as `2h05m`, `12m`, `45s`.
+fn span(secs: u64) -> String {
+    match secs {
+        s if s >= 3_600 => format!("{}h{:02}m", s / 3_600, s % 3_600 / 60),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
