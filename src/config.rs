@@ -65,6 +65,18 @@ pub struct DaemonConfig {
     pub pace: bool,
     /// How modules without a schedule of their own are polled.
     pub polling: Polling,
+    /// The environment variable holding the bearer token `/metrics` requires; required
+    /// when `listen` is not a loopback address (`Config::daemon_access`).
+    pub auth_token_env: Option<String>,
+}
+
+/// Who may read the daemon's `/metrics` (`/healthz` and `/readyz` stay open).
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// Anyone who can reach the address: a loopback one, with no token configured.
+    Open,
+    /// Requests carrying `Authorization: Bearer <token>`.
+    Bearer(Secret),
 }
 
 /// How the daemon polls the modules that name no schedule of their own.
@@ -319,6 +331,33 @@ impl Config {
                 .ok_or_else(|| {
                     key_error("organisations", format!("no organisation named `{name}`"))
                 }),
+        }
+    }
+
+    /// Who may read the daemon's metrics: the token `daemon.auth_token_env` names, which
+    /// must be set when it is configured, and must be configured when `daemon.listen` is
+    /// not a loopback address. The token is never part of an error.
+    pub fn daemon_access(&self) -> Result<Access, ConfigError> {
+        const KEY: &str = "daemon.auth_token_env";
+        let Some(name) = &self.daemon.auth_token_env else {
+            if self.daemon.listen.ip().is_loopback() {
+                return Ok(Access::Open);
+            }
+            return Err(key_error(
+                KEY,
+                format!(
+                    "is required when daemon.listen ({}) is not a loopback address: name the \
+                     environment variable holding the bearer token /metrics will require",
+                    self.daemon.listen
+                ),
+            ));
+        };
+        match std::env::var(name) {
+            Ok(token) if !token.trim().is_empty() => Ok(Access::Bearer(Secret::new(token.trim()))),
+            _ => Err(key_error(
+                KEY,
+                format!("the variable `{name}` it names is not set, or empty"),
+            )),
         }
     }
 

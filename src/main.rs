@@ -136,7 +136,8 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
             for org in &config.organisations {
                 config.client_settings(Some(&org.name), None)?;
             }
-            daemon::run(config, stop_on_signals())
+            let access = config.daemon_access()?;
+            daemon::run(config, access, stop_on_signals())
                 .await
                 .map_err(runtime)
         }

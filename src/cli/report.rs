@@ -48,7 +48,10 @@ fn last_run(status: &StreamStatus) -> String {
         || "-".into(),
         |r| {
             let outcome = r.outcome.map_or("running or died", |o| o.as_str());
-            format!("#{} {} {}", r.id, r.kind.as_str(), outcome)
+            match &r.instance {
+                Some(by) => format!("#{} {} {} ({by})", r.id, r.kind.as_str(), outcome),
+                None => format!("#{} {} {}", r.id, r.kind.as_str(), outcome),
+            }
         },
     )
 }

@@ -41,6 +41,7 @@ struct Daemon {
     min_interval_secs: u64,
     max_interval_secs: u64,
     incremental_share: f64,
+    auth_token_env: Option<String>,
 }
 
 impl Default for Daemon {
@@ -53,6 +54,7 @@ impl Default for Daemon {
             min_interval_secs: 60,
             max_interval_secs: 6 * 3_600,
             incremental_share: crate::scheduler::freshness::INCREMENTAL_SHARE,
+            auth_token_env: None,
         }
     }
 }
@@ -224,6 +226,13 @@ impl File {
             })?,
             pace: self.daemon.pace,
             polling: self.daemon.polling()?,
+            auth_token_env: match self.daemon.auth_token_env {
+                Some(name) => {
+                    organisation::check_token_env("daemon.auth_token_env", &name)?;
+                    Some(name)
+                }
+                None => None,
+            },
         };
         if self.organisations.is_empty() {
             return Err(key_error(

@@ -1,26 +1,41 @@
 //! The daemon's HTTP endpoint (127.0.0.1 by default): `/healthz` answers while the
 //! process lives, `/readyz` once the database answers with the migrations applied, and
 //! `/metrics` in the Prometheus text format. It serves until the daemon stops. No answer
-//! touches a mirror table or waits on the database longer than `DATABASE_WAIT`.
+//! touches a mirror table or waits on the database longer than `DATABASE_WAIT`. With a
+//! bearer token configured (required off loopback), `/metrics` answers 401 to a request
+//! without it; the health checks stay open for probes. The token is compared in constant
+//! time and never logged.
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use prometheus_client::encoding::prometheus_text;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::metrics::{Telemetry, DATABASE_WAIT};
+use subtle::ConstantTimeEq;
 
-pub async fn serve(listener: TcpListener, telemetry: Arc<Telemetry>, cancel: CancellationToken) {
+use super::metrics::{Telemetry, DATABASE_WAIT};
+use crate::config::Access;
+
+pub async fn serve(
+    listener: TcpListener,
+    telemetry: Arc<Telemetry>,
+    access: Access,
+    cancel: CancellationToken,
+) {
+    let guarded = Router::new()
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(Arc::new(access), bearer));
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+        .merge(guarded)
         .with_state(telemetry);
     let stopped = async move { cancel.cancelled().await };
     if let Err(e) = axum::serve(listener, app)
@@ -49,6 +64,28 @@ async fn ready(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {
             "database not connected yet\n".into(),
         ),
     }
+}
+
+/// Lets a request through when access is open or it carries the token.
+async fn bearer(State(access): State<Arc<Access>>, request: Request, next: Next) -> Response {
+    let Access::Bearer(token) = access.as_ref() else {
+        return next.run(request).await;
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let admitted = given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.expose().as_bytes())));
+    if admitted {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "this endpoint needs `Authorization: Bearer <token>` (daemon.auth_token_env)\n",
+    )
+        .into_response()
 }
 
 async fn metrics(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::config::{Access, Config};
 use crate::loader::Loader;
 use crate::store::StoreError;
 use metrics::Telemetry;
@@ -40,7 +40,11 @@ pub enum DaemonError {
 }
 
 /// Runs until `cancel`, or until every organisation has stopped for good.
-pub async fn run(config: Config, cancel: CancellationToken) -> Result<(), DaemonError> {
+pub async fn run(
+    config: Config,
+    access: Access,
+    cancel: CancellationToken,
+) -> Result<(), DaemonError> {
     let telemetry = Arc::new(Telemetry::new(&config));
     let listener = tokio::net::TcpListener::bind(config.daemon.listen)
         .await
@@ -53,6 +57,7 @@ pub async fn run(config: Config, cancel: CancellationToken) -> Result<(), Daemon
     let server = tokio::spawn(http::serve(
         listener,
         Arc::clone(&telemetry),
+        access,
         cancel.clone(),
     ));
     let Some(loader) = connect_until_up(&config, &cancel).await else {

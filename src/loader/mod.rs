@@ -53,7 +53,7 @@ pub use field_type::FieldType;
 pub use fields_seen::FieldSeen;
 pub use leases::StreamLease;
 pub use mirror::MirrorRow;
-pub use runs::RunSummary;
+pub use runs::{Instance, RunSummary};
 pub use status::StreamStatus;
 pub use views::{view_name, MAX_VIEW_COLUMNS};
 

@@ -25,19 +25,41 @@ pub struct RunSummary {
     pub pages: i64,
     pub records: i64,
     pub requests: i64,
+    /// The process that ran it; `None` for runs recorded before instances were.
+    pub instance: Option<Instance>,
+}
+
+/// A process that ran a run: its host, pid and zoho-sync version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub host: String,
+    pub pid: i32,
+    pub version: String,
+}
+
+impl std::fmt::Display for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} pid {} v{}", self.host, self.pid, self.version)
+    }
 }
 
 pub(super) const COLUMNS: &str =
-    "id, kind, organisation, started_at, ended_at, outcome, error, pages, records, requests";
+    "id, kind, organisation, started_at, ended_at, outcome, error, pages, records, requests, \
+     host, pid, version";
 
 impl Loader {
     /// Opens a run and returns its id.
     pub async fn start_run(&self, kind: RunKind, org: &str) -> Result<i64, StoreError> {
+        let this = crate::store::Holder::this_process();
         let id = sqlx::query_scalar(
-            "INSERT INTO runs (kind, organisation, started_at) VALUES ($1, $2, now()) RETURNING id",
+            "INSERT INTO runs (kind, organisation, started_at, host, pid, version) \
+             VALUES ($1, $2, now(), $3, $4, $5) RETURNING id",
         )
         .bind(kind.as_str())
         .bind(super::values::clean_text(org))
+        .bind(super::values::clean_text(&this.host))
+        .bind(i32::try_from(this.pid).unwrap_or(i32::MAX))
+        .bind(env!("CARGO_PKG_VERSION"))
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
@@ -126,5 +148,16 @@ pub(super) fn from_row(row: &PgRow) -> Result<RunSummary, StoreError> {
         pages: row.try_get("pages")?,
         records: row.try_get("records")?,
         requests: row.try_get("requests")?,
+        instance: instance(row)?,
+    })
+}
+
+fn instance(row: &PgRow) -> Result<Option<Instance>, StoreError> {
+    let host: Option<String> = row.try_get("host")?;
+    let pid: Option<i32> = row.try_get("pid")?;
+    let version: Option<String> = row.try_get("version")?;
+    Ok(match (host, pid, version) {
+        (Some(host), Some(pid), Some(version)) => Some(Instance { host, pid, version }),
+        _ => None,
     })
 }

@@ -149,6 +149,14 @@ async fn a_sweep_finds_every_deleted_record_marks_nothing_else_and_reads_200_ids
     status.assert_success();
     let status: serde_json::Value = serde_json::from_str(status.stdout.trim()).expect("JSON");
     assert_eq!(status["streams"][0]["sweep"]["passes"], 1, "{status}");
+    // Every run says which process ran it.
+    let by = &status["streams"][0]["last_run"]["instance"];
+    assert!(by["pid"].as_u64().is_some_and(|pid| pid > 0), "{status}");
+    assert_eq!(by["version"], env!("CARGO_PKG_VERSION"), "{status}");
+    assert!(
+        by["host"].as_str().is_some_and(|h| !h.is_empty()),
+        "{status}"
+    );
 
     // The next sync is within the week: no second sweep.
     let (_, before) = unfiltered_reads_after(&emulator, 0).await;

@@ -111,6 +111,15 @@ struct RunEntry<'a> {
     pages: i64,
     records: i64,
     requests: i64,
+    /// The process that ran it; `null` for runs recorded before instances were.
+    instance: Option<InstanceEntry<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct InstanceEntry<'a> {
+    host: &'a str,
+    pid: i32,
+    version: &'a str,
 }
 
 impl<'a> From<&'a RunSummary> for RunEntry<'a> {
@@ -125,6 +134,11 @@ impl<'a> From<&'a RunSummary> for RunEntry<'a> {
             pages: r.pages,
             records: r.records,
             requests: r.requests,
+            instance: r.instance.as_ref().map(|i| InstanceEntry {
+                host: &i.host,
+                pid: i.pid,
+                version: &i.version,
+            }),
         }
     }
 }
@@ -180,6 +194,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::loader::Instance;
     use crate::store::{RunKind, RunOutcome};
     use crate::stream::cursor::Cursor;
     use crate::stream::StreamKey;
@@ -234,6 +249,11 @@ mod tests {
             pages: 6,
             records: 1195,
             requests: 6,
+            instance: Some(Instance {
+                host: "vm".into(),
+                pid: 4242,
+                version: "0.1.0".into(),
+            }),
         };
         let status = stream(Some(run));
         let entry = serde_json::to_value(StreamEntry::from(&status)).unwrap();
@@ -249,6 +269,7 @@ mod tests {
                 "id": 7, "kind": "backfill", "outcome": "quota_spent", "error": null,
                 "started_at": "2027-06-01T08:00:00Z", "ended_at": "2027-06-01T09:00:00Z",
                 "pages": 6, "records": 1195, "requests": 6,
+                "instance": { "host": "vm", "pid": 4242, "version": "0.1.0" },
             },
         });
         assert_eq!(entry, expected);

@@ -295,7 +295,7 @@ fn refuse_keys(at: &str, api: &str, present: Option<&'static str>) -> Result<(),
 /// `authtoken_env` names a variable. A value that looks like an authtoken itself (32 hex
 /// digits) is refused without being quoted: it would otherwise be echoed by the error
 /// that says the variable is unset.
-fn check_token_env(key: &str, name: &str) -> Result<(), ConfigError> {
+pub(super) fn check_token_env(key: &str, name: &str) -> Result<(), ConfigError> {
     let looks_like_token = name.len() == 32 && name.chars().all(|c| c.is_ascii_hexdigit());
     if looks_like_token {
         return Err(key_error(

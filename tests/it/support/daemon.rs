@@ -68,6 +68,11 @@ pub struct Daemon {
 impl Daemon {
     /// Starts a daemon on the setup's config, its endpoint on a free port.
     pub fn start(setup: &SyncSetup) -> Daemon {
+        Daemon::start_with(setup, &[])
+    }
+
+    /// `start`, with these variables added to the daemon's environment.
+    pub fn start_with(setup: &SyncSetup, env: &[(&str, &str)]) -> Daemon {
         let listen = free_address();
         let log_path = setup
             .config_path
@@ -81,6 +86,7 @@ impl Daemon {
             .env_remove("ZOHO_AUTHTOKEN")
             .env("ZOHO_SYNC__DAEMON__LISTEN", listen.to_string())
             .env("RUST_LOG", "info,sqlx=warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
@@ -147,13 +153,19 @@ impl Daemon {
 
     /// GET on the daemon's endpoint: status and body (`None` while it does not answer).
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
-        let response = self
+        self.get_as(path, None).await
+    }
+
+    /// `get`, with `Authorization: Bearer <token>` when a token is given.
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+        let mut request = self
             .http
             .get(format!("http://{}{path}", self.listen))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-            .ok()?;
+            .timeout(Duration::from_secs(5));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.ok()?;
         let status = response.status().as_u16();
         Some((status, response.text().await.ok()?))
     }

@@ -124,7 +124,7 @@ format = "{format}"
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_zoho-sync"));
         command
             .arg("--config")
