@@ -149,9 +149,11 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
         }
         Command::Status(args) => {
             let config = Config::load(&cli.config)?;
-            cli::report::status(&config, args.json)
-                .await
-                .map_err(runtime)
+            match &args.html {
+                Some(file) => cli::report::status_page(&config, file).await,
+                None => cli::report::status(&config, args.json).await,
+            }
+            .map_err(runtime)
         }
         Command::Changes(args) => {
             let config = Config::load(&cli.config)?;

@@ -132,8 +132,11 @@ fn parse_modules(name: &str) -> Result<Vec<StreamModule>, String> {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "html")]
     pub json: bool,
+    /// Write the daemon's status page (the same HTML `/` serves) to this file instead.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,6 +56,15 @@ fn last_run(status: &StreamStatus) -> String {
     )
 }
 
+/// `zoho-sync status --html FILE`: the daemon's status page, written once.
+pub async fn status_page(config: &Config, file: &std::path::Path) -> Result<(), ReportError> {
+    let loader = open_database(config).await?;
+    let snapshot = crate::daemon::console::snapshot(config, &loader).await?;
+    std::fs::write(file, crate::daemon::console::render(&snapshot))?;
+    println!("status page written to {}", file.display());
+    Ok(())
+}
+
 /// `zoho-sync status [--json]`.
 pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
     let loader = open_database(config).await?;

@@ -1,6 +1,6 @@
 //! The daemon's HTTP endpoint (127.0.0.1 by default): `/healthz` answers while the
 //! process lives, `/readyz` once the database answers with the migrations applied, and
-//! `/metrics` in the Prometheus text format. It serves until the daemon stops. No answer
+//! `/metrics` in the Prometheus text format, and `/` the status page (`console`). It serves until the daemon stops. No answer
 //! touches a mirror table or waits on the database longer than `DATABASE_WAIT`. With a
 //! bearer token configured (required off loopback), `/metrics` answers 401 to a request
 //! without it; the health checks stay open for probes. The token is compared in constant
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use prometheus_client::encoding::prometheus_text;
@@ -20,8 +20,12 @@ use tokio_util::sync::CancellationToken;
 
 use subtle::ConstantTimeEq;
 
+use super::console;
 use super::metrics::{Telemetry, DATABASE_WAIT};
 use crate::config::Access;
+
+/// How long the status page waits for its few reads.
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn serve(
     listener: TcpListener,
@@ -30,6 +34,7 @@ pub async fn serve(
     cancel: CancellationToken,
 ) {
     let guarded = Router::new()
+        .route("/", get(page))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(Arc::new(access), bearer));
     let app = Router::new()
@@ -86,6 +91,28 @@ async fn bearer(State(access): State<Arc<Access>>, request: Request, next: Next)
         "this endpoint needs `Authorization: Bearer <token>` (daemon.auth_token_env)\n",
     )
         .into_response()
+}
+
+/// The status page (`console`), read afresh at each request; 503 while the database is
+/// not connected or does not answer in time.
+async fn page(State(telemetry): State<Arc<Telemetry>>) -> Response {
+    let Some(loader) = telemetry.loader() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database not connected yet\n",
+        )
+            .into_response();
+    };
+    let read = console::snapshot(telemetry.config(), loader);
+    match tokio::time::timeout(PAGE_WAIT, read).await {
+        Ok(Ok(snapshot)) => Html(console::render(&snapshot)).into_response(),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database: no answer within {PAGE_WAIT:?}\n"),
+        )
+            .into_response(),
+    }
 }
 
 async fn metrics(State(telemetry): State<Arc<Telemetry>>) -> impl IntoResponse {

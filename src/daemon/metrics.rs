@@ -173,6 +173,7 @@ impl Families {
 }
 
 pub struct Telemetry {
+    config: Config,
     registry: Registry,
     families: Families,
     orgs: Orgs,
@@ -209,6 +210,7 @@ impl Telemetry {
         families.register(&mut registry);
         registry.register_collector(Box::new(PipelineCounters::new(Arc::clone(&orgs))));
         Telemetry {
+            config: config.clone(),
             registry,
             families,
             orgs,
@@ -224,6 +226,11 @@ impl Telemetry {
 
     pub fn loader(&self) -> Option<&Loader> {
         self.loader.get()
+    }
+
+    /// The configuration the daemon runs (the status page reads its organisations).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The counters an organisation's pipelines update.

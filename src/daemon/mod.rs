@@ -9,6 +9,7 @@
 //! process holds are logged and tried again next round.
 
 pub mod adaptive;
+pub mod console;
 pub mod http;
 pub mod metrics;
 mod rounds;

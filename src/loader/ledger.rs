@@ -11,13 +11,21 @@ use super::{Loader, StoreError};
 use crate::store::LedgerDay;
 
 /// Inserts a first reservation of the day (only when the budget holds the cost), or adds
-/// the cost to the count while the budget still holds it and the day is not spent.
+/// the cost to the count while the budget still holds it and the day is not spent; a
+/// reservation made is also added to its hour in `quota_hours` (the status page's chart).
 const RESERVE: &str = "\
-INSERT INTO quota_ledger AS q (organisation, day, used, spent, updated_at)
-SELECT $1, $2, $4, false, now() WHERE $4::bigint <= $3::bigint
-ON CONFLICT (organisation, day) DO UPDATE SET used = q.used + $4, updated_at = now()
-    WHERE q.used + $4 <= $3::bigint AND NOT q.spent
-RETURNING used";
+WITH reserved AS (
+    INSERT INTO quota_ledger AS q (organisation, day, used, spent, updated_at)
+    SELECT $1, $2, $4, false, now() WHERE $4::bigint <= $3::bigint
+    ON CONFLICT (organisation, day) DO UPDATE SET used = q.used + $4, updated_at = now()
+        WHERE q.used + $4 <= $3::bigint AND NOT q.spent
+    RETURNING used
+), hourly AS (
+    INSERT INTO quota_hours AS h (organisation, hour, used)
+    SELECT $1, date_trunc('hour', now()), $4 FROM reserved
+    ON CONFLICT (organisation, hour) DO UPDATE SET used = h.used + $4
+)
+SELECT used FROM reserved";
 
 impl Loader {
     /// Reserves `cost` units of `day`'s budget: `Some(used after)` or `None` when the

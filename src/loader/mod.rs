@@ -9,6 +9,7 @@ mod change_log;
 mod changes;
 mod checkpoint;
 mod connect;
+mod console;
 mod control;
 mod dead_letters;
 mod desk_deletions;

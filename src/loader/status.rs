@@ -29,7 +29,7 @@ pub struct StreamStatus {
 }
 
 impl StreamStatus {
-    fn empty(stream: StreamKey) -> StreamStatus {
+    pub fn empty(stream: StreamKey) -> StreamStatus {
         StreamStatus {
             stream,
             rows: 0,
@@ -44,8 +44,33 @@ impl StreamStatus {
 }
 
 impl Loader {
-    /// Every stream's state, ordered by portal, department and module.
+    /// Every stream's state, ordered by portal, department and module, with its rows
+    /// counted in the mirror (a count of each mirror table: `status`, not the page).
     pub async fn status(&self) -> Result<Vec<StreamStatus>, StoreError> {
+        let mut streams: BTreeMap<StreamKey, StreamStatus> = self
+            .checkpointed()
+            .await?
+            .into_iter()
+            .map(|s| (s.stream.clone(), s))
+            .collect();
+        let desk = self.desk_mirror_counts().await?;
+        for (key, rows) in self.mirror_counts().await?.into_iter().chain(desk) {
+            streams
+                .entry(key.clone())
+                .or_insert_with(|| StreamStatus::empty(key))
+                .rows = rows;
+        }
+        for (key, n) in self.dead_letter_counts().await? {
+            if let Some(status) = streams.get_mut(&key) {
+                status.dead_letters = n;
+            }
+        }
+        Ok(streams.into_values().collect())
+    }
+
+    /// Every stream with a checkpoint, its checkpoints and latest run, ordered; rows and
+    /// dead letters left at 0 (nothing here reads more than the control tables).
+    pub async fn checkpointed(&self) -> Result<Vec<StreamStatus>, StoreError> {
         let mut streams: BTreeMap<StreamKey, StreamStatus> = BTreeMap::new();
         let mut run_of: HashMap<StreamKey, i64> = HashMap::new();
         let sql = format!(
@@ -71,18 +96,6 @@ impl Loader {
                 Some(PassKind::Incremental) => status.incremental = Some(cp),
                 Some(PassKind::Sweep) => status.sweep = Some(cp),
                 None => return Err(StoreError::corrupt("checkpoint kind", kind)),
-            }
-        }
-        let desk = self.desk_mirror_counts().await?;
-        for (key, rows) in self.mirror_counts().await?.into_iter().chain(desk) {
-            streams
-                .entry(key.clone())
-                .or_insert_with(|| StreamStatus::empty(key))
-                .rows = rows;
-        }
-        for (key, n) in self.dead_letter_counts().await? {
-            if let Some(status) = streams.get_mut(&key) {
-                status.dead_letters = n;
             }
         }
         let runs = self.runs_by_id(run_of.values().copied().collect()).await?;

@@ -1,5 +1,5 @@
-//! Who may read the daemon's metrics: off loopback the daemon refuses to start without a
-//! bearer token (exit 2, naming `daemon.auth_token_env`); with one, `/metrics` answers
+//! Who may read the daemon's metrics and status page: off loopback the daemon refuses to start without a
+//! bearer token (exit 2, naming `daemon.auth_token_env`); with one, `/metrics` and `/` answer
 //! 401 to a request without it or with another, while `/healthz` and `/readyz` stay open
 //! for probes, and the token never appears in the log.
 
@@ -48,6 +48,11 @@ async fn with_a_token_metrics_need_it_and_the_health_checks_do_not() {
     daemon.wait_ready().await;
     assert_eq!(daemon.get("/healthz").await.map(|(s, _)| s), Some(200));
     assert_eq!(daemon.get("/metrics").await.map(|(s, _)| s), Some(401));
+    assert_eq!(
+        daemon.get("/").await.map(|(s, _)| s),
+        Some(401),
+        "the status page"
+    );
     let wrong = daemon
         .get_as("/metrics", Some("metrics-bearer-0000000000"))
         .await;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Config, OrganisationConfig};
 use crate::daemon::adaptive::{Adaptive, ModulePlan};
+use crate::daemon::console::span;
 use crate::loader::Loader;
 use crate::store::StoreError;
 
@@ -68,14 +69,5 @@ fn due(plan: &ModulePlan, now: DateTime<Utc>) -> String {
             at.format("%Y-%m-%d %H:%M:%S UTC"),
             span(u64::try_from((at - now).num_seconds()).unwrap_or(0))
         ),
-    }
-}
-
-/// A duration as `2h05m`, `12m`, `45s`.
-fn span(secs: u64) -> String {
-    match secs {
-        s if s >= 3_600 => format!("{}h{:02}m", s / 3_600, s % 3_600 / 60),
-        s if s >= 60 => format!("{}m", s / 60),
-        s => format!("{s}s"),
     }
 }
