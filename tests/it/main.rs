@@ -7,6 +7,7 @@ mod chaos;
 mod client_errors;
 mod client_methods;
 mod codec_roundtrip;
+mod console_browser;
 mod console_page;
 mod daemon_access;
 mod daemon_adaptive;

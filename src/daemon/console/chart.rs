@@ -1,6 +1,7 @@
 //! The quota chart: an inline SVG of the quota day, units spent so far as a rising line
-//! (the sum of the hours' reservations), the pacing line from nothing at the day's start
-//! to the budget at its end, and the limit. Pure: data in, markup out.
+//! (the sum of the hours' reservations, rising within the hours they were made in), the
+//! pacing line from nothing at the day's start to the budget at its end, the limit, and
+//! now. Pure: data in, markup out.
 
 use std::fmt::Write;
 
@@ -23,16 +24,17 @@ pub fn quota_chart(org: &OrgView, now: DateTime<Utc>) -> String {
         LEFT + secs / span * (WIDTH - LEFT - 4.0)
     };
     let y = |units: f64| HEIGHT - BOTTOM - units / top * (HEIGHT - BOTTOM - TOP);
+    // Flat until an hour's first reservation, rising across the hour, flat again to now:
+    // the hours are all the ledger keeps of when units went.
     let mut spent = format!("{:.1},{:.1}", x(org.day_start), y(0.0));
     let mut total = 0.0;
     for (hour, used) in &org.hours {
         let end = (*hour + chrono::TimeDelta::hours(1)).min(now);
+        let _ = write!(spent, " {:.1},{:.1}", x(*hour), y(total));
         total += f64::from(*used);
         let _ = write!(spent, " {:.1},{:.1}", x(end), y(total));
     }
-    if org.hours.is_empty() {
-        let _ = write!(spent, " {:.1},{:.1}", x(now), y(0.0));
-    }
+    let _ = write!(spent, " {:.1},{:.1}", x(now), y(total));
     let budget = f64::from(org.budget());
     let limit = f64::from(org.limit);
     let mut svg = String::with_capacity(2_048);

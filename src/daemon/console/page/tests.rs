@@ -101,3 +101,27 @@ fn text_from_the_database_is_escaped() {
     assert_eq!(esc("plain"), "plain");
     assert_eq!(esc("a\"b'c"), "a&quot;b&#39;c");
 }
+
+#[test]
+fn the_spent_line_stays_flat_until_the_hour_units_went_in() {
+    let mut snapshot = snapshot();
+    snapshot.organisations[0].hours = vec![(at(1), 30)];
+    let html = render(&snapshot);
+    let points: Vec<(f64, f64)> = html
+        .split("<polyline class=\"spent\" points=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the spent line")
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').expect("x,y");
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    // Day start, the hour's start (still at 0), the hour's end (30), now (30).
+    assert_eq!(points.len(), 4, "{points:?}");
+    assert_eq!(points[0].1, points[1].1, "flat before the hour: {points:?}");
+    assert!(points[1].0 > points[0].0, "{points:?}");
+    assert!(points[2].1 < points[1].1, "rising in the hour: {points:?}");
+    assert_eq!(points[2].1, points[3].1, "flat after: {points:?}");
+}
