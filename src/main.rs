@@ -155,6 +155,10 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
             }
             .map_err(runtime)
         }
+        Command::DeadLetters(args) => {
+            let config = Config::load(&cli.config)?;
+            cli::dead_letters::run(&config, args).await.map_err(runtime)
+        }
         Command::Changes(args) => {
             let config = Config::load(&cli.config)?;
             cli::changes::run(&config, args).await.map_err(runtime)

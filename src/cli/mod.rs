@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod changes;
+pub mod dead_letters;
 pub mod demo;
 pub mod report;
 pub mod sync;
@@ -80,14 +81,16 @@ pub enum Command {
     Plan,
     /// Per module: rows mirrored, checkpoints, last run, and today's quota.
     Status(StatusArgs),
-    /// Run as a service: rounds on the configured schedules, paced over the day, with
-    /// health and metrics over HTTP.
+    /// Run as a service: rounds when modules are due (adaptive polling, or the configured
+    /// schedules), paced over the day, with health, metrics and a status page over HTTP.
     Daemon,
     /// Apply the database migrations (they are also applied by every command that needs them).
     Migrate,
     /// The change log after a sequence number, with the records' current fields, as
     /// NDJSON or CSV; ends with the sequence number to resume from.
     Changes(changes::ChangesArgs),
+    /// What was set aside (rows that could not be mirrored), per stream, oldest first.
+    DeadLetters(dead_letters::DeadLettersArgs),
 }
 
 #[derive(Debug, Args)]

@@ -185,3 +185,49 @@ async fn a_page_of_more_rows_than_asked_for_fails_the_pass_loudly_and_stores_not
         .is_empty());
     assert!(!backfill_complete(&database).await);
 }
+
+#[tokio::test]
+async fn dead_letters_lists_what_was_set_aside_as_a_table_and_as_ndjson_with_the_raw_row() {
+    let mut rows = plain_rows(Module::Requests, 1, 300);
+    rows[20].set("CASEID", Value::Text("12ab".into()));
+    rows[40].set("Subject", Value::Raw(b"x\\ud83dy".to_vec()));
+    let server = HostileServer::start(Module::Requests, rows).await;
+    let database = TestDatabase::fresh().await;
+    let setup = SyncSetup::for_server(&server.base_url, TOKEN, &database, &SyncSettings::default());
+    setup.run(&["backfill"]).await.assert_success();
+
+    let table = setup.run(&["dead-letters"]).await;
+    table.assert_success();
+    assert!(table.stdout.contains("2 dead letters"), "{}", table.stdout);
+    assert!(table.stdout.contains("not a record id"), "{}", table.stdout);
+
+    let lines = setup
+        .run(&["dead-letters", "--module", "requests", "--format", "ndjson"])
+        .await;
+    lines.assert_success();
+    let letters: Vec<serde_json::Value> = lines
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(letters.len(), 2, "{}", lines.stdout);
+    assert!(
+        letters.iter().all(|l| l["module"] == "requests"),
+        "{letters:?}"
+    );
+    assert!(
+        letters
+            .iter()
+            .any(|l| l["raw"].as_str().is_some_and(|r| r.contains("12ab"))),
+        "{letters:?}"
+    );
+    // The row whose id could be read names its record.
+    assert!(
+        letters.iter().any(|l| l["record_id"].is_u64()),
+        "{letters:?}"
+    );
+
+    let none = setup.run(&["dead-letters", "--module", "contacts"]).await;
+    none.assert_success();
+    assert!(none.stdout.contains("0 dead letters"), "{}", none.stdout);
+}
