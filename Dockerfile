@@ -26,8 +26,9 @@ COPY --from=build /usr/local/bin/zoho-sync /usr/local/bin/zoho-sync
 COPY sync.toml /etc/zoho-sync/sync.toml
 WORKDIR /etc/zoho-sync
 USER zoho-sync
-# 9187: the daemon's /healthz, /readyz and /metrics (set daemon.listen to 0.0.0.0:9187,
-# e.g. ZOHO_SYNC__DAEMON__LISTEN, to reach it from outside the container).
+# 9187: the daemon's /healthz, /readyz, /metrics and / (set daemon.listen to 0.0.0.0:9187,
+# e.g. ZOHO_SYNC__DAEMON__LISTEN, to reach it from outside the container; / and /metrics
+# then need the bearer token named by daemon.auth_token_env).
 # 8089: the emulator, when the image runs `emulator --listen 0.0.0.0:8089`.
 EXPOSE 9187 8089
 # `docker stop` sends SIGTERM: the daemon lets the page in flight commit or roll back,

@@ -16,6 +16,7 @@ mod daemon_instances;
 mod daemon_metrics;
 mod daemon_stop;
 mod demo_command;
+mod deploy_files;
 mod desk_api_command;
 mod desk_auth_command;
 mod desk_client;
