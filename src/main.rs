@@ -155,6 +155,16 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
             }
             .map_err(runtime)
         }
+        Command::Resync(args) => {
+            let mut config = Config::load(&cli.config)?;
+            if let Some(name) = &args.org {
+                let org = config.organisation(Some(name))?.clone();
+                config.organisations = vec![org];
+            }
+            cli::resync::run(&config, args, &stop_on_signals())
+                .await
+                .map_err(sync_failure)
+        }
         Command::DeadLetters(args) => {
             let config = Config::load(&cli.config)?;
             cli::dead_letters::run(&config, args).await.map_err(runtime)

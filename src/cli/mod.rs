@@ -11,6 +11,7 @@ pub mod changes;
 pub mod dead_letters;
 pub mod demo;
 pub mod report;
+pub mod resync;
 pub mod sync;
 
 use std::path::PathBuf;
@@ -91,6 +92,9 @@ pub enum Command {
     Changes(changes::ChangesArgs),
     /// What was set aside (rows that could not be mirrored), per stream, oldest first.
     DeadLetters(dead_letters::DeadLettersArgs),
+    /// Read a module's whole history again inside the budget, keeping the mirror; a
+    /// sweep follows to find what is gone at the source. Resumable like a backfill.
+    Resync(resync::ResyncArgs),
 }
 
 #[derive(Debug, Args)]

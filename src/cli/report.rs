@@ -28,6 +28,16 @@ pub enum ReportError {
     Output(#[from] std::io::Error),
 }
 
+/// The backfill's state as `status` prints it: a backfill that completed before and runs
+/// again is a resync.
+fn backfill_shown(cp: Option<&Checkpoint>) -> String {
+    match cp {
+        Some(c) if c.in_progress && c.passes > 0 => format!("resync at row {}", c.cursor.next),
+        other => backfill_state(other),
+    }
+}
+
+/// The backfill's state as `status --json` and `plan` give it.
 fn backfill_state(cp: Option<&Checkpoint>) -> String {
     match cp {
         Some(cp) if cp.in_progress => format!("at row {}", cp.cursor.next),
@@ -92,7 +102,7 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
             s.stream.to_string(),
             s.rows,
             s.dead_letters,
-            backfill_state(s.backfill.as_ref()),
+            backfill_shown(s.backfill.as_ref()),
             watermark(s.incremental.as_ref()),
             last_run(s)
         );

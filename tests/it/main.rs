@@ -46,6 +46,7 @@ mod loader_mirror;
 mod loader_schema;
 mod loader_sql_quoting;
 mod quota_day;
+mod resync;
 mod support;
 mod sweep_api_delete;
 mod sweep_deletes;

@@ -125,7 +125,8 @@ fn backfill_bar(status: &crate::loader::StreamStatus) -> String {
         // until the end, only how far the cursor is.
         Some(c) if c.in_progress => format!(
             "<span class=\"bar\"><i class=\"part\" style=\"width:100%\"></i></span> \
-             at row {}",
+             {}at row {}",
+            if c.passes > 0 { "resync " } else { "" },
             c.cursor.next
         ),
         _ => "<span class=\"bar\"></span> not started".into(),
