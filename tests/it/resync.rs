@@ -6,14 +6,25 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use zoho_sync::stream::PassKind;
+use zoho_sync::stream::{Checkpoint, PassKind};
 use zoho_sync::zoho::Module;
 
 use crate::support::database::TestDatabase;
 use crate::support::sync::{
-    assert_mirror_equals_source, emulator_with, loader, mirror, stream, SyncSettings, SyncSetup,
+    assert_mirror_equals_source, emulator_with, loader, stream, SyncSettings, SyncSetup,
 };
-use crate::sweep_deletes::{churn_deletes, logged_deletes, marked_deleted};
+use crate::sweep_deletes::{
+    assert_rows_stay_and_the_rest_are_the_source, churn_deletes, logged_deletes, marked_deleted,
+};
+
+/// The requests stream's backfill checkpoint.
+async fn backfill_of(database: &TestDatabase) -> Checkpoint {
+    loader(database)
+        .await
+        .checkpoint(&stream(Module::Requests), PassKind::Backfill)
+        .await
+        .expect("checkpoint")
+}
 
 /// Change log entries of `module` that are not deletes.
 async fn logged_upserts(database: &TestDatabase) -> i64 {
@@ -51,11 +62,8 @@ async fn a_resync_reads_everything_again_logs_only_changes_and_a_sweep_finds_the
     );
     // Only the 4 modified rows were logged; the other 893 came back unchanged.
     assert_eq!(logged_upserts(&database).await, after_backfill + 4);
+    let backfill = backfill_of(&database).await;
     let loader = loader(&database).await;
-    let backfill = loader
-        .checkpoint(&stream(Module::Requests), PassKind::Backfill)
-        .await
-        .expect("checkpoint");
     assert!(
         !backfill.in_progress && backfill.passes == 2,
         "{backfill:?}"
@@ -66,18 +74,7 @@ async fn a_resync_reads_everything_again_logs_only_changes_and_a_sweep_finds_the
     setup.run(&["sync"]).await.assert_success();
     assert_eq!(marked_deleted(&loader, Module::Requests).await, deleted);
     assert_eq!(logged_deletes(&loader, Module::Requests).await, deleted);
-    // The rows stay, marked: the live ones are exactly the source's.
-    let mirrored: BTreeSet<u64> = mirror(&loader, Module::Requests)
-        .await
-        .into_keys()
-        .collect();
-    let source: BTreeSet<u64> = emulator
-        .snapshot(Module::Requests)
-        .await
-        .into_keys()
-        .collect();
-    let live: BTreeSet<u64> = mirrored.difference(&deleted).copied().collect();
-    assert_eq!(live, source);
+    assert_rows_stay_and_the_rest_are_the_source(&emulator, &loader, &deleted).await;
 }
 
 #[tokio::test]
@@ -114,11 +111,7 @@ async fn a_resync_stopped_by_the_budget_continues_where_it_stopped() {
         "{}",
         again.stdout
     );
-    let loader = loader(&database).await;
-    let backfill = loader
-        .checkpoint(&stream(Module::Requests), PassKind::Backfill)
-        .await
-        .expect("checkpoint");
+    let backfill = backfill_of(&database).await;
     assert!(
         !backfill.in_progress && backfill.passes == 2,
         "{backfill:?}"
