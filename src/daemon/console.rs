@@ -1,8 +1,8 @@
 //! The operator's status page: what `/` serves on `daemon.listen` and what
 //! `zoho-sync status --html FILE` writes once. Per organisation, today's quota spent hour
 //! by hour against the pacing line and the limit; per stream, its rows, dead letters, lag,
-//! last pass and its outcome, when it is next due and where its backfill stands; the
-//! latest runs and who ran them; the sweeps. A `Snapshot` is read from the database in a
+//! last pass and its outcome, when it is next due, where its backfill stands and what its
+//! last sweep found; the latest runs and who ran them. A `Snapshot` is read from the database in a
 //! few small queries (control tables, catalogue estimates, never a scan of a mirror
 //! table), then rendered by pure functions (`page`), so the page costs the same on a
 //! mirror of millions of rows and its rendering is tested without a database.
@@ -70,6 +70,8 @@ pub struct StreamView {
     pub newest: Option<DateTime<Utc>>,
     /// Its module's adaptive plan, when it polls adaptively.
     pub plan: Option<ModulePlan>,
+    /// What its last complete sweep found deleted at the source.
+    pub sweep_found: Option<i64>,
 }
 
 /// Reads the snapshot the page shows.
@@ -77,6 +79,7 @@ pub async fn snapshot(config: &Config, loader: &Loader) -> Result<Snapshot, Stor
     let taken_at = Utc::now();
     let streams = loader.checkpointed().await?;
     let dead = loader.dead_letters_by_stream().await?;
+    let found = loader.sweeps_found().await?;
     let estimates = loader.table_estimates().await?;
     let newest: HashMap<StreamKey, DateTime<Utc>> =
         loader.newest_modified().await?.into_iter().collect();
@@ -96,6 +99,7 @@ pub async fn snapshot(config: &Config, loader: &Loader) -> Result<Snapshot, Stor
                     table_rows: table_rows(&estimates, &s.stream),
                     newest: newest.get(&s.stream).copied(),
                     plan: plans.iter().find(|p| p.module == s.stream.module).cloned(),
+                    sweep_found: found.get(&s.stream).copied(),
                     status,
                 }
             })

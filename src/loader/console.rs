@@ -85,4 +85,17 @@ impl Loader {
             })
             .collect()
     }
+
+    /// What each stream's last complete sweep found deleted.
+    pub async fn sweeps_found(&self) -> Result<HashMap<StreamKey, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT portal, department, module, found FROM checkpoints \
+             WHERE kind = 'sweep' AND found IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((stream_key(r)?, r.try_get("found")?)))
+            .collect()
+    }
 }

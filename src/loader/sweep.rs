@@ -85,6 +85,7 @@ impl Loader {
                 page.synced_at,
             )
             .await?;
+            record_found(&mut tx, page.stream, deleted).await?;
         }
         runs::count_page(&mut tx, page.run_id, 0).await?;
         tx.commit().await?;
@@ -231,6 +232,25 @@ async fn log(
         return Ok(0);
     }
     log_deletes(conn, stream, ids, run_id, at).await
+}
+
+/// Keeps what the sweep just completed found, on its checkpoint (the status page shows it).
+async fn record_found(
+    tx: &mut PgConnection,
+    stream: &StreamKey,
+    deleted: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE checkpoints SET found = $4 WHERE portal = $1 AND department = $2 \
+         AND module = $3 AND kind = 'sweep'",
+    )
+    .bind(&stream.portal)
+    .bind(&stream.department)
+    .bind(stream.module.key())
+    .bind(i64::try_from(deleted).unwrap_or(i64::MAX))
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

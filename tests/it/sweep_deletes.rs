@@ -151,6 +151,15 @@ async fn a_sweep_finds_every_deleted_record_marks_nothing_else_and_reads_200_ids
     status.assert_success();
     let status: serde_json::Value = serde_json::from_str(status.stdout.trim()).expect("JSON");
     assert_eq!(status["streams"][0]["sweep"]["passes"], 1, "{status}");
+    // The status page says what the sweep found.
+    let page = setup.config_path.with_file_name("status.html");
+    let path = page.to_str().expect("a path");
+    setup
+        .run(&["status", "--html", path])
+        .await
+        .assert_success();
+    let html = std::fs::read_to_string(&page).expect("the page");
+    assert!(html.contains("found 37 deleted"), "{html}");
     // Every run says which process ran it.
     let by = &status["streams"][0]["last_run"]["instance"];
     assert!(by["pid"].as_u64().is_some_and(|pid| pid > 0), "{status}");

@@ -88,7 +88,7 @@ fn stream_row(html: &mut String, s: &StreamView, now: DateTime<Utc>) {
         last_pass(status),
         next_pass(s, now),
         backfill_bar(status),
-        sweep(status),
+        sweep(status, s.sweep_found),
     );
 }
 
@@ -133,14 +133,22 @@ fn backfill_bar(status: &crate::loader::StreamStatus) -> String {
     }
 }
 
-fn sweep(status: &crate::loader::StreamStatus) -> String {
-    match &status.sweep {
-        Some(c) if c.in_progress => format!("in progress, at row {}", c.cursor.next),
-        Some(c) => c.completed_at.map_or_else(
-            || "never".to_string(),
-            |at| format!("{} ({} so far)", stamp(at), c.passes),
-        ),
-        None => "never".into(),
+fn sweep(status: &crate::loader::StreamStatus, found: Option<i64>) -> String {
+    let last = status
+        .sweep
+        .as_ref()
+        .and_then(|c| c.completed_at)
+        .map(|at| {
+            let found = found.map_or_else(String::new, |n| format!(", found {n} deleted"));
+            format!("{}{found}", stamp(at))
+        });
+    match (&status.sweep, last) {
+        (Some(c), last) if c.in_progress => {
+            let before = last.map_or_else(String::new, |l| format!("; last {l}"));
+            format!("in progress, at row {}{before}", c.cursor.next)
+        }
+        (_, Some(last)) => last,
+        _ => "never".into(),
     }
 }
 

@@ -19,6 +19,11 @@ fn snapshot() -> Snapshot {
     };
     let mut status = StreamStatus::empty(key);
     status.dead_letters = 3;
+    status.sweep = Some(Checkpoint {
+        completed_at: Some(at(1)),
+        passes: 2,
+        ..Checkpoint::default()
+    });
     status.backfill = Some(Checkpoint {
         completed_at: Some(at(1)),
         ..Checkpoint::default()
@@ -58,6 +63,7 @@ fn snapshot() -> Snapshot {
             table_rows: Some(1_200),
             newest: Some(at(2) - TimeDelta::minutes(5)),
             plan: None,
+            sweep_found: Some(7),
         }],
     };
     Snapshot {
@@ -86,6 +92,7 @@ fn the_page_holds_the_quota_chart_the_streams_and_the_runs_and_refreshes_itself(
     assert!(html.contains("5m"), "lag: {html}");
     assert!(html.contains("#41"), "{html}");
     assert!(html.contains("vm pid 4242 v0.1.0"), "{html}");
+    assert!(html.contains("found 7 deleted"), "the last sweep: {html}");
     assert!(!html.contains("<script>"), "{html}");
 }
 
