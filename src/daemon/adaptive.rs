@@ -69,6 +69,11 @@ impl Adaptive {
         &self.modules
     }
 
+    /// The shortest interval between two passes of a module.
+    pub fn min_interval(&self) -> TimeDelta {
+        TimeDelta::from_std(self.settings.bounds.min_interval).unwrap_or(TimeDelta::MAX)
+    }
+
     /// Each adaptive module's rate, passes, interval and due time.
     pub async fn plan(
         &self,

@@ -59,16 +59,25 @@ pub async fn organisation_loop(
     // Until a round has measured it, assume one request per stream.
     let mut per_round =
         u32::try_from(org.modules.len() * org.departments.len()).unwrap_or(u32::MAX);
+    // A due module whose round was skipped by pacing, failed, or found its stream held
+    // stays due: it is tried again no sooner than the shortest interval later, instead
+    // of at every wake-up.
+    let mut retry_from = Utc::now();
     while !cancel.is_cancelled() {
         let plans = adaptive_plans(adaptive.as_ref(), &org, store.as_ref()).await;
         telemetry.set_schedule(&org.name, &plans);
-        let next_adaptive = plans.iter().filter_map(|p| p.due_at).min();
+        let next_adaptive = adaptive_wake(&plans, retry_from);
         let fire = wait_for_fire(&runner, &org, &schedule, last, next_adaptive, &cancel);
         let Some(now) = fire.await else {
             break;
         };
         telemetry.set_server_clock(&org.name, now);
         let due = due_modules(&org, &schedule, (last, now), &plans, Utc::now());
+        if let Some(adaptive) = &adaptive {
+            if due.iter().any(|m| adaptive.modules().contains(m)) {
+                retry_from = Utc::now() + adaptive.min_interval();
+            }
+        }
         last = now;
         if due.is_empty() {
             // Only the organisation's schedule fired, and every module has its own: an
@@ -189,6 +198,16 @@ fn due_modules(
             }
         })
         .collect()
+}
+
+/// When the adaptive schedule next wakes the loop: the first due time, but not before
+/// `retry_from` (a module still due after its last round waits that long).
+fn adaptive_wake(plans: &[ModulePlan], retry_from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    plans
+        .iter()
+        .filter_map(|p| p.due_at)
+        .min()
+        .map(|due| due.max(retry_from))
 }
 
 /// The adaptive modules' plans; none when the organisation has none, or the database
@@ -384,6 +403,21 @@ mod tests {
         assert_eq!(
             due_modules(&org, &hourly, (later, eleven), &early, eleven),
             [SupportModule::Tasks.into()]
+        );
+    }
+
+    #[test]
+    fn a_module_still_due_after_its_round_is_not_woken_for_before_the_retry_time() {
+        let ten = Utc.with_ymd_and_hms(2027, 6, 1, 10, 0, 0).unwrap();
+        let overdue = [plan(SupportModule::Requests, Some(ten))];
+        let retry = ten + chrono::TimeDelta::minutes(1);
+        assert_eq!(adaptive_wake(&overdue, retry), Some(retry));
+        let later = ten + chrono::TimeDelta::minutes(5);
+        let ahead = [plan(SupportModule::Requests, Some(later))];
+        assert_eq!(adaptive_wake(&ahead, retry), Some(later));
+        assert_eq!(
+            adaptive_wake(&[plan(SupportModule::Tasks, None)], retry),
+            None
         );
     }
 }

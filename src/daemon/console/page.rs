@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::chart::quota_chart;
 use super::{OrgView, Snapshot, StreamView};
 use crate::loader::RunSummary;
+use crate::store::RunOutcome;
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:960px;\
 padding:8px;color:#222}h1{font-size:20px}h2{font-size:17px;margin-top:24px}\
@@ -182,7 +183,7 @@ fn runs(html: &mut String, runs: &[RunSummary]) {
 
 fn outcome(run: &RunSummary) -> String {
     match run.outcome {
-        Some(o) if o.as_str() == "completed" => format!("<span class=\"ok\">{}</span>", o.as_str()),
+        Some(o @ RunOutcome::Completed) => format!("<span class=\"ok\">{}</span>", o.as_str()),
         Some(o) => format!("<span class=\"bad\">{}</span>", o.as_str()),
         None => "running (or its process died)".into(),
     }
