@@ -82,19 +82,45 @@ fn from_seen_key(key: &str) -> Option<Module> {
     }
 }
 
-/// Every label of the records and the join of the types of its non-empty values.
+/// Every label of the records and the join of the types of its non-empty values. A
+/// page's records almost always share one layout of labels, so the types are joined by
+/// position while the layout holds and put in the map once per layout, not once per
+/// field; a value is not typed once its label's join is already `text`, the widest.
 pub(super) fn observe<'a>(records: impl Iterator<Item = &'a Record>) -> Observed {
     let mut observed = Observed::new();
+    let mut layout: Vec<&str> = Vec::new();
+    let mut joined: Vec<Option<FieldType>> = Vec::new();
     for record in records {
-        for field in &record.fields {
+        let same = layout.len() == record.fields.len()
+            && layout
+                .iter()
+                .zip(&record.fields)
+                .all(|(l, f)| *l == f.label);
+        if !same {
+            flush(&mut observed, &layout, &joined);
+            layout = record.fields.iter().map(|f| f.label.as_str()).collect();
+            joined = vec![None; layout.len()];
+        }
+        for (slot, field) in joined.iter_mut().zip(&record.fields) {
+            if *slot == Some(FieldType::Text) {
+                continue;
+            }
             let ty = field
                 .value
                 .as_deref()
                 .map(|v| FieldType::of(&clean_text(v)));
-            note(&mut observed, &field.label, ty);
+            *slot = FieldType::join_opt(*slot, ty);
         }
     }
+    flush(&mut observed, &layout, &joined);
     observed
+}
+
+/// Notes one layout's labels with the types joined for them.
+fn flush(observed: &mut Observed, layout: &[&str], joined: &[Option<FieldType>]) {
+    for (label, ty) in layout.iter().zip(joined) {
+        note(observed, label, *ty);
+    }
 }
 
 /// Joins `ty` into the label's type; the label is copied only the first time it is seen.
@@ -297,6 +323,24 @@ mod tests {
         assert_eq!(observed["Score"], Some(FieldType::Numeric));
         assert_eq!(observed["Flag"], None);
         assert_eq!(observed["When"], Some(FieldType::Text));
+    }
+
+    #[test]
+    fn observing_by_layout_joins_what_observing_field_by_field_joins() {
+        let records = [
+            record(&[("A", Some("1")), ("B", Some("x")), ("A", Some("2.5"))]),
+            record(&[("A", Some("3")), ("B", Some("2")), ("A", None)]),
+            record(&[("B", Some("2020-01-02")), ("C", Some("true"))]),
+            record(&[]),
+            record(&[("C", Some("7")), ("B", None)]),
+            record(&[("C", Some("8")), ("B", Some("9"))]),
+        ];
+        let mut expected = Observed::new();
+        for field in records.iter().flat_map(|r| &r.fields) {
+            let ty = field.value.as_deref().map(FieldType::of);
+            note(&mut expected, &field.label, ty);
+        }
+        assert_eq!(observe(records.iter()), expected);
     }
 
     #[test]

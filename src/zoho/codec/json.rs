@@ -68,10 +68,10 @@ const NOT_UTF8: &str = "\\ud800";
 pub(crate) fn decode(module: Module, body: &[u8], strays: &Strays) -> Result<Answer, DecodeError> {
     let replaced;
     let (body, tainted) = match std::str::from_utf8(body) {
-        Ok(_) => (body, false),
+        Ok(text) => (text, false),
         Err(_) => {
             replaced = replace_invalid_utf8(body);
-            (replaced.as_slice(), true)
+            (replaced.as_str(), true)
         }
     };
     let not_an_array = std::cell::Cell::new(false);
@@ -93,21 +93,23 @@ pub(crate) fn decode(module: Module, body: &[u8], strays: &Strays) -> Result<Ans
     }
 }
 
-fn decode_with(ctx: Ctx<'_>, body: &[u8]) -> Result<Answer, DecodeError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+/// Decodes a body already checked as UTF-8: from `str`, so that its strings are not
+/// checked again one by one.
+fn decode_with(ctx: Ctx<'_>, body: &str) -> Result<Answer, DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(body);
     Document(ctx)
         .deserialize(&mut de)
         .and_then(|answer| de.end().map(|()| answer))
-        .map_err(|e| decode_error(&e, body))
+        .map_err(|e| decode_error(&e, body.as_bytes()))
 }
 
 /// The body with every byte sequence that is not UTF-8 replaced by `NOT_UTF8`.
-fn replace_invalid_utf8(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 16);
+fn replace_invalid_utf8(body: &[u8]) -> String {
+    let mut out = String::with_capacity(body.len() + 16);
     for chunk in body.utf8_chunks() {
-        out.extend_from_slice(chunk.valid().as_bytes());
+        out.push_str(chunk.valid());
         if !chunk.invalid().is_empty() {
-            out.extend_from_slice(NOT_UTF8.as_bytes());
+            out.push_str(NOT_UTF8);
         }
     }
     out
