@@ -88,7 +88,13 @@ pub async fn status(config: &Config, as_json: bool) -> Result<(), ReportError> {
         quotas.push((org, store::quota_today(&loader, &org.budget(), now).await?));
     }
     if as_json {
-        let document = StatusDocument::new(&streams, &quotas, &fields);
+        let mut schedules = Vec::new();
+        for org in &config.organisations {
+            schedules.extend(schedule::schedule(config, org, &loader).await?);
+        }
+        let share = schedule::incremental_share(config);
+        let document =
+            StatusDocument::new(&streams, &quotas, &fields).with_schedules(&schedules, share);
         println!("{}", document.to_line().map_err(std::io::Error::from)?);
         return Ok(());
     }

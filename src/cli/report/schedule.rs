@@ -11,16 +11,42 @@ use crate::daemon::console::span;
 use crate::loader::Loader;
 use crate::store::StoreError;
 
+/// An organisation's adaptive schedule: its modules' plans and the modules left on fixed
+/// schedules.
+pub struct Schedule<'c> {
+    pub org: &'c OrganisationConfig,
+    pub plans: Vec<ModulePlan>,
+    pub fixed: Vec<&'static str>,
+}
+
+/// The organisation's adaptive schedule; `None` when it polls on fixed schedules.
+pub async fn schedule<'c>(
+    config: &Config,
+    org: &'c OrganisationConfig,
+    loader: &Loader,
+) -> Result<Option<Schedule<'c>>, StoreError> {
+    let Some(adaptive) = Adaptive::of(config, org) else {
+        return Ok(None);
+    };
+    let plans = adaptive.plan(org, loader).await?;
+    let fixed = org
+        .modules
+        .iter()
+        .filter(|(m, _)| !adaptive.modules().contains(m))
+        .map(|(m, _)| m.key())
+        .collect();
+    Ok(Some(Schedule { org, plans, fixed }))
+}
+
 /// Prints the organisation's adaptive schedule; nothing when it polls on fixed schedules.
 pub async fn print_schedule(
     config: &Config,
     org: &OrganisationConfig,
     loader: &Loader,
 ) -> Result<(), StoreError> {
-    let Some(adaptive) = Adaptive::of(config, org) else {
+    let Some(Schedule { plans, fixed, .. }) = schedule(config, org, loader).await? else {
         return Ok(());
     };
-    let plans = adaptive.plan(org, loader).await?;
     println!(
         "{}: adaptive polling ({} of the budget for incremental passes)",
         org.name,
@@ -41,12 +67,6 @@ pub async fn print_schedule(
             due(plan, Utc::now())
         );
     }
-    let fixed: Vec<&str> = org
-        .modules
-        .iter()
-        .filter(|(m, _)| !adaptive.modules().contains(m))
-        .map(|(m, _)| m.key())
-        .collect();
     if !fixed.is_empty() {
         println!("  on fixed schedules: {}", fixed.join(", "));
     }
@@ -54,9 +74,14 @@ pub async fn print_schedule(
 }
 
 fn percent(config: &Config) -> String {
+    format!("{:.0}%", incremental_share(config) * 100.0)
+}
+
+/// The share of the day's budget the adaptive schedule plans incremental passes with.
+pub fn incremental_share(config: &Config) -> f64 {
     match config.daemon.polling {
-        crate::config::Polling::Adaptive(a) => format!("{:.0}%", a.incremental_share * 100.0),
-        crate::config::Polling::Fixed => "none".into(),
+        crate::config::Polling::Adaptive(a) => a.incremental_share,
+        crate::config::Polling::Fixed => 0.0,
     }
 }
 

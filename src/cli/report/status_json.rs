@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::backfill_state;
+use super::schedule::Schedule;
 use crate::config::OrganisationConfig;
+use crate::daemon::adaptive::ModulePlan;
 use crate::loader::{FieldSeen, FieldType, RunSummary, StreamStatus};
 use crate::quota::QuotaToday;
 use crate::stream::Checkpoint;
@@ -18,6 +20,8 @@ pub(super) struct StatusDocument<'a> {
     streams: Vec<StreamEntry<'a>>,
     quota: Vec<QuotaEntry<'a>>,
     fields: Vec<FieldEntry<'a>>,
+    /// One entry per organisation polled adaptively (none under fixed schedules).
+    schedule: Vec<ScheduleEntry<'a>>,
 }
 
 impl<'a> StatusDocument<'a> {
@@ -38,7 +42,22 @@ impl<'a> StatusDocument<'a> {
                 })
                 .collect(),
             fields: fields.iter().map(FieldEntry::from).collect(),
+            schedule: Vec::new(),
         }
+    }
+
+    /// Adds the adaptive schedules, planned with `share` of each day's budget.
+    pub(super) fn with_schedules(mut self, schedules: &'a [Schedule<'a>], share: f64) -> Self {
+        self.schedule = schedules
+            .iter()
+            .map(|s| ScheduleEntry {
+                organisation: &s.org.name,
+                incremental_share: share,
+                modules: s.plans.iter().map(PlanEntry::from).collect(),
+                fixed: s.fixed.clone(),
+            })
+            .collect();
+        self
     }
 
     /// The document as one line of JSON. Through a `Value`, whose objects keep their keys
@@ -306,5 +325,41 @@ mod tests {
                 "view_column": { "name": "tier_a", "type": "text" },
             })
         );
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ScheduleEntry<'a> {
+    organisation: &'a str,
+    incremental_share: f64,
+    modules: Vec<PlanEntry>,
+    /// Modules polled on their fixed schedules.
+    fixed: Vec<&'static str>,
+}
+
+/// One module's adaptive plan, as the text `status` prints it.
+#[derive(Debug, Serialize)]
+struct PlanEntry {
+    module: &'static str,
+    changes_per_day: f64,
+    passes_per_day: f64,
+    interval_secs: u64,
+    expected_staleness_secs: u64,
+    last_pass: Option<DateTime<Utc>>,
+    /// `null` while a stream of it is still backfilling (the cron schedule runs it).
+    next_due_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ModulePlan> for PlanEntry {
+    fn from(p: &ModulePlan) -> PlanEntry {
+        PlanEntry {
+            module: p.module.key(),
+            changes_per_day: p.rate_per_day,
+            passes_per_day: p.passes_per_day,
+            interval_secs: p.interval.as_secs(),
+            expected_staleness_secs: p.expected_staleness().as_secs(),
+            last_pass: p.last_pass,
+            next_due_at: p.due_at,
+        }
     }
 }
