@@ -171,7 +171,12 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 let org = config.organisation(Some(name))?.clone();
                 config.organisations = vec![org];
             }
-            cli::dead_letters::run(&config, args, &stop_on_signals())
+            // Only a retry has work a stop should let finish; the listing stops at once.
+            let cancel = match args.retry {
+                true => stop_on_signals(),
+                false => CancellationToken::new(),
+            };
+            cli::dead_letters::run(&config, args, &cancel)
                 .await
                 .map_err(|e| Failure {
                     code: e.exit_code(),

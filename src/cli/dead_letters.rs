@@ -31,7 +31,7 @@ pub struct DeadLettersArgs {
     /// the budget): a record that now decodes is mirrored and its letters cleared; one
     /// the source no longer has is cleared and its mirror row marked deleted.
     #[arg(long)]
-    retry: bool,
+    pub retry: bool,
     /// Only this organisation (every one by default).
     #[arg(long = "org", value_name = "ORGANISATION")]
     pub org: Option<String>,
