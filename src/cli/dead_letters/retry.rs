@@ -162,3 +162,90 @@ fn verdict(done: &[OrgRetry]) -> Result<(), LettersError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::letters::LetterOutcome;
+    use crate::store::Holding;
+    use crate::stream::StreamKey;
+    use crate::zoho::record::RecordId;
+    use crate::zoho::Module;
+
+    fn stream(end: StreamEnd, outcomes: &[Outcome]) -> StreamRetry {
+        let letters = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, outcome)| LetterOutcome {
+                letter: i as i64,
+                record_id: Some(RecordId(i as u64)),
+                outcome: *outcome,
+                error: None,
+            })
+            .collect();
+        StreamRetry {
+            stream: StreamKey {
+                portal: "p".into(),
+                department: "d".into(),
+                module: Module::Requests.into(),
+            },
+            letters,
+            requests: 0,
+            end,
+        }
+    }
+
+    fn org(streams: Vec<StreamRetry>) -> Vec<OrgRetry> {
+        vec![OrgRetry {
+            organisation: "demo".into(),
+            run_id: 1,
+            streams,
+        }]
+    }
+
+    fn held() -> StreamEnd {
+        StreamEnd::Held(Holding {
+            holder: "h".into(),
+            host: None,
+            pid: None,
+            since: Utc::now(),
+        })
+    }
+
+    #[test]
+    fn letters_still_bad_or_stopped_short_by_a_signal_are_no_failure() {
+        let done = org(vec![
+            stream(StreamEnd::Done, &[Outcome::StillBad, Outcome::NoId]),
+            stream(StreamEnd::Stopped, &[Outcome::Loaded, Outcome::Untried]),
+        ]);
+        assert!(verdict(&done).is_ok());
+    }
+
+    #[test]
+    fn a_failure_outranks_a_spent_budget_which_outranks_a_held_stream() {
+        let spent = StreamEnd::BudgetSpent {
+            resets_at: Utc::now(),
+        };
+        let failed = StreamEnd::Failed("boom".into());
+        let all = org(vec![
+            stream(held(), &[Outcome::Untried]),
+            stream(spent.clone(), &[Outcome::Loaded, Outcome::Untried]),
+            stream(failed, &[Outcome::Untried]),
+        ]);
+        assert_eq!(verdict(&all).unwrap_err().exit_code(), 1);
+        let no_failure = org(vec![
+            stream(held(), &[Outcome::Untried]),
+            stream(spent, &[Outcome::Loaded, Outcome::Untried]),
+        ]);
+        let error = verdict(&no_failure).unwrap_err();
+        assert_eq!(error.exit_code(), crate::cli::EXIT_BUDGET_SPENT);
+        assert!(error.to_string().contains("2 letters untried"), "{error}");
+        let held_only = org(vec![stream(held(), &[Outcome::Untried])]);
+        assert_eq!(
+            verdict(&held_only).unwrap_err().exit_code(),
+            crate::cli::EXIT_HELD
+        );
+    }
+}
