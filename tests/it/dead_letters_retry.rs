@@ -160,6 +160,20 @@ async fn a_retry_loads_what_decodes_keeps_what_is_still_bad_and_clears_what_is_g
         (kind.as_str(), outcome.as_deref(), requests),
         ("retry", Some("completed"), 4)
     );
+    // The status page's latest runs show it, with its requests.
+    let page = setup.config_path.with_file_name("status.html");
+    let page_arg = page.to_str().expect("a UTF-8 path");
+    setup
+        .run(&["status", "--html", page_arg])
+        .await
+        .assert_success();
+    let html = std::fs::read_to_string(&page).expect("the status page");
+    let row = format!("<tr><td>#{run_id}</td><td>demo</td><td>retry</td>");
+    let at = html.find(&row).expect("the retry run in the status page");
+    let shown = &html[at..at + html[at..].find("</tr>").expect("the row's end")];
+    // A page a record read, and a request each.
+    let counts = r#"<td class="num">4</td><td class="num">4</td>"#;
+    assert!(shown.contains(counts), "{shown}");
 
     let left: Vec<Option<u64>> = letters(&database).await.iter().map(|l| l.1).collect();
     assert_eq!(
@@ -219,6 +233,11 @@ async fn a_budget_too_small_stops_the_retry_with_exit_4_and_spends_nothing_beyon
         retry.stderr.contains("2 letters untried"),
         "{}",
         retry.stderr
+    );
+    assert!(
+        retry.stdout.contains("today's budget is spent; resets"),
+        "{}",
+        retry.stdout
     );
     assert_eq!(ledger_used(&database).await, used + 1);
     assert_eq!(
