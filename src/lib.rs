@@ -25,6 +25,8 @@
 //! - `loader`: PostgreSQL, the production store, and all of its SQL: migrations, the
 //!   mirror's bulk upserts, the change log, typed views, status queries.
 //! - `feed`: the change log as NDJSON or CSV for a warehouse.
+//! - `letters`: dead letters retried: their records read again by id inside the budget,
+//!   under the streams' leases, and loaded, kept or retired.
 //!
 //! On top: `daemon` (the long-running service: rounds on schedules, pacing, health and
 //! metrics over HTTP) and `cli` (the commands). Beside them: `config` (the checked
@@ -53,6 +55,8 @@ pub mod store;
 pub mod loader;
 
 pub mod feed;
+
+pub mod letters;
 
 pub mod daemon;
 

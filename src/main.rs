@@ -1,7 +1,7 @@
 //! The `zoho-sync` binary: parse the command line, set up logging, run the command, and
 //! turn its outcome into the documented exit code (0 success, 1 runtime failure,
-//! 2 usage or config error, 3 streams held by other live processes, 130 a second
-//! signal). The one place `anyhow` is used, and the one place that exits the process
+//! 2 usage or config error, 3 streams held by other live processes, 4 dead letters left
+//! untried by a spent budget, 130 a second signal). The one place `anyhow` is used, and the one place that exits the process
 //! early: when a stop outlasts its grace (`shutdown`).
 
 use std::process::ExitCode;
@@ -172,8 +172,22 @@ async fn run(cli: cli::Cli) -> Result<(), Failure> {
                 .map_err(sync_failure)
         }
         Command::DeadLetters(args) => {
-            let config = Config::load(&cli.config)?;
-            cli::dead_letters::run(&config, args).await.map_err(runtime)
+            let mut config = Config::load(&cli.config)?;
+            if let Some(name) = &args.org {
+                let org = config.organisation(Some(name))?.clone();
+                config.organisations = vec![org];
+            }
+            // Only a retry has work a stop should let finish; the listing stops at once.
+            let cancel = match args.retry {
+                true => stop_on_signals(),
+                false => CancellationToken::new(),
+            };
+            cli::dead_letters::run(&config, args, &cancel)
+                .await
+                .map_err(|e| Failure {
+                    code: e.exit_code(),
+                    error: e.into(),
+                })
         }
         Command::Changes(args) => {
             let config = Config::load(&cli.config)?;

@@ -6,7 +6,8 @@
 //! modification time when the walk needs it); it says how many rows a request returns,
 //! what a request costs against the daily budget and how that budget's days are counted,
 //! and reads the server's clock at no cost. It never retries, reserves or sleeps: the
-//! fetcher does that, the same way for every source. The legacy API is `support`;
+//! fetcher does that, the same way for every source. A source also reads one record by
+//! its id (`Request::ById`), for the retry of dead letters. The legacy API is `support`;
 //! `memory` serves rows from memory for the pipeline's tests.
 
 pub mod desk;
@@ -24,7 +25,7 @@ use crate::stream::cursor::Window;
 use crate::stream::seek::{Mark, SeekRequest, TimeOrder};
 use crate::stream::Module;
 use crate::zoho::codec::{BadRow, RowOutcome};
-use crate::zoho::record::Record;
+use crate::zoho::record::{Record, RecordId};
 
 /// What a pass reads: the whole module or the rows modified after a moment, and every
 /// field or only the ids.
@@ -73,6 +74,9 @@ pub enum Request {
         from: u32,
         limit: u32,
     },
+    /// One record by its id (a dead letter retried): its row, or no row when the source
+    /// no longer has it (deleted, or never visible to us).
+    ById { id: RecordId },
 }
 
 /// One request's answer.

@@ -1,6 +1,10 @@
-//! `zoho-sync dead-letters [--module M] [--format table|ndjson]`: what was set aside, per
-//! stream, oldest first: the record id when it could be read, the run, when, why, and
-//! (in NDJSON) the raw row as received. Reads the database only.
+//! `zoho-sync dead-letters [--module M] [--org O] [--format table|ndjson]`: what was set
+//! aside, per stream, oldest first: the record id when it could be read, the run, when,
+//! why, and (in NDJSON) the raw row as received. Reads the database only. With `--retry`,
+//! the letters' records are read again by id inside the budget (`letters`, printed by
+//! `retry`): one request per distinct record id.
+
+mod retry;
 
 use std::io::Write;
 
@@ -23,6 +27,14 @@ pub struct DeadLettersArgs {
     /// programs.
     #[arg(long, value_enum, default_value_t = LettersFormat::Table)]
     format: LettersFormat,
+    /// Read each letter's record again by id (one request per distinct id, reserved in
+    /// the budget): a record that now decodes is mirrored and its letters cleared; one
+    /// the source no longer has is cleared and its mirror row marked deleted.
+    #[arg(long)]
+    pub retry: bool,
+    /// Only this organisation (every one by default).
+    #[arg(long = "org", value_name = "ORGANISATION")]
+    pub org: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -37,6 +49,32 @@ pub enum LettersError {
     Database(#[from] StoreError),
     #[error("cannot write the letters: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Retry(#[from] crate::letters::RetryError),
+    /// Streams whose retry failed (a request after the fetcher's retries, a write).
+    #[error("the retry failed: {0}")]
+    Failed(String),
+    /// The budget ran out before every letter was tried.
+    #[error("today's budget is spent with {untried} letters untried; run again after {resets_at}")]
+    BudgetSpent { untried: usize, resets_at: String },
+    /// Streams live processes hold were left to them.
+    #[error("left to the live processes that hold them: {0}; run again once those have finished")]
+    Held(String),
+}
+
+impl LettersError {
+    /// The exit code: 1 a failure, `EXIT_BUDGET_SPENT` letters left for lack of budget,
+    /// `EXIT_HELD` streams left to other processes, 2 a configuration error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LettersError::Retry(crate::letters::RetryError::Setup(
+                crate::pipeline::run::RunError::Config(_),
+            )) => super::EXIT_USAGE,
+            LettersError::BudgetSpent { .. } => super::EXIT_BUDGET_SPENT,
+            LettersError::Held(_) => super::EXIT_HELD,
+            _ => super::EXIT_FAILURE,
+        }
+    }
 }
 
 /// One letter as NDJSON.
@@ -53,9 +91,17 @@ struct Line<'a> {
     raw: &'a str,
 }
 
-pub async fn run(config: &Config, args: &DeadLettersArgs) -> Result<(), LettersError> {
+pub async fn run(
+    config: &Config,
+    args: &DeadLettersArgs,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(), LettersError> {
     let loader = open_database(config).await?;
     let wanted: Vec<Module> = args.modules.iter().flatten().copied().collect();
+    if args.retry {
+        let done = crate::letters::retry(config, &loader, &wanted, cancel).await?;
+        return retry::report(&done, args.format);
+    }
     let mut out = std::io::stdout().lock();
     if args.format == LettersFormat::Table {
         writeln!(

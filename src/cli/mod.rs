@@ -3,7 +3,8 @@
 //! add subcommands. Every command ends in an `ExitCode` of the documented meaning
 //! (0 success, also a clean stop at the quota or on a signal; 1 runtime failure, also a
 //! stop that outlasted its grace; 2 usage or config error; 3 streams held by other live
-//! processes were left to them; 130 a second signal).
+//! processes were left to them; 4 `dead-letters --retry` left letters untried because the
+//! day's budget ran out; 130 a second signal).
 
 pub mod api;
 pub mod auth;
@@ -33,6 +34,10 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit code of a one-shot `backfill` or `sync` that left streams to the live processes
 /// holding them (the rest of its work done): a cron job should notice.
 pub const EXIT_HELD: u8 = 3;
+/// Exit code of a `dead-letters --retry` that left letters untried because the day's
+/// budget (less its reserve) ran out: unlike a backfill's, its work is not resumed by
+/// the next round, so a cron job should notice.
+pub const EXIT_BUDGET_SPENT: u8 = 4;
 /// Exit code after a second stop signal (the shell's 128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -90,7 +95,8 @@ pub enum Command {
     /// The change log after a sequence number, with the records' current fields, as
     /// NDJSON or CSV; ends with the sequence number to resume from.
     Changes(changes::ChangesArgs),
-    /// What was set aside (rows that could not be mirrored), per stream, oldest first.
+    /// What was set aside (rows that could not be mirrored), per stream, oldest first;
+    /// with --retry, their records read again by id inside the budget.
     DeadLetters(dead_letters::DeadLettersArgs),
     /// Read a module's whole history again inside the budget, keeping the mirror; a
     /// sweep follows to find what is gone at the source. Resumable like a backfill.

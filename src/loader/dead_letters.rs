@@ -125,3 +125,45 @@ pub(super) async fn store_in(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Deletes the stream's letters of record `id` (its record is mirrored now, or gone);
+/// how many there were.
+pub(super) async fn clear(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    id: RecordId,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM dead_letters WHERE portal = $1 AND department = $2 AND module = $3 \
+         AND record_id = ($4::text)::numeric",
+    )
+    .bind(&stream.portal)
+    .bind(&stream.department)
+    .bind(stream.module.key())
+    .bind(id.0.to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Gives the stream's letters of record `id` the reason its record was refused this time,
+/// where it differs; how many changed. The raw text kept is the one first received.
+pub(super) async fn reword(
+    conn: &mut PgConnection,
+    stream: &StreamKey,
+    id: RecordId,
+    error: &str,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE dead_letters SET error = $5 WHERE portal = $1 AND department = $2 \
+         AND module = $3 AND record_id = ($4::text)::numeric AND error IS DISTINCT FROM $5",
+    )
+    .bind(&stream.portal)
+    .bind(&stream.department)
+    .bind(stream.module.key())
+    .bind(id.0.to_string())
+    .bind(clean_text(error))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

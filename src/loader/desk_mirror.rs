@@ -91,7 +91,8 @@ impl Loader {
         if writes {
             // The append lock, then the rows, then the run's shared row, as a legacy page.
             change_log::lock_for_append(&mut tx).await?;
-            (inserted, updated) = upsert_desk(&mut tx, page, module, org_id, &sql, ids, records)
+            let target = DeskTarget::of(page, module, org_id);
+            (inserted, updated) = upsert_desk(&mut tx, &target, &sql, ids, records)
                 .await
                 .map_err(|e| unknown_run(e, page.run_id))?;
             if reconciles {
@@ -272,11 +273,33 @@ async fn reconcile(
     Ok(())
 }
 
-async fn upsert_desk(
+/// Where a Desk upsert writes and in whose name: the organisation (its id, and as text
+/// the change log's `portal`), the module, when, and the run.
+pub(super) struct DeskTarget<'a> {
+    pub org_id: i64,
+    pub portal: &'a str,
+    pub module: DeskModule,
+    pub synced_at: chrono::DateTime<chrono::Utc>,
+    pub run_id: i64,
+}
+
+impl<'a> DeskTarget<'a> {
+    fn of(page: &'a PageCommit<'a>, module: DeskModule, org_id: i64) -> DeskTarget<'a> {
+        DeskTarget {
+            org_id,
+            portal: &page.stream.portal,
+            module,
+            synced_at: page.synced_at,
+            run_id: page.run_id,
+        }
+    }
+}
+
+/// Upserts `records` (one per id, ascending) with `sql` (`upsert_sql` of the target's
+/// table); the caller holds the change log's append lock. Returns (inserted, updated).
+pub(super) async fn upsert_desk(
     conn: &mut sqlx::PgConnection,
-    page: &PageCommit<'_>,
-    module: DeskModule,
-    org_id: i64,
+    target: &DeskTarget<'_>,
     sql: &str,
     ids: Vec<i64>,
     records: Vec<Json>,
@@ -285,13 +308,13 @@ async fn upsert_desk(
         return Ok((0, 0));
     }
     let row = sqlx::query(sql)
-        .bind(org_id)
-        .bind(page.synced_at)
+        .bind(target.org_id)
+        .bind(target.synced_at)
         .bind(ids)
         .bind(records)
-        .bind(clean_text(&page.stream.portal))
-        .bind(module.name())
-        .bind(page.run_id)
+        .bind(clean_text(target.portal))
+        .bind(target.module.name())
+        .bind(target.run_id)
         .fetch_one(conn)
         .await?;
     let count = |name: &str| -> Result<u64, StoreError> {
@@ -302,7 +325,7 @@ async fn upsert_desk(
 
 /// The record as stored: the object as received, with NULs removed from its strings and
 /// keys (jsonb refuses them).
-fn record_json(record: &DeskRecord) -> Json {
+pub(super) fn record_json(record: &DeskRecord) -> Json {
     clean(Json::Object(record.object.clone()))
 }
 
@@ -334,7 +357,7 @@ fn cleaned(text: String) -> String {
 /// walk reads again an hour back, marks it deleted again. `$1` org id, `$2` synced_at, `$3` ids, `$4` records, `$5` the org id as
 /// text (the change log's `portal`), `$6` the module's name, `$7` the run. Returns
 /// (inserted, updated).
-fn upsert_sql(schema: &str, table: &str) -> String {
+pub(super) fn upsert_sql(schema: &str, table: &str) -> String {
     format!(
         "WITH retired AS (\n\
          SELECT id FROM {schema}.{table} WHERE org_id = $1\n\

@@ -23,7 +23,7 @@ use crate::store::SweepStats;
 use crate::zoho::record::RecordId;
 
 /// Which rows a deletion applies to, besides the stream (bound as `$3`).
-enum Target<'a> {
+pub(super) enum Target<'a> {
     /// Rows the sweep that started at this moment did not see and that were not modified
     /// since it started.
     NotSweptSince(DateTime<Utc>),
@@ -181,7 +181,7 @@ async fn stamp(
 
 /// Marks or removes the target rows; the ids of those that were live (a row already
 /// marked deleted was logged when it was marked).
-async fn retire(
+pub(super) async fn retire(
     conn: &mut PgConnection,
     stream: &StreamKey,
     mode: DeleteMode,
@@ -221,7 +221,7 @@ async fn retire(
 }
 
 /// Appends a delete per id to the change log (the caller holds the append lock).
-async fn log(
+pub(super) async fn log(
     conn: &mut PgConnection,
     stream: &StreamKey,
     ids: &[i64],

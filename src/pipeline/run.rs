@@ -33,7 +33,8 @@ use crate::zoho::client::Client;
 
 mod leased;
 
-use leased::{split_held, CLEANUP_TIMEOUT};
+use leased::split_held;
+pub(crate) use leased::CLEANUP_TIMEOUT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -417,7 +418,7 @@ impl OrgRunner {
 }
 
 /// The source of one organisation's department (a Desk organisation has one, unnamed).
-fn source(
+pub fn source(
     config: &Config,
     org: &OrganisationConfig,
     department: &str,

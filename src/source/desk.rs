@@ -1,7 +1,8 @@
 //! Zoho Desk as a source: one organisation's modules read by search over ranges of
 //! modification time (`GET /{module}/search?modifiedTimeRange=lo,hi&sortBy=modifiedTime`,
 //! contract §4.4), and its deletions by pages of the recycle bin, newest first (§5),
-//! through the Desk wire client and its token source. Each request is
+//! through the Desk wire client and its token source; one record by a GET of its id (a
+//! dead letter retried), a record no longer visible being no row. Each request is
 //! priced in credits before it is sent (D19); every answer says how many credits are
 //! left today (D20), which the fetcher holds against the organisation's reserve. A record
 //! that cannot be decoded is a bad row with its id when readable; failures keep their
@@ -18,11 +19,11 @@ use crate::config::{ApiConfig, DeskConfig};
 use crate::desk::bin::BinOutcome;
 use crate::desk::module::{IncrementalRead, MAX_LIMIT};
 use crate::desk::record::{BadRecord, DeskId};
-use crate::desk::request::offset_cost;
+use crate::desk::request::{offset_cost, SINGLE_COST};
 use crate::desk::DeskModule;
 use crate::desk::{
-    Accounts, ClientCredentials, DeskClient, DeskError, DeskSettings, ErrorClass, RecordOutcome,
-    Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
+    Accounts, ClientCredentials, DeskClient, DeskError, DeskSettings, ErrorClass, Lookup,
+    RecordOutcome, Reply, SearchQuery, TimeField, TimeRange, TokenCache, TokenSource,
 };
 use crate::quota::DayRule;
 use crate::stream::seek::{Mark, SeekRequest, TimeOrder};
@@ -168,6 +169,8 @@ impl Source for DeskSource {
             | Request::Agents { from, .. }
             | Request::Departments { from, .. }
             | Request::Archived { from, .. } => from,
+            // A GET by id is priced alone, whatever the offset (D19).
+            Request::ById { .. } => return SINGLE_COST,
         };
         offset_cost(from)
     }
@@ -233,6 +236,20 @@ impl Source for DeskSource {
                     .agent_time_entries(agent, Some(modified), range.from, range.limit)
                     .await;
                 reply.map(|r| r.map(|page| page.records.into_iter().map(entry_row).collect()))
+            }
+            (Some(module), Request::ById { id }) => {
+                let Some(id) = DeskId::parse(&id.0.to_string()) else {
+                    return Listing::unsupported(request);
+                };
+                let reply = self.client.get(module, id).await;
+                // Not visible (D18): trashed, purged or never ours; no row, as for an
+                // empty page.
+                reply.map(|r| {
+                    r.map(|lookup| match lookup {
+                        Lookup::Found(record) => vec![row(record, TimeOrder::Modified)],
+                        Lookup::NotVisible => Vec::new(),
+                    })
+                })
             }
             _ => return Listing::unsupported(request),
         };

@@ -233,6 +233,12 @@ impl MemorySource {
                     rows.iter().filter(|r| r.agent == *agent).cloned().collect();
                 Ok(range_of(&own, *range, TimeOrder::Modified))
             }
+            (_, Request::ById { id }) => Ok(rows
+                .iter()
+                .filter(|r| r.row.id() == Some(*id))
+                .take(1)
+                .map(|r| Row::by_id(r.row.clone()))
+                .collect()),
             _ => Err(SourceError::unsupported(request)),
         }
     }

@@ -1,6 +1,7 @@
 //! The legacy Zoho Support API as a source: `getrecords` of one window through the wire
-//! client, in the portal's format and data time zone. A window past the end (the
-//! "no data" answer) is an empty page; every other failure keeps its class's meaning for
+//! client, in the portal's format and data time zone, or `getrecordsbyid` of one record.
+//! A window past the end, or an id the portal no longer has (the "no data" answer), is an
+//! empty page; every other failure keeps its class's meaning for
 //! the fetcher (transient, quota, auth, permanent), and a refused token says how to get
 //! a new one.
 
@@ -12,7 +13,7 @@ use super::{Failure, Filter, Listing, Paging, Request, Row, Source, SourceError}
 use crate::quota::DayRule;
 use crate::stream::cursor::Window;
 use crate::stream::Module as StreamModule;
-use crate::zoho::client::{Client, GetRecords, SelectFields, MAX_WINDOW};
+use crate::zoho::client::{params, Client, GetRecords, SelectFields, MAX_WINDOW};
 use crate::zoho::codec::Answer;
 use crate::zoho::error::ErrorClass;
 use crate::zoho::module::{Method, Module};
@@ -72,16 +73,21 @@ impl Source for SupportSource {
     }
 
     async fn list(&self, module: StreamModule, request: &Request) -> Listing {
-        let (Some(module), Request::Window { window, filter }) = (module.support(), *request)
-        else {
-            return Listing {
-                rows: Err(SourceError::unsupported(request)),
-                server_time: None,
-                outcome: "bad-request",
-                credits_left: None,
-            };
+        let Some(module) = module.support() else {
+            return Listing::unsupported(request);
         };
-        let params = match self.request(module, window, filter).params(module) {
+        let (method, params) = match *request {
+            Request::Window { window, filter } => (
+                Method::GetRecords,
+                self.request(module, window, filter).params(module),
+            ),
+            Request::ById { id } => (
+                Method::GetRecordsById,
+                params::by_id(module, id, &SelectFields::All),
+            ),
+            _ => return Listing::unsupported(request),
+        };
+        let params = match params {
             Ok(params) => params,
             Err(e) => {
                 return Listing {
@@ -92,16 +98,13 @@ impl Source for SupportSource {
                 }
             }
         };
-        let exchange = self
-            .client
-            .exchange(Method::GetRecords, module, &params)
-            .await;
+        let exchange = self.client.exchange(method, module, &params).await;
         let (rows, outcome) = match exchange.outcome {
             Ok(Answer::Records(rows)) => (Ok(rows.into_iter().map(Row::by_id).collect()), "ok"),
             Ok(_) => (
                 Err(SourceError {
                     failure: Failure::Permanent,
-                    detail: "getrecords answered with a write acknowledgement".into(),
+                    detail: format!("{method} answered with a write acknowledgement"),
                 }),
                 ErrorClass::Server.as_str(),
             ),

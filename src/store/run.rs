@@ -1,5 +1,5 @@
-//! What a run is (backfill, sync or the daemon's) and how it ended, as the store
-//! records them.
+//! What a run is (backfill, sync, the daemon's, or a retry of dead letters) and how it
+//! ended, as the store records them.
 
 /// What kind of invocation a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -7,6 +7,8 @@ pub enum RunKind {
     Backfill,
     Sync,
     Daemon,
+    /// `dead-letters --retry`: records re-read by id; no checkpoint moves.
+    Retry,
 }
 
 /// How a run ended.
@@ -26,13 +28,19 @@ impl RunKind {
             RunKind::Backfill => "backfill",
             RunKind::Sync => "sync",
             RunKind::Daemon => "daemon",
+            RunKind::Retry => "retry",
         }
     }
 
     pub fn parse(text: &str) -> Option<RunKind> {
-        [RunKind::Backfill, RunKind::Sync, RunKind::Daemon]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            RunKind::Backfill,
+            RunKind::Sync,
+            RunKind::Daemon,
+            RunKind::Retry,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 

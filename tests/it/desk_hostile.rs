@@ -16,7 +16,7 @@ use crate::support::database::TestDatabase;
 use crate::support::desk::{FakeDesk, Scripted, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN};
 use crate::support::desk_sync::{desk_mirror, DeskSync, ORG_ID};
 
-fn setup(desk: &FakeDesk, database: &TestDatabase) -> DeskSync {
+pub(crate) fn setup(desk: &FakeDesk, database: &TestDatabase) -> DeskSync {
     setup_of(desk, database, &["tickets"])
 }
 
@@ -34,7 +34,7 @@ fn time(at: DateTime<Utc>) -> String {
 }
 
 /// A ticket modified `seconds` after a fixed instant of 2024.
-fn ticket(id: u64, seconds: i64) -> Value {
+pub(crate) fn ticket(id: u64, seconds: i64) -> Value {
     let start = DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z").unwrap();
     let at = start.with_timezone(&Utc) + TimeDelta::seconds(seconds);
     json!({
@@ -46,7 +46,7 @@ fn ticket(id: u64, seconds: i64) -> Value {
 }
 
 /// A search page of `rows`, priced as a search.
-fn page(rows: &[Value]) -> Scripted {
+pub(crate) fn page(rows: &[Value]) -> Scripted {
     Scripted::json(200, &json!({ "data": rows }).to_string())
         .header("X-Rate-Limit-Request-Weight-v3", "3")
         .header("X-Rate-Limit-Remaining-v3", "4990")

@@ -15,6 +15,7 @@ mod daemon_days;
 mod daemon_instances;
 mod daemon_metrics;
 mod daemon_stop;
+mod dead_letters_retry;
 mod demo_command;
 mod deploy_files;
 mod desk_api_command;

@@ -19,7 +19,7 @@ use crate::stream::{PassKind, StreamKey};
 
 /// The longest a clean-up statement (releasing a lease, recording a stopped run) may take
 /// once a stop was asked for: well inside `shutdown::GRACE`.
-pub(super) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How a planned pass went, lease included.
 #[derive(Debug)]

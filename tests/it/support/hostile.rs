@@ -1,5 +1,5 @@
-//! A small hostile server: it speaks the record API's `getrecords` (JSON and XML) over a
-//! list of rows the test controls completely, and misbehaves exactly as told: rows in
+//! A small hostile server: it speaks the record API's `getrecords` and `getrecordsbyid`
+//! (JSON and XML) over a list of rows the test controls completely, and misbehaves exactly as told: rows in
 //! any order, values sent as raw bytes (invalid UTF-8, lone surrogate escapes), ids that
 //! are not ids, stray elements and keys, a `Date` header from a script, labels of any
 //! length and number. It shares no code with the emulator: the point is to feed the
@@ -51,6 +51,14 @@ impl Row {
         }
     }
 
+    /// The text of the row's id field, when it is text.
+    pub fn id_text(&self, module: Module) -> Option<String> {
+        self.fields.iter().find_map(|(label, value)| match value {
+            Value::Text(text) if label == module.id_field() => Some(text.clone()),
+            _ => None,
+        })
+    }
+
     /// Replaces (or adds) a field's value.
     pub fn set(&mut self, label: &str, value: Value) {
         match self.fields.iter_mut().find(|(l, _)| l == label) {
@@ -92,6 +100,8 @@ pub struct Script {
 struct Served {
     requests: u64,
     windows: Vec<(u32, u32, Option<String>)>,
+    /// The ids `getrecordsbyid` was asked for, in order.
+    by_id: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -175,6 +185,11 @@ impl HostileServer {
         self.shared.served.lock().expect("served").windows.clone()
     }
 
+    /// The ids `getrecordsbyid` was asked for, in order.
+    pub fn asked_by_id(&self) -> Vec<String> {
+        self.shared.served.lock().expect("served").by_id.clone()
+    }
+
     /// The rows as the mirror should hold them: id → label → value (text values only).
     pub fn expected(&self) -> std::collections::BTreeMap<u64, Vec<(String, String)>> {
         let script = self.shared.script.lock().expect("script");
@@ -207,7 +222,7 @@ async fn probe(State(shared): State<Shared>) -> Response {
 
 async fn api(
     State(shared): State<Shared>,
-    Path((format, module, _method)): Path<(String, String, String)>,
+    Path((format, module, method)): Path<(String, String, String)>,
     uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
@@ -223,22 +238,35 @@ async fn api(
     let from: u32 = param("fromindex").and_then(|v| v.parse().ok()).unwrap_or(1);
     let to: u32 = param("toindex").and_then(|v| v.parse().ok()).unwrap_or(20);
     let since = param("lastmodifiedtime");
+    let by_id = (method == "getrecordsbyid").then(|| param("id").unwrap_or_default());
     let n = {
         let mut served = shared.served.lock().expect("served");
         served.requests += 1;
-        served.windows.push((from, to, since.clone()));
+        match &by_id {
+            Some(id) => served.by_id.push(id.clone()),
+            None => served.windows.push((from, to, since.clone())),
+        }
         served.requests - 1
     };
     let script = shared.script.lock().expect("script");
     let asked = Module::parse(&module);
     let since = since.and_then(|s| NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S").ok());
-    let rows: Vec<&Row> = script
-        .rows
-        .iter()
-        .filter(|r| since.is_none_or(|s| r.modified > s))
-        .skip(from.saturating_sub(1) as usize)
-        .take((to + 1).saturating_sub(from) as usize + script.overfill)
-        .collect();
+    let rows: Vec<&Row> = match &by_id {
+        // The row whose id field reads as the id asked for, if the script has it.
+        Some(id) => script
+            .rows
+            .iter()
+            .filter(|r| r.id_text(script.module).as_deref() == Some(id.as_str()))
+            .take(1)
+            .collect(),
+        None => script
+            .rows
+            .iter()
+            .filter(|r| since.is_none_or(|s| r.modified > s))
+            .skip(from.saturating_sub(1) as usize)
+            .take((to + 1).saturating_sub(from) as usize + script.overfill)
+            .collect(),
+    };
     let xml = format == "xml";
     let body = match asked {
         Some(m) if m == script.module && !rows.is_empty() => render(xml, m, &rows, script.stray),
