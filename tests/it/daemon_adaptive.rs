@@ -120,5 +120,23 @@ async fn modules_are_polled_by_their_learned_change_rates_and_the_schedule_is_sh
     let status = setup.run(&["status"]).await;
     status.assert_success();
     assert!(status.stdout.contains("NEXT PASS DUE"), "{}", status.stdout);
+    let json = setup.run(&["status", "--json"]).await;
+    json.assert_success();
+    let report: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("JSON");
+    let schedule = &report["schedule"][0];
+    assert_eq!(schedule["organisation"], "demo", "{report}");
+    let planned = |m: &str| {
+        schedule["modules"]
+            .as_array()
+            .and_then(|a| a.iter().find(|p| p["module"] == m))
+            .unwrap_or_else(|| panic!("{m} in {report}"))
+            .clone()
+    };
+    let (requests, contacts) = (planned("requests"), planned("contacts"));
+    assert!(
+        requests["passes_per_day"].as_f64() > contacts["passes_per_day"].as_f64(),
+        "{report}"
+    );
+    assert!(contacts["next_due_at"].is_string(), "{report}");
     daemon.stop(Duration::from_secs(15)).await;
 }
