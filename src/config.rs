@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::desk::dc::DataCentre;
 use crate::quota::{Budget, DayRule, DeskEdition, Edition};
-use crate::stream::Module;
+use crate::stream::{Module, StreamKey};
 use crate::zoho::client::ClientSettings;
 use crate::zoho::module::Format;
 use crate::zoho::retry::RetryPolicy;
@@ -182,6 +182,24 @@ impl OrganisationConfig {
 }
 
 impl OrganisationConfig {
+    /// The organisation's streams of `modules` (every configured module when empty): one
+    /// per department and module, departments first, modules in configured order.
+    pub fn streams(&self, modules: &[Module]) -> Vec<StreamKey> {
+        self.departments
+            .iter()
+            .flat_map(|department| {
+                self.modules
+                    .iter()
+                    .filter(|(m, _)| modules.is_empty() || modules.contains(m))
+                    .map(|&(module, _)| StreamKey {
+                        portal: self.portal.clone(),
+                        department: department.clone(),
+                        module,
+                    })
+            })
+            .collect()
+    }
+
     /// The zone the records' date-times are written in when they carry no offset (the
     /// legacy portal's data time zone; Zoho Desk writes UTC with `Z`).
     pub fn data_time_zone(&self) -> Tz {

@@ -155,20 +155,10 @@ pub async fn retry(
     let mut done = Vec::new();
     for org in &config.organisations {
         let mut streams = Vec::new();
-        for department in &org.departments {
-            for &(module, _) in &org.modules {
-                if !modules.is_empty() && !modules.contains(&module) {
-                    continue;
-                }
-                let stream = StreamKey {
-                    portal: org.portal.clone(),
-                    department: department.clone(),
-                    module,
-                };
-                let letters = loader.dead_letters(&stream).await?;
-                if !letters.is_empty() {
-                    streams.push((stream, letters));
-                }
+        for stream in org.streams(modules) {
+            let letters = loader.dead_letters(&stream).await?;
+            if !letters.is_empty() {
+                streams.push((stream, letters));
             }
         }
         if !streams.is_empty() {

@@ -112,21 +112,11 @@ pub async fn run(
     }
     let mut total = 0;
     for org in &config.organisations {
-        for department in &org.departments {
-            for &(module, _) in &org.modules {
-                if !wanted.is_empty() && !wanted.contains(&module) {
-                    continue;
-                }
-                let stream = StreamKey {
-                    portal: org.portal.clone(),
-                    department: department.clone(),
-                    module,
-                };
-                let letters = loader.dead_letters(&stream).await?;
-                total += letters.len();
-                for letter in &letters {
-                    write_letter(&mut out, args.format, &stream, letter)?;
-                }
+        for stream in org.streams(&wanted) {
+            let letters = loader.dead_letters(&stream).await?;
+            total += letters.len();
+            for letter in &letters {
+                write_letter(&mut out, args.format, &stream, letter)?;
             }
         }
     }

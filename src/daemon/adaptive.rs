@@ -85,7 +85,7 @@ impl Adaptive {
         let mut demands = Vec::new();
         let mut lasts = Vec::new();
         for &module in &self.modules {
-            let keys = streams(org, module);
+            let keys = org.streams(&[module]);
             let rate_per_day = keys
                 .iter()
                 .map(|k| rates.get(k).copied().unwrap_or_default().per_day())
@@ -122,17 +122,6 @@ pub fn is_adaptive(org: &OrganisationConfig, module: Module) -> bool {
     org.schedule.is_none()
         && !org.module_schedules.iter().any(|(m, _)| *m == module)
         && !org.fixed_modules.contains(&module)
-}
-
-fn streams(org: &OrganisationConfig, module: Module) -> Vec<StreamKey> {
-    org.departments
-        .iter()
-        .map(|department| StreamKey {
-            portal: org.portal.clone(),
-            department: department.clone(),
-            module,
-        })
-        .collect()
 }
 
 /// What a module's passes cost: a request (or search) per stream, plus the recycle bin's
