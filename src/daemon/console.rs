@@ -3,9 +3,10 @@
 //! by hour against the pacing line and the limit; per stream, its rows, dead letters, lag,
 //! last pass and its outcome, when it is next due, where its backfill stands and what its
 //! last sweep found; the latest runs and who ran them. A `Snapshot` is read from the database in a
-//! few small queries (control tables, catalogue estimates, never a scan of a mirror
-//! table), then rendered by pure functions (`page`), so the page costs the same on a
-//! mirror of millions of rows and its rendering is tested without a database.
+//! few small queries (control tables and `stream_stats`, whose live row counts the
+//! commits keep exact, never a scan of a mirror table), then rendered by pure functions
+//! (`page`), so the page costs the same on a mirror of millions of rows and its rendering
+//! is tested without a database.
 
 mod chart;
 mod page;
@@ -63,9 +64,6 @@ impl OrgView {
 #[derive(Clone, Debug)]
 pub struct StreamView {
     pub status: StreamStatus,
-    /// Rows of its module's table, as PostgreSQL estimates them (the whole table: every
-    /// department of the portal); `None` before statistics exist.
-    pub table_rows: Option<i64>,
     /// The newest Modified Time mirrored.
     pub newest: Option<DateTime<Utc>>,
     /// Its module's adaptive plan, when it polls adaptively.
@@ -80,7 +78,7 @@ pub async fn snapshot(config: &Config, loader: &Loader) -> Result<Snapshot, Stor
     let streams = loader.checkpointed().await?;
     let dead = loader.dead_letters_by_stream().await?;
     let found = loader.sweeps_found().await?;
-    let estimates = loader.table_estimates().await?;
+    let live: HashMap<StreamKey, i64> = loader.live_rows().await?.into_iter().collect();
     let newest: HashMap<StreamKey, DateTime<Utc>> =
         loader.newest_modified().await?.into_iter().collect();
     let mut organisations = Vec::new();
@@ -95,8 +93,9 @@ pub async fn snapshot(config: &Config, loader: &Loader) -> Result<Snapshot, Stor
             .map(|s| {
                 let mut status = s.clone();
                 status.dead_letters = dead.get(&s.stream).copied().unwrap_or(0);
+                // A stream that never had a live row has no row in `stream_stats`.
+                status.rows = live.get(&s.stream).copied().unwrap_or(0);
                 StreamView {
-                    table_rows: table_rows(&estimates, &s.stream),
                     newest: newest.get(&s.stream).copied(),
                     plan: plans.iter().find(|p| p.module == s.stream.module).cloned(),
                     sweep_found: found.get(&s.stream).copied(),
@@ -133,11 +132,4 @@ async fn org_view(
         hours: loader.quota_hours(&org.name, day_start, day_end).await?,
         streams,
     })
-}
-
-/// The legacy module's table estimate (Desk tables live in their own schema: none).
-fn table_rows(estimates: &HashMap<String, Option<i64>>, key: &StreamKey) -> Option<i64> {
-    let module = key.module.support()?;
-    let table = crate::loader::schema::mirror_table(module);
-    estimates.get(table.name).copied().flatten()
 }

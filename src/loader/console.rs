@@ -1,8 +1,7 @@
 //! What the status page reads that the other reports do not: the day's reservations by
-//! hour, the latest runs, each stream's dead letters, and each mirror table's row count
-//! as PostgreSQL estimates it. Small reads only: every query is bounded by an index or
-//! reads catalogue statistics, never a scan of a mirror table, so the page stays fast on
-//! a mirror of millions of rows.
+//! hour, the latest runs, each stream's dead letters and what its last sweep found (its
+//! live rows come from `stream_stats`). Small reads only: every query reads control
+//! tables, never a mirror table, so the page stays fast on a mirror of millions of rows.
 
 use std::collections::HashMap;
 
@@ -64,24 +63,6 @@ impl Loader {
                 Ok(key) => Some(r.try_get("n").map(|n| (key, n)).map_err(StoreError::from)),
                 // The recycle bin's letters name no module of a stream.
                 Err(_) => None,
-            })
-            .collect()
-    }
-
-    /// Each table of the mirror schema and the rows PostgreSQL estimates it holds (its
-    /// statistics, kept by autovacuum and `ANALYZE`; `None` before the first).
-    pub async fn table_estimates(&self) -> Result<HashMap<String, Option<i64>>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.relname, c.reltuples::bigint AS n FROM pg_catalog.pg_class c \
-             JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace \
-             WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'p')",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let n: i64 = r.try_get("n")?;
-                Ok((r.try_get("relname")?, (n >= 0).then_some(n)))
             })
             .collect()
     }

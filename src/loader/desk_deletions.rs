@@ -1,6 +1,7 @@
 //! Applying a page of a Zoho Desk organisation's deletions (its recycle bin): per module,
 //! one statement marks the live rows of the deleted records `_deleted_at` (or removes
-//! them) and appends a delete to the change log for each, in the transaction that also
+//! them), takes them off the stream's live count and appends a delete to the change log
+//! for each, in the transaction that also
 //! stores the page's unreadable rows and, on the walk's last page, moves the
 //! organisation's cursor. A row whose record was modified after the deletion is left
 //! alone: the record was restored (a restore is a write), and the mirror already holds
@@ -16,7 +17,7 @@ use super::dead_letters::{self, Letter, RECYCLE_BIN};
 use super::limits::{self, Work};
 use super::page::unknown_run;
 use super::values::clean_text;
-use super::{change_log, slow, Loader, StoreError};
+use super::{change_log, slow, stream_stats, Loader, StoreError};
 use crate::desk::module::DeskModule;
 use crate::store::{DeleteMode, DeletionStats, DeletionsCommit};
 
@@ -201,8 +202,8 @@ fn by_module(page: &DeletionsCommit<'_>) -> BTreeMap<DeskModule, BTreeMap<i64, D
     by_module
 }
 
-/// Marks (or removes) the live rows deleted, unless modified after their deletion, and
-/// logs a delete for each. `$1` org id, `$2` ids, `$3` deletion times, `$4` the org id as
+/// Marks (or removes) the live rows deleted, unless modified after their deletion, logs a
+/// delete for each and takes them off the stream's live count (`stream_stats`). `$1` org id, `$2` ids, `$3` deletion times, `$4` the org id as
 /// text (the change log's `portal`), `$5` the module, `$6` synced_at, `$7` the run.
 fn retire_sql(schema: &str, table: &str, mode: DeleteMode) -> String {
     let gone = match mode {
@@ -222,11 +223,12 @@ fn retire_sql(schema: &str, table: &str, mode: DeleteMode) -> String {
         ),
     };
     format!(
-        "WITH gone AS ({gone})\n\
+        "WITH gone AS ({gone}),\n{uncounted}\n\
          INSERT INTO change_log\n\
          (portal, department, module, record_id, op, modified_time, synced_at, run_id)\n\
          SELECT $4::text, '', $5::text, g.id, 'delete', g.at, $6::timestamptz, $7::bigint\n\
-         FROM gone g WHERE g.live ORDER BY g.id"
+         FROM gone g WHERE g.live ORDER BY g.id",
+        uncounted = stream_stats::uncounted_by_retire("$4::text", "''", "$5::text"),
     )
 }
 
@@ -242,5 +244,6 @@ mod tests {
         let sql = retire_sql("\"zoho_desk\"", "tickets", DeleteMode::Remove);
         assert!(sql.contains("DELETE FROM \"zoho_desk\".tickets"), "{sql}");
         assert!(sql.contains("WHERE g.live"), "{sql}");
+        assert!(sql.contains("count(*) AS n FROM gone WHERE live"), "{sql}");
     }
 }

@@ -3,8 +3,8 @@
 //! the page's dead letters and checkpoint, as for legacy pages. A row is rewritten only
 //! when its record differs from what is stored, so a row met again (a walk re-reads the
 //! rows sharing a range's bound) changes nothing; the same statement appends every row it
-//! inserts or rewrites to the change log, and moves the stream's newest modification time
-//! in `stream_stats`. The `cf` keys a page shows for the first time (or with a wider type)
+//! inserts or rewrites to the change log, and keeps the stream's live row count and newest
+//! modification time in `stream_stats`. The `cf` keys a page shows for the first time (or with a wider type)
 //! are recorded in `fields_seen`, which gives them typed columns in the module's view. A row the recycle bin marked deleted is brought back only by a
 //! version of its record modified after the deletion (`desk_deletions`). Rows are sent in ascending id order, so concurrent upserts lock rows
 //! in the same order.
@@ -23,8 +23,8 @@ use super::page::unknown_run;
 use super::sql::quote_ident;
 use super::values::clean_text;
 use super::{
-    change_log, desk_reconcile, fields_seen, runs, slow, Loader, PageCommit, PageStats, StoreError,
-    StreamKey,
+    change_log, desk_reconcile, fields_seen, runs, slow, stream_stats, Loader, PageCommit,
+    PageStats, StoreError, StreamKey,
 };
 use crate::desk::module::{DeskModule, IncrementalRead};
 use crate::desk::record::DeskRecord;
@@ -149,6 +149,7 @@ impl Loader {
         // Several statements: the simple query protocol of a plain string runs them all.
         (&mut *tx).execute(ddl.as_str()).await?;
         tx.commit().await?;
+        self.count_desk_table(module).await?;
         // Once per process and module, like the legacy views at start (a refresh that
         // failed before is retried; one that has nothing to do issues no DDL).
         if let Err(error) = self.refresh_desk_view(module).await {
@@ -159,28 +160,6 @@ impl Loader {
             .unwrap_or_else(|e| e.into_inner())
             .insert(module);
         Ok(())
-    }
-
-    /// Rows per organisation of every Desk table that exists, for `status`.
-    pub(super) async fn desk_mirror_counts(&self) -> Result<Vec<(StreamKey, i64)>, StoreError> {
-        let schema = self.desk_schema_quoted()?;
-        let mut counts = Vec::new();
-        for module in DeskModule::ALL {
-            let table = format!("{schema}.{}", module.name());
-            let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
-                .bind(&table)
-                .fetch_one(&self.pool)
-                .await?;
-            if exists.is_none() {
-                continue;
-            }
-            let sql = format!("SELECT org_id, count(*) AS n FROM {table} GROUP BY org_id");
-            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
-                let org: i64 = row.try_get("org_id")?;
-                counts.push((StreamKey::desk(&org.to_string(), module), row.try_get("n")?));
-            }
-        }
-        Ok(counts)
     }
 
     /// A Desk stream's mirror: id → the record as stored, live rows only (for
@@ -356,7 +335,8 @@ fn cleaned(text: String) -> String {
 /// deletion is taken for a restore: if it was not one, the recycle bin, which the next
 /// walk reads again an hour back, marks it deleted again. `$1` org id, `$2` synced_at, `$3` ids, `$4` records, `$5` the org id as
 /// text (the change log's `portal`), `$6` the module's name, `$7` the run. Returns
-/// (inserted, updated).
+/// (inserted, updated). The rows inserted or revived are added to the stream's live count
+/// (`stream_stats`), in the same statement.
 pub(super) fn upsert_sql(schema: &str, table: &str) -> String {
     format!(
         "WITH retired AS (\n\
@@ -378,14 +358,9 @@ pub(super) fn upsert_sql(schema: &str, table: &str) -> String {
          CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
          ELSE 'update' END, up.modified_time, $2::timestamptz, $7::bigint\n\
          FROM upserted up ORDER BY up.id),\n\
-         newest AS (\n\
-         INSERT INTO stream_stats AS s (portal, department, module, newest_modified)\n\
-         SELECT $5::text, '', $6::text, max(up.modified_time) FROM upserted up\n\
-         HAVING max(up.modified_time) IS NOT NULL\n\
-         ON CONFLICT (portal, department, module) DO UPDATE\n\
-         SET newest_modified = EXCLUDED.newest_modified\n\
-         WHERE s.newest_modified < EXCLUDED.newest_modified)\n\
+         {stats}\n\
          SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
-         count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted"
+         count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted",
+        stats = stream_stats::counted_by_upsert("$5::text", "''", "$6::text"),
     )
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::{PageCommit, StoreError};
+use super::{stream_stats, PageCommit, StoreError};
 use crate::store::DeleteMode;
 
 /// Stamps the page's rows as seen by the reconciliation that started at `start`.
@@ -44,7 +44,8 @@ pub(super) struct Unseen {
     pub hi: DateTime<Utc>,
 }
 
-/// Marks (or removes) the unseen rows and logs a delete for each; how many were live.
+/// Marks (or removes) the unseen rows, logs a delete for each and takes them off the
+/// stream's live count (`stream_stats`), in one statement; how many were live.
 pub(super) async fn retire_unseen(
     conn: &mut PgConnection,
     table: &str,
@@ -65,11 +66,12 @@ pub(super) async fn retire_unseen(
         ),
     };
     let sql = format!(
-        "WITH gone AS ({gone})\n\
+        "WITH gone AS ({gone}),\n{uncounted}\n\
          INSERT INTO change_log\n\
          (portal, department, module, record_id, op, modified_time, synced_at, run_id)\n\
          SELECT $4::text, '', $5::text, g.id, 'delete', $2, $6::timestamptz, $7::bigint\n\
-         FROM gone g WHERE g.live ORDER BY g.id"
+         FROM gone g WHERE g.live ORDER BY g.id",
+        uncounted = stream_stats::uncounted_by_retire("$4::text", "''", "$5::text"),
     );
     let done = sqlx::query(&sql)
         .bind(org_id)

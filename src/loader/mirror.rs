@@ -7,14 +7,15 @@
 //! deadlock on each other. The same statement appends every row it inserts or rewrites
 //! to the change log (a data-modifying CTE), so the log never misses a change nor records
 //! one that did not happen; a row marked deleted that is read again is live again, and
-//! logged as an insert. It also keeps the stream's newest Modified Time in `stream_stats`,
-//! so nothing that reports freshness has to scan a mirror table. Rows coming back from
+//! logged as an insert. It also keeps the stream's live row count and newest Modified
+//! Time in `stream_stats` (see there), so nothing that reports them has to scan a mirror
+//! table. Rows coming back from
 //! deletion are looked up in a partial index of the deleted rows (migration 0015): on a
 //! table whose statistics are missing or stale (a first load, a mass update before
 //! autovacuum), the planner takes "deleted" for rare and the portal's rows for few, and
 //! without that index read every row of the portal once per page.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
@@ -23,7 +24,7 @@ use sqlx::{PgConnection, Row};
 use super::binds::{fields_json, Binds};
 use super::schema::{table_of, ColumnType, MirrorTable};
 use super::values::clean_text;
-use super::{Loader, StoreError, StreamKey};
+use super::{stream_stats, Loader, StoreError, StreamKey};
 use crate::zoho::record::{Record, RecordId};
 
 /// One mirrored row: its id and every field as received (label → value, `None` for the
@@ -104,9 +105,13 @@ pub(super) fn prepare<'a>(records: impl IntoIterator<Item = &'a Record>) -> Prep
 
 /// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
 /// `$5` fields (JSON text), `$6` module, `$7` run id, `$8` the page's records, then one array per
-/// typed column. Returns (inserted, updated, counted). It also moves the stream's newest
-/// Modified Time in `stream_stats` forward (rows not changed are already counted there),
-/// which the daemon's lag gauge reads instead of the mirror table.
+/// typed column. Returns (inserted, updated, counted). It also keeps the stream's row of
+/// `stream_stats`: the rows it inserted or revived added to the live count, the newest
+/// Modified Time moved forward (rows not changed are already counted there), which the
+/// lag gauge and the status page read instead of the mirror table. That row is the
+/// stream's own, and every other writer of it holds the append lock too, so writing it
+/// after the lock (with the change log, once the statement's main query has run) adds no
+/// way to deadlock.
 ///
 /// The statement takes the change log's append lock itself, before its first write: the
 /// lock is an init plan of the rows' one-time filter, evaluated before the first row is
@@ -154,13 +159,7 @@ fn upsert_sql(table: &MirrorTable) -> String {
          CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
          ELSE 'update' END, up.modified_time, $3::timestamptz, $7::bigint\n\
          FROM upserted up ORDER BY up.id),\n\
-         newest AS (\n\
-         INSERT INTO stream_stats AS s (portal, department, module, newest_modified)\n\
-         SELECT $1::text, $2::text, $6::text, max(up.modified_time) FROM upserted up\n\
-         HAVING max(up.modified_time) IS NOT NULL\n\
-         ON CONFLICT (portal, department, module) DO UPDATE\n\
-         SET newest_modified = EXCLUDED.newest_modified\n\
-         WHERE s.newest_modified < EXCLUDED.newest_modified),\n\
+         {stats},\n\
          counted AS (\n\
          UPDATE runs SET pages = pages + 1, records = records + $8 WHERE id = $7 RETURNING id)\n\
          SELECT a.inserted, a.updated, (SELECT count(*) FROM counted c WHERE c.id = a.run) AS counted\n\
@@ -172,6 +171,7 @@ fn upsert_sql(table: &MirrorTable) -> String {
         arrays = arrays.join(", "),
         sets = sets.join(", "),
         lock = super::change_log::APPEND_LOCK,
+        stats = stream_stats::counted_by_upsert("$1::text", "$2::text", "$6::text"),
     )
 }
 
@@ -265,26 +265,6 @@ impl Loader {
             .fetch_one(&self.pool)
             .await?;
         Ok(count)
-    }
-
-    /// Rows per (portal, department) of every mirror table, for `status`.
-    pub(super) async fn mirror_counts(&self) -> Result<HashMap<StreamKey, i64>, StoreError> {
-        let mut counts = HashMap::new();
-        for table in super::schema::mirror_tables() {
-            let sql = format!(
-                "SELECT portal, department, count(*) AS n FROM {} GROUP BY portal, department",
-                table.name
-            );
-            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
-                let key = StreamKey {
-                    portal: row.try_get("portal")?,
-                    department: row.try_get("department")?,
-                    module: table.module.into(),
-                };
-                counts.insert(key, row.try_get("n")?);
-            }
-        }
-        Ok(counts)
     }
 }
 

@@ -34,6 +34,7 @@ mod slow;
 pub mod sql;
 mod statistics;
 mod status;
+mod stream_stats;
 mod sweep;
 mod values;
 mod views;
@@ -99,7 +100,9 @@ impl Loader {
             .saturating_add(2);
         let loader =
             Loader::connect(&config.database.url, &config.database.schema, connections).await?;
-        Ok(loader.with_desk_schema(&config.database.desk_schema))
+        let loader = loader.with_desk_schema(&config.database.desk_schema);
+        loader.count_uncounted_desk_tables().await?;
+        Ok(loader)
     }
 }
 

@@ -1,7 +1,8 @@
-//! What `zoho-sync status` shows, per stream: rows mirrored, dead letters, both
-//! checkpoints and the last run that committed a page of it. A stream is any (portal,
-//! department, module) with a checkpoint or mirrored rows. Read-only, a handful of
-//! statements whatever the number of streams.
+//! What `zoho-sync status` shows, per stream: live rows mirrored (as `stream_stats` keeps
+//! them), dead letters, both checkpoints and the last run that committed a page of it. A
+//! stream is any (portal, department, module) with a checkpoint or a row in
+//! `stream_stats`. Read-only, a handful of statements whatever the number of streams, and
+//! none reads a mirror table.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,7 +16,7 @@ use crate::stream::Module as StreamModule;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamStatus {
     pub stream: StreamKey,
-    /// Rows in the mirror table.
+    /// Live rows in the mirror (not marked deleted), as `stream_stats` keeps them.
     pub rows: i64,
     pub dead_letters: i64,
     pub backfill: Option<Checkpoint>,
@@ -44,8 +45,8 @@ impl StreamStatus {
 }
 
 impl Loader {
-    /// Every stream's state, ordered by portal, department and module, with its rows
-    /// counted in the mirror (a count of each mirror table: `status`, not the page).
+    /// Every stream's state, ordered by portal, department and module, with its live rows
+    /// as `stream_stats` keeps them (no mirror table is read).
     pub async fn status(&self) -> Result<Vec<StreamStatus>, StoreError> {
         let mut streams: BTreeMap<StreamKey, StreamStatus> = self
             .checkpointed()
@@ -53,8 +54,7 @@ impl Loader {
             .into_iter()
             .map(|s| (s.stream.clone(), s))
             .collect();
-        let desk = self.desk_mirror_counts().await?;
-        for (key, rows) in self.mirror_counts().await?.into_iter().chain(desk) {
+        for (key, rows) in self.live_rows().await? {
             streams
                 .entry(key.clone())
                 .or_insert_with(|| StreamStatus::empty(key))
@@ -142,21 +142,6 @@ pub(super) fn stream_key(row: &sqlx::postgres::PgRow) -> Result<StreamKey, Store
 }
 
 impl Loader {
-    /// The newest mirrored Modified Time of every stream with rows (the daemon's lag
-    /// gauge): one small row per stream, kept by the pages' upserts, never a scan of the
-    /// mirror tables.
-    pub async fn newest_modified(&self) -> Result<Vec<(StreamKey, DateTime<Utc>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT portal, department, module, newest_modified FROM stream_stats \
-             ORDER BY portal, department, module",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((stream_key(r)?, r.try_get("newest_modified")?)))
-            .collect()
-    }
-
     /// Whether the database answers (the daemon's readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

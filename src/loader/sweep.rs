@@ -7,8 +7,8 @@
 //! is deleted at the source, unless the mirror saw it modified at or after the sweep's
 //! start (the sweep may have passed its place before it was written): such rows are
 //! spared until the next sweep. A deletion marks the row (`_deleted_at`) or removes it,
-//! and appends a delete to the change log in the same transaction, so the log and the
-//! mirror agree.
+//! takes it off the stream's live count in the same statement, and appends a delete to
+//! the change log in the same transaction, so the log, the count and the mirror agree.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
@@ -16,7 +16,7 @@ use sqlx::{PgConnection, Row};
 use super::change_log::{lock_for_append, log_deletes};
 use super::limits::{self, Work};
 use super::schema::table_of;
-use super::{checkpoint, leases, runs, Loader, PassKind, StoreError, StreamKey};
+use super::{checkpoint, leases, runs, stream_stats, Loader, PassKind, StoreError, StreamKey};
 use crate::store::DeleteMode;
 use crate::store::SweepCommit;
 use crate::store::SweepStats;
@@ -179,8 +179,9 @@ async fn stamp(
     Ok(done.rows_affected())
 }
 
-/// Marks or removes the target rows; the ids of those that were live (a row already
-/// marked deleted was logged when it was marked).
+/// Marks or removes the target rows, and takes the live ones off the stream's count in
+/// `stream_stats` in the same statement; the ids of those that were live (a row already
+/// marked deleted was logged, and uncounted, when it was marked).
 pub(super) async fn retire(
     conn: &mut PgConnection,
     stream: &StreamKey,
@@ -188,18 +189,7 @@ pub(super) async fn retire(
     target: &Target<'_>,
     at: DateTime<Utc>,
 ) -> Result<Vec<i64>, StoreError> {
-    let table = table_of(stream)?.name;
-    let condition = target.condition();
-    let sql = match mode {
-        DeleteMode::Mark => format!(
-            "UPDATE {table} SET _deleted_at = $4 WHERE portal = $1 AND department = $2 \
-             AND _deleted_at IS NULL AND {condition} RETURNING id, true AS live"
-        ),
-        DeleteMode::Remove => format!(
-            "DELETE FROM {table} WHERE portal = $1 AND department = $2 AND {condition} \
-             RETURNING id, _deleted_at IS NULL AS live"
-        ),
-    };
+    let sql = retire_sql(table_of(stream)?.name, mode, target);
     let mut query = sqlx::query(&sql)
         .bind(&stream.portal)
         .bind(&stream.department);
@@ -207,6 +197,7 @@ pub(super) async fn retire(
         Target::NotSweptSince(start) => query.bind(*start),
         Target::Ids(ids) => query.bind(*ids),
     };
+    query = query.bind(stream.module.key());
     if mode == DeleteMode::Mark {
         query = query.bind(at);
     }
@@ -218,6 +209,26 @@ pub(super) async fn retire(
     }
     live.sort_unstable();
     Ok(live)
+}
+
+/// The retirement of `target`'s rows: `$1` portal, `$2` department, `$3` the target,
+/// `$4` the module's key, `$5` (marking only) the time of the deletion.
+fn retire_sql(table: &str, mode: DeleteMode, target: &Target<'_>) -> String {
+    let condition = target.condition();
+    let gone = match mode {
+        DeleteMode::Mark => format!(
+            "UPDATE {table} SET _deleted_at = $5 WHERE portal = $1 AND department = $2 \
+             AND _deleted_at IS NULL AND {condition} RETURNING id, true AS live"
+        ),
+        DeleteMode::Remove => format!(
+            "DELETE FROM {table} WHERE portal = $1 AND department = $2 AND {condition} \
+             RETURNING id, _deleted_at IS NULL AS live"
+        ),
+    };
+    format!(
+        "WITH gone AS ({gone}),\n{}\nSELECT id, live FROM gone",
+        stream_stats::uncounted_by_retire("$1::text", "$2::text", "$4::text")
+    )
 }
 
 /// Appends a delete per id to the change log (the caller holds the append lock).
@@ -256,6 +267,16 @@ async fn record_found(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_kinds_of_retirement_take_only_the_live_rows_off_the_count() {
+        for mode in [DeleteMode::Mark, DeleteMode::Remove] {
+            let sql = retire_sql("requests", mode, &Target::Ids(&[]));
+            assert!(sql.starts_with("WITH gone AS ("), "{sql}");
+            assert!(sql.contains("count(*) AS n FROM gone WHERE live"), "{sql}");
+            assert!(sql.contains("s.module = $4::text"), "{sql}");
+        }
+    }
 
     #[test]
     fn ids_too_large_for_the_mirror_are_left_out() {

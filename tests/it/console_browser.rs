@@ -87,6 +87,13 @@ async fn headless_chromium_renders_the_status_page_with_the_chart_and_the_stream
     }
     // 650 and 120 records: 4 and 1 requests, spent before the page was read.
     assert!(dom.contains("<b>5</b> of 60"), "{dom}");
+    // Each stream's rows, exactly.
+    for rows in [650, 120] {
+        assert!(
+            dom.contains(&format!("<td class=\"num\">{rows}</td>")),
+            "no {rows} rows in the rendered page:\n{dom}"
+        );
+    }
 
     let shot: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
     let _ = std::fs::remove_file(&shot);

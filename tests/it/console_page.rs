@@ -1,7 +1,7 @@
 //! The status page as an operator opens it: the daemon serves it at `/` and
 //! `status --html FILE` writes the same page once. After a backfill and a sync, it shows
-//! the quota chart with the day's spending, the stream with its dead letters and its
-//! backfill complete, and the latest runs with the process that ran them.
+//! the quota chart with the day's spending, the stream with its exact row count, its dead
+//! letters and its backfill complete, and the latest runs with the process that ran them.
 
 use std::time::Duration;
 
@@ -47,6 +47,8 @@ async fn the_daemon_serves_the_status_page_and_status_writes_it_once() {
     written.assert_success();
     let html = std::fs::read_to_string(&file).expect("the page written");
     assert_page(&html);
+    // The stream's live rows, exactly (kept as the pages committed).
+    assert!(html.contains("<td class=\"num\">450</td>"), "{html}");
     // The requests of the backfill and the sync were recorded by the hour: the line of
     // units spent has risen from the day's start.
     let points = html

@@ -155,6 +155,9 @@ async fn a_retry_loads_what_decodes_keeps_what_is_still_bad_and_clears_what_is_g
     let asked = server.asked_by_id();
     assert_eq!(asked, ["11", "21", "31", "40"]);
     assert_eq!(ledger_used(&database).await - used, 4);
+    // The rows loaded and retired moved the stream's kept count with them.
+    let key = stream(Module::Requests);
+    crate::stream_rows::assert_kept_count_is_exact(&database.pool, &key, "after the retry").await;
     let (run_id, kind, outcome, requests) = last_run(&database).await;
     assert_eq!(
         (kind.as_str(), outcome.as_deref(), requests),

@@ -48,6 +48,7 @@ mod loader_schema;
 mod loader_sql_quoting;
 mod quota_day;
 mod resync;
+mod stream_rows;
 mod support;
 mod sweep_api_delete;
 mod sweep_deletes;

@@ -73,9 +73,7 @@ fn organisation(html: &mut String, org: &OrgView, now: DateTime<Utc>) {
 
 fn stream_row(html: &mut String, s: &StreamView, now: DateTime<Utc>) {
     let status = &s.status;
-    let rows = s
-        .table_rows
-        .map_or_else(|| "-".to_string(), |n| format!("≈ {n}"));
+    let rows = status.rows;
     let lag = s.newest.map_or_else(|| "-".into(), |at| ago(now, at));
     let dead = match status.dead_letters {
         0 => "0".to_string(),
