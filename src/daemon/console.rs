@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use super::adaptive::{Adaptive, ModulePlan};
 use crate::config::{Config, OrganisationConfig};
-use crate::loader::{Loader, RunSummary, StreamStatus};
+use crate::loader::{Loader, RunSummary, StreamStats, StreamStatus};
 use crate::quota::QuotaToday;
 use crate::scheduler::estimate::org_model;
 use crate::store::{self, StoreError};
@@ -78,9 +78,7 @@ pub async fn snapshot(config: &Config, loader: &Loader) -> Result<Snapshot, Stor
     let streams = loader.checkpointed().await?;
     let dead = loader.dead_letters_by_stream().await?;
     let found = loader.sweeps_found().await?;
-    let live: HashMap<StreamKey, i64> = loader.live_rows().await?.into_iter().collect();
-    let newest: HashMap<StreamKey, DateTime<Utc>> =
-        loader.newest_modified().await?.into_iter().collect();
+    let kept: HashMap<StreamKey, StreamStats> = loader.stream_stats().await?.into_iter().collect();
     let mut organisations = Vec::new();
     for org in &config.organisations {
         let plans = match Adaptive::of(config, org) {
@@ -94,9 +92,10 @@ pub async fn snapshot(config: &Config, loader: &Loader) -> Result<Snapshot, Stor
                 let mut status = s.clone();
                 status.dead_letters = dead.get(&s.stream).copied().unwrap_or(0);
                 // A stream that never had a live row has no row in `stream_stats`.
-                status.rows = live.get(&s.stream).copied().unwrap_or(0);
+                let stats = kept.get(&s.stream);
+                status.rows = stats.map_or(0, |k| k.live_rows);
                 StreamView {
-                    newest: newest.get(&s.stream).copied(),
+                    newest: stats.and_then(|k| k.newest_modified),
                     plan: plans.iter().find(|p| p.module == s.stream.module).cloned(),
                     sweep_found: found.get(&s.stream).copied(),
                     status,

@@ -61,6 +61,7 @@ pub use mirror::MirrorRow;
 pub use resync::Resync;
 pub use runs::{Instance, RunSummary};
 pub use status::StreamStatus;
+pub use stream_stats::StreamStats;
 pub use views::{view_name, MAX_VIEW_COLUMNS};
 
 /// The database side of zoho-sync: a pool on the configured schema.

@@ -54,11 +54,11 @@ impl Loader {
             .into_iter()
             .map(|s| (s.stream.clone(), s))
             .collect();
-        for (key, rows) in self.live_rows().await? {
+        for (key, stats) in self.stream_stats().await? {
             streams
                 .entry(key.clone())
                 .or_insert_with(|| StreamStatus::empty(key))
-                .rows = rows;
+                .rows = stats.live_rows;
         }
         for (key, n) in self.dead_letter_counts().await? {
             if let Some(status) = streams.get_mut(&key) {

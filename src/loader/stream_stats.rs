@@ -17,6 +17,15 @@ use super::status::stream_key;
 use super::{change_log, Loader, StoreError, StreamKey};
 use crate::desk::module::DeskModule;
 
+/// A stream's figures as `stream_stats` keeps them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Rows of the mirror not marked deleted.
+    pub live_rows: i64,
+    /// The newest Modified Time mirrored (none while no row had one).
+    pub newest_modified: Option<DateTime<Utc>>,
+}
+
 /// The upsert's CTE `stats`, after CTEs `retired` (ids of the page's rows marked deleted
 /// before it) and `upserted` (`id`, `inserted`, `modified_time` of every row written):
 /// adds the rows inserted and revived to the stream's count and moves its newest Modified
@@ -104,16 +113,23 @@ impl Loader {
         Ok(())
     }
 
-    /// Each stream's live rows, as kept (no mirror table is read).
-    pub async fn live_rows(&self) -> Result<Vec<(StreamKey, i64)>, StoreError> {
+    /// Each stream's kept figures, in one read of `stream_stats` (no mirror table is
+    /// read).
+    pub async fn stream_stats(&self) -> Result<Vec<(StreamKey, StreamStats)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT portal, department, module, live_rows FROM stream_stats \
+            "SELECT portal, department, module, live_rows, newest_modified FROM stream_stats \
              ORDER BY portal, department, module",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((stream_key(r)?, r.try_get("live_rows")?)))
+            .map(|r| {
+                let stats = StreamStats {
+                    live_rows: r.try_get("live_rows")?,
+                    newest_modified: r.try_get("newest_modified")?,
+                };
+                Ok((stream_key(r)?, stats))
+            })
             .collect()
     }
 
