@@ -29,8 +29,8 @@ use crate::zoho::record::Record;
 pub use error::{patiently, StoreError, DATABASE_PATIENCE};
 pub use lease::{Claim, Holder, Holding, Lease};
 pub use page::{
-    DeleteMode, DeletionStats, DeletionsCommit, PageCommit, PageStats, Prepared, SweepCommit,
-    SweepStats,
+    CommitOrder, DeleteMode, DeletionStats, DeletionsCommit, Ordered, PageCommit, PageStats,
+    Prepared, SweepCommit, SweepStats,
 };
 pub use run::{RunKind, RunOutcome};
 
@@ -64,6 +64,28 @@ pub trait Store: Send + Sync + fmt::Debug {
             total = total.plus(self.commit_page(page).await?);
         }
         Ok(total)
+    }
+
+    /// Whether `commit_in_order` can store a commit of `stream` sent while the one before
+    /// it is still committing (otherwise it answers `Behind` to every such commit).
+    fn overlaps_commits(&self, _stream: &StreamKey) -> bool {
+        false
+    }
+
+    /// Stores pages as `commit_pages` does, once the commit `order.after` names (if any)
+    /// is stored, and marks the stream's checkpoint with `order.token`; `Behind`, having
+    /// written nothing, when that commit is not stored. A store that overlaps commits
+    /// waits for that commit's end itself; the others answer `Behind` whenever a commit
+    /// is named.
+    async fn commit_in_order(
+        &self,
+        pages: &[PageCommit<'_>],
+        order: CommitOrder,
+    ) -> Result<Ordered, StoreError> {
+        if order.after.is_some() {
+            return Ok(Ordered::Behind);
+        }
+        self.commit_pages(pages).await.map(Ordered::Stored)
     }
 
     /// Readies a page's records for `commit_page` (work that needs no database), so that

@@ -125,6 +125,123 @@ impl Binds {
     }
 }
 
+/// The rows of several pages' binds as one upsert binds them: one row per id, the later
+/// page's where two pages hold the same id (the anchor row a window shares with the one
+/// before it), ids ascending. It borrows the pages' values, so merging copies no text.
+pub(super) struct Merged<'b> {
+    ids: Vec<i64>,
+    fields: Vec<&'b str>,
+    columns: Vec<ColumnRefs<'b>>,
+}
+
+/// One column's values of a merge, borrowed.
+enum ColumnRefs<'b> {
+    BigInt(Vec<Option<i64>>),
+    Text(Vec<Option<&'b str>>),
+    Boolean(Vec<Option<bool>>),
+    Date(Vec<Option<NaiveDate>>),
+    TimestampTz(Vec<Option<DateTime<Utc>>>),
+}
+
+impl<'b> ColumnRefs<'b> {
+    /// The values of `column` at `rows` (page, row), in that order.
+    fn pick(pages: &[&'b Binds], column: usize, rows: &[(usize, usize)]) -> ColumnRefs<'b> {
+        let of = |page: usize| -> &'b ColumnValues {
+            let binds: &'b Binds = pages[page];
+            &binds.columns[column]
+        };
+        macro_rules! pick {
+            ($variant:ident, $map:expr) => {
+                ColumnRefs::$variant(
+                    rows.iter()
+                        .map(|&(page, row)| match of(page) {
+                            ColumnValues::$variant(v) => v[row].as_ref().map($map),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            };
+        }
+        match pages.first().map(|p| &p.columns[column]) {
+            Some(ColumnValues::BigInt(_)) => pick!(BigInt, |x: &i64| *x),
+            Some(ColumnValues::Boolean(_)) => pick!(Boolean, |x: &bool| *x),
+            Some(ColumnValues::Date(_)) => pick!(Date, |x: &NaiveDate| *x),
+            Some(ColumnValues::TimestampTz(_)) => pick!(TimestampTz, |x: &DateTime<Utc>| *x),
+            Some(ColumnValues::Text(_)) | None => pick!(Text, |x: &String| x.as_str()),
+        }
+    }
+
+    fn bind<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        match self {
+            ColumnRefs::BigInt(v) => query.bind(v.as_slice()),
+            ColumnRefs::Text(v) => query.bind(v.as_slice()),
+            ColumnRefs::Boolean(v) => query.bind(v.as_slice()),
+            ColumnRefs::Date(v) => query.bind(v.as_slice()),
+            ColumnRefs::TimestampTz(v) => query.bind(v.as_slice()),
+        }
+    }
+}
+
+impl<'b> Merged<'b> {
+    /// Merges pages' binds of one table, given in page order.
+    pub(super) fn of(pages: &[&'b Binds]) -> Merged<'b> {
+        let mut rows: Vec<(i64, usize, usize)> = pages
+            .iter()
+            .enumerate()
+            .flat_map(|(page, b)| {
+                b.ids
+                    .iter()
+                    .enumerate()
+                    .map(move |(row, id)| (*id, page, row))
+            })
+            .collect();
+        // Stable: of one id's rows, the later page's sorts last and is kept.
+        rows.sort_by_key(|&(id, _, _)| id);
+        let mut kept: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+        let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
+        for (i, &(id, page, row)) in rows.iter().enumerate() {
+            if rows.get(i + 1).is_some_and(|next| next.0 == id) {
+                continue;
+            }
+            ids.push(id);
+            kept.push((page, row));
+        }
+        let width = pages.first().map_or(0, |p| p.columns.len());
+        Merged {
+            fields: kept
+                .iter()
+                .map(|&(p, r)| pages[p].fields[r].as_str())
+                .collect(),
+            columns: (0..width)
+                .map(|c| ColumnRefs::pick(pages, c, &kept))
+                .collect(),
+            ids,
+        }
+    }
+
+    pub(super) fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+
+    pub(super) fn fields(&self) -> &[&'b str] {
+        &self.fields
+    }
+
+    /// Binds the typed columns' arrays, in the table's column order.
+    pub(super) fn bind_columns<'q>(
+        &'q self,
+        mut query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        for values in &self.columns {
+            query = values.bind(query);
+        }
+        query
+    }
+}
+
 /// The binds of `prepared`'s rows for `table`; date-times are read in `zone`.
 pub(super) fn binds(table: &MirrorTable, prepared: &Prepared<'_>, zone: chrono_tz::Tz) -> Binds {
     let n = prepared.rows.len();
@@ -262,5 +379,37 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\0'), "{text}");
+    }
+
+    fn page(rows: &[(i64, &str)]) -> Binds {
+        Binds {
+            ids: rows.iter().map(|r| r.0).collect(),
+            fields: rows
+                .iter()
+                .map(|r| format!("{{\"v\":\"{}\"}}", r.1))
+                .collect(),
+            columns: vec![ColumnValues::Text(
+                rows.iter().map(|r| Some(r.1.to_string())).collect(),
+            )],
+        }
+    }
+
+    #[test]
+    fn merged_pages_keep_one_row_per_id_ascending_the_later_pages_where_they_share_one() {
+        let first = page(&[(1, "a"), (2, "b"), (3, "old")]);
+        let second = page(&[(3, "new"), (4, "d")]);
+        let third = page(&[(4, "newer"), (5, "e")]);
+        let merged = Merged::of(&[&first, &second, &third]);
+        assert_eq!(merged.ids(), &[1, 2, 3, 4, 5]);
+        let texts: Vec<&str> = merged.fields().to_vec();
+        assert_eq!(texts[2], "{\"v\":\"new\"}");
+        assert_eq!(texts[3], "{\"v\":\"newer\"}");
+        let ColumnRefs::Text(column) = &merged.columns[0] else {
+            panic!("a text column");
+        };
+        assert_eq!(
+            column,
+            &[Some("a"), Some("b"), Some("new"), Some("newer"), Some("e")]
+        );
     }
 }

@@ -18,8 +18,9 @@ pub(super) const COLUMNS: &str = "next_index, last_id::text AS last_id, id_order
 
 pub(super) const UPSERT: &str = "\
 INSERT INTO checkpoints (portal, department, module, kind, next_index, last_id, in_progress,
-    watermark, pass_started_at, completed_at, passes, last_run_id, id_order, seek, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, $13, $14, now())
+    watermark, pass_started_at, completed_at, passes, last_run_id, id_order, seek, updated_at,
+    commit_token)
+VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, $11, $12, $13, $14, now(), NULL)
 ON CONFLICT (portal, department, module, kind) DO UPDATE SET
     next_index = EXCLUDED.next_index,
     last_id = EXCLUDED.last_id,
@@ -31,7 +32,14 @@ ON CONFLICT (portal, department, module, kind) DO UPDATE SET
     completed_at = EXCLUDED.completed_at,
     passes = EXCLUDED.passes,
     last_run_id = COALESCE(EXCLUDED.last_run_id, checkpoints.last_run_id),
-    updated_at = now()";
+    updated_at = now(),
+    commit_token = EXCLUDED.commit_token";
+
+/// `UPSERT` marking the row with `token` (a SQL expression: the commit's token), for a
+/// statement that holds it.
+pub(super) fn upsert_marked(token: &str) -> String {
+    UPSERT.replace(", now(), NULL)", &format!(", now(), {token})"))
+}
 
 impl Loader {
     /// The saved checkpoint, or the default (no pass ever run) when there is none.

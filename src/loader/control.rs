@@ -1,6 +1,7 @@
-//! A commit's control rows in one statement, one round trip: the lease renewal, the
-//! stream's checkpoint, the pages' dead letters and, when no page of the commit writes
-//! mirror rows, the run's counters. Every row it touches belongs to the stream (its
+//! A Zoho Desk page's control rows in one statement, one round trip (a legacy commit
+//! writes them in its one statement with the rows, `batch`): the lease renewal, the
+//! stream's checkpoint, the page's dead letters and, when the page writes no mirror
+//! rows, the run's counters. Every row it touches belongs to the stream (its
 //! lease, its checkpoint, its letters), so it runs before the change log's append lock
 //! and never holds up another stream's commit; the run's row, which every stream of a run
 //! shares, is counted here only when the commit takes no append lock, and otherwise after

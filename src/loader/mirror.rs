@@ -44,17 +44,6 @@ pub(super) struct Upserted {
     pub sent: u64,
 }
 
-impl Upserted {
-    /// What two upserts did together.
-    pub(super) fn plus(self, other: Upserted) -> Upserted {
-        Upserted {
-            inserted: self.inserted + other.inserted,
-            updated: self.updated + other.updated,
-            sent: self.sent + other.sent,
-        }
-    }
-}
-
 /// A page split into the rows to upsert (one per id, the last occurrence wins, ascending
 /// id) and the records that cannot be mirrored.
 pub(super) struct Prepared<'a> {
@@ -103,30 +92,45 @@ pub(super) fn prepare<'a>(records: impl IntoIterator<Item = &'a Record>) -> Prep
     prepared
 }
 
-/// The upsert of `table`: `$1` portal, `$2` department, `$3` synced_at, `$4` ids,
-/// `$5` fields (JSON text), `$6` module, `$7` run id, `$8` the page's records, then one array per
-/// typed column. Returns (inserted, updated, counted). It also keeps the stream's row of
-/// `stream_stats`: the rows it inserted or revived added to the live count, the newest
-/// Modified Time moved forward (rows not changed are already counted there), which the
-/// lag gauge and the status page read instead of the mirror table. That row is the
-/// stream's own, and every other writer of it holds the append lock too, so writing it
-/// after the lock (with the change log, once the statement's main query has run) adds no
-/// way to deadlock.
+/// Where the upsert's CTEs find their inputs: SQL expressions (bind parameters) for the
+/// stream's portal, department and module key, the write time, the run, the ids, the
+/// `fields` JSON texts, and the number of the first typed column's array (the others
+/// follow in the table's column order).
+pub(super) struct Inputs {
+    pub portal: &'static str,
+    pub department: &'static str,
+    pub module: &'static str,
+    pub synced_at: &'static str,
+    pub run: &'static str,
+    pub ids: &'static str,
+    pub fields: &'static str,
+    pub first_array: usize,
+    /// Whether the statement has a CTE `gate` whose `ok` says the rows may be written:
+    /// when it is false, nothing is upserted and the append lock is not taken.
+    pub gated: bool,
+}
+
+/// The upsert's CTEs, `retired`, `upserted`, `logged` and `stats`, for `table`: the rows
+/// upserted, their changes logged, and the stream's row of `stream_stats` kept (the rows
+/// inserted or revived added to the live count, the newest Modified Time moved forward;
+/// rows not changed are already counted there). That row is the stream's own, and every
+/// other writer of it holds the append lock too, so writing it after the lock (with the
+/// change log, once the statement's main query has run) adds no way to deadlock.
 ///
-/// The statement takes the change log's append lock itself, before its first write: the
+/// The CTEs take the change log's append lock themselves, before the first write: the
 /// lock is an init plan of the rows' one-time filter, evaluated before the first row is
-/// read, so the lock is held from before the first change is numbered until `COMMIT`, and
-/// for no longer (every other statement of the page runs before it). The run's counters
-/// move after the lock too (a subquery on the counted rows, evaluated once the upsert has
-/// run): the run's row is shared by every stream of the run, and taking it before the
-/// lock could deadlock against a page holding the lock.
-fn upsert_sql(table: &MirrorTable) -> String {
+/// read (even when there is none), so the lock is held from before the first change is
+/// numbered until `COMMIT` (unless `gated` and the gate is shut). A statement built on them must read `upserted` in its main
+/// query and touch rows that streams share (the run's) only after it, in a subquery of
+/// its output: taking a shared row before the lock could deadlock against a page holding
+/// the lock.
+pub(super) fn upsert_ctes(table: &MirrorTable, at: &Inputs) -> String {
     let cols = table.columns;
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("${}::{}", i + 9, c.ty.bind_array()))
+        .map(|(i, c)| format!("${}::{}", i + at.first_array, c.ty.bind_array()))
         .collect();
     let selected: Vec<String> = cols
         .iter()
@@ -139,15 +143,32 @@ fn upsert_sql(table: &MirrorTable) -> String {
         .iter()
         .map(|c| format!("{0} = EXCLUDED.{0}", c.name))
         .collect();
+    let lock = super::change_log::APPEND_LOCK;
+    let lock = match at.gated {
+        true => format!(
+            "(SELECT CASE WHEN g.ok THEN pg_advisory_xact_lock({lock}) IS NOT NULL ELSE false END FROM gate g)"
+        ),
+        false => format!("(SELECT pg_advisory_xact_lock({lock})) IS NOT NULL"),
+    };
+    let Inputs {
+        portal,
+        department,
+        module,
+        synced_at,
+        run,
+        ids,
+        fields,
+        ..
+    } = at;
     format!(
-        "WITH retired AS (\n\
-         SELECT id FROM {table} WHERE portal = $1 AND department = $2\n\
-         AND id = ANY($4::bigint[]) AND _deleted_at IS NOT NULL),\n\
+        "retired AS (\n\
+         SELECT id FROM {table} WHERE portal = {portal} AND department = {department}\n\
+         AND id = ANY({ids}::bigint[]) AND _deleted_at IS NOT NULL),\n\
          upserted AS (\n\
          INSERT INTO {table} AS m (portal, department, id, fields, _synced_at, {names})\n\
-         SELECT $1::text, $2::text, u.id, u.fields, $3::timestamptz, {selected}\n\
-         FROM UNNEST($4::bigint[], $5::text[]::jsonb[], {arrays}) AS u(id, fields, {names})\n\
-         WHERE (SELECT pg_advisory_xact_lock({lock})) IS NOT NULL\n\
+         SELECT {portal}::text, {department}::text, u.id, u.fields, {synced_at}::timestamptz, {selected}\n\
+         FROM UNNEST({ids}::bigint[], {fields}::text[]::jsonb[], {arrays}) AS u(id, fields, {names})\n\
+         WHERE {lock}\n\
          ON CONFLICT (portal, department, id) DO UPDATE SET\n\
          fields = EXCLUDED.fields, _synced_at = EXCLUDED._synced_at, _deleted_at = NULL, {sets}\n\
          WHERE m.fields IS DISTINCT FROM EXCLUDED.fields OR m._deleted_at IS NOT NULL\n\
@@ -155,30 +176,56 @@ fn upsert_sql(table: &MirrorTable) -> String {
          logged AS (\n\
          INSERT INTO change_log\n\
          (portal, department, module, record_id, op, modified_time, synced_at, run_id)\n\
-         SELECT $1::text, $2::text, $6::text, up.id,\n\
+         SELECT {portal}::text, {department}::text, {module}::text, up.id,\n\
          CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
-         ELSE 'update' END, up.modified_time, $3::timestamptz, $7::bigint\n\
+         ELSE 'update' END, up.modified_time, {synced_at}::timestamptz, {run}::bigint\n\
          FROM upserted up ORDER BY up.id),\n\
-         {stats},\n\
-         counted AS (\n\
-         UPDATE runs SET pages = pages + 1, records = records + $8 WHERE id = $7 RETURNING id)\n\
-         SELECT a.inserted, a.updated, (SELECT count(*) FROM counted c WHERE c.id = a.run) AS counted\n\
-         FROM (SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
-         count(*) FILTER (WHERE NOT inserted) AS updated, $7::bigint AS run FROM upserted) AS a",
+         {stats}",
         table = table.name,
         names = names.join(", "),
         selected = selected.join(", "),
         arrays = arrays.join(", "),
         sets = sets.join(", "),
-        lock = super::change_log::APPEND_LOCK,
-        stats = stream_stats::counted_by_upsert("$1::text", "$2::text", "$6::text"),
+        stats = stream_stats::counted_by_upsert(
+            &format!("{portal}::text"),
+            &format!("{department}::text"),
+            &format!("{module}::text")
+        ),
+    )
+}
+
+/// The upsert of `table` on its own: `$1` portal, `$2` department, `$3` synced_at, `$4`
+/// ids, `$5` fields (JSON text), `$6` module, `$7` run id, `$8` the page's records, then
+/// one array per typed column. Returns (inserted, updated, counted), the run's counters
+/// moved after the lock (a subquery on the counted rows, evaluated once the upsert has
+/// run). A page's commit uses `batch`, which adds the control rows to the same CTEs.
+fn upsert_sql(table: &MirrorTable) -> String {
+    let inputs = Inputs {
+        portal: "$1",
+        department: "$2",
+        synced_at: "$3",
+        ids: "$4",
+        fields: "$5",
+        module: "$6",
+        run: "$7",
+        first_array: 9,
+        gated: false,
+    };
+    format!(
+        "WITH {ctes},\n\
+         counted AS (\n\
+         UPDATE runs SET pages = pages + 1, records = records + $8 WHERE id = $7 RETURNING id)\n\
+         SELECT a.inserted, a.updated, (SELECT count(*) FROM counted c WHERE c.id = a.run) AS counted\n\
+         FROM (SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
+         count(*) FILTER (WHERE NOT inserted) AS updated, $7::bigint AS run FROM upserted) AS a",
+        ctes = upsert_ctes(table, &inputs),
     )
 }
 
 /// Upserts the rows of `binds`, logs their changes and counts the page (`received`
-/// records) in its run, in one statement on `conn` (the page's transaction, whose other
-/// statements have run: this one takes the change log's append lock). A page with no
-/// rows to upsert sends nothing, and its run is counted by the page's control statement.
+/// records) in its run, in one statement on `conn` (a transaction whose other statements
+/// have run: this one takes the change log's append lock): a dead letter's record read
+/// again. Rows with nothing to upsert send nothing.
 pub(super) async fn upsert(
     conn: &mut PgConnection,
     stream: &StreamKey,

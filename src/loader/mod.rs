@@ -4,6 +4,7 @@
 //! a crash at any instant leaves either all of a page or none of it. Every statement
 //! names its tables unqualified: the pool's `search_path` is the configured schema.
 
+mod batch;
 mod binds;
 mod change_log;
 mod changes;
@@ -134,6 +135,18 @@ impl Store for Loader {
 
     async fn commit_pages(&self, pages: &[PageCommit<'_>]) -> Result<PageStats, StoreError> {
         Loader::commit_pages(self, pages).await
+    }
+
+    fn overlaps_commits(&self, stream: &StreamKey) -> bool {
+        stream.module.desk().is_none()
+    }
+
+    async fn commit_in_order(
+        &self,
+        pages: &[crate::store::PageCommit<'_>],
+        order: crate::store::CommitOrder,
+    ) -> Result<crate::store::Ordered, StoreError> {
+        Loader::commit_in_order(self, pages, order).await
     }
 
     fn prepare(

@@ -1,27 +1,26 @@
-//! Committing pages: the mirror upsert, the page's dead letters, the stream's checkpoint
+//! Committing pages: the mirror upsert, the pages' dead letters, the stream's checkpoint
 //! and the run's counters, all in one transaction, so the checkpoint never runs ahead of
 //! the rows (a crash re-reads the page) nor behind them by more than the pages being
-//! written. Four round trips a page: `BEGIN` with the page's limits, the control
-//! statement (`control`: lease, checkpoint, letters), the upsert, `COMMIT`; and one more
-//! when the page brings labels never seen (`fields_seen`), in which case the module's
-//! view is refreshed after commit. Pages of one stream committed together (a backfill's
-//! batch) share `BEGIN`, the control statement (with the last page's checkpoint) and
-//! `COMMIT`, and keep an upsert each. The upserts come last because they take the change
-//! log's append lock, which orders every stream's commits: it is held for the upserts and
-//! the `COMMIT`, nothing else. Of the rows streams share, `fields_seen` rows are taken
-//! first and the run's row last (after the lock when there is one), so no two pages can
-//! wait on each other in a circle. A Zoho Desk page takes the same steps around its own
-//! upsert (`desk_mirror`), one page a transaction.
+//! written. Three round trips a commit, however many pages it holds (a backfill's batch
+//! of pages fetched together, or one page): `BEGIN` with the commit's limits, the one
+//! statement of `batch` (every page's rows, their change log, the lease, the checkpoint
+//! of the last page, the letters, the run's counters), `COMMIT`; and one more when the
+//! pages bring labels never seen (`fields_seen`), in which case the module's view is
+//! refreshed after commit. The statement takes the change log's append lock, which
+//! orders every stream's commits: it is held for that statement and the `COMMIT`,
+//! nothing else. Of the rows streams share, `fields_seen` rows are taken first, before
+//! the lock, and the run's row last, after it, so no two commits can wait on each other
+//! in a circle. A Zoho Desk page takes the same steps around its own upsert
+//! (`desk_mirror`), one page a transaction.
 
 use sqlx::{Postgres, Transaction};
 
 use super::binds;
-use super::control::{self, RunCount};
 use super::dead_letters::Letter;
 use super::field_type::FieldType;
 use super::limits::{self, Work};
-use super::{fields_seen, mirror, runs, slow, Loader, PageCommit, PageStats, StoreError};
-use crate::store::Prepared;
+use super::{batch, fields_seen, mirror, slow, Loader, PageCommit, PageStats, StoreError};
+use crate::store::{CommitOrder, Ordered, Prepared};
 use crate::stream::Module as StreamModule;
 use crate::zoho::module::Module;
 
@@ -34,8 +33,8 @@ impl Loader {
     pub async fn commit_page(&self, page: &PageCommit<'_>) -> Result<PageStats, StoreError> {
         match page.stream.module {
             StreamModule::Support(module) => {
-                self.commit_support_pages(std::slice::from_ref(page), module)
-                    .await
+                let page = std::slice::from_ref(page);
+                unordered(self.commit_support_pages(page, module, None).await?)
             }
             StreamModule::Desk(module) => self.commit_desk_page(page, module).await,
         }
@@ -48,7 +47,7 @@ impl Loader {
         let one_stream = pages.windows(2).all(|w| w[0].stream == w[1].stream);
         match pages.first().map(|p| p.stream.module) {
             Some(StreamModule::Support(module)) if one_stream => {
-                self.commit_support_pages(pages, module).await
+                unordered(self.commit_support_pages(pages, module, None).await?)
             }
             _ => {
                 let mut total = PageStats::default();
@@ -60,59 +59,72 @@ impl Loader {
         }
     }
 
+    /// Stores pages of one stream in order, after the commit `order` follows when it
+    /// names one (on another connection, perhaps still committing): `Behind`, having
+    /// written nothing, when that commit is not stored, or when these pages bring labels
+    /// never seen (their `fields_seen` rows would be taken before the gate, where the
+    /// earlier commit may be waiting for them).
+    pub async fn commit_in_order(
+        &self,
+        pages: &[PageCommit<'_>],
+        order: CommitOrder,
+    ) -> Result<Ordered, StoreError> {
+        let one_stream = pages.windows(2).all(|w| w[0].stream == w[1].stream);
+        match pages.first().map(|p| p.stream.module) {
+            Some(StreamModule::Support(module)) if one_stream => {
+                self.commit_support_pages(pages, module, Some(order)).await
+            }
+            _ if order.after.is_some() => Ok(Ordered::Behind),
+            _ => self.commit_pages(pages).await.map(Ordered::Stored),
+        }
+    }
+
     async fn commit_support_pages(
         &self,
         pages: &[PageCommit<'_>],
         module: Module,
-    ) -> Result<PageStats, StoreError> {
+        order: Option<CommitOrder>,
+    ) -> Result<Ordered, StoreError> {
         let Some(last) = pages.last() else {
-            return Ok(PageStats::default());
+            return Ok(Ordered::Stored(PageStats::default()));
         };
         let parts: Vec<Part<'_>> = pages.iter().map(|p| Part::new(p, module)).collect();
         let letters: Vec<Letter<'_>> = parts.iter().flat_map(Part::letters).collect();
         let seen_as = crate::stream::Module::Support(module);
         let novel = self.known_fields.novel(seen_as, &observed(&parts));
-        let (empty, writing): (Vec<&Part<'_>>, Vec<&Part<'_>>) =
-            parts.iter().partition(|p| p.prepared.is_empty());
-        // The run's row is shared by every stream: counted before the append lock only
-        // when no page takes it, and after it otherwise.
-        let run_count = match writing.is_empty() {
-            true => RunCount::Here {
-                pages: empty.len() as u64,
-                records: empty.iter().map(|p| p.received).sum(),
-            },
-            false => RunCount::ByUpsert,
+        if !novel.is_empty() && order.is_some_and(|o| o.after.is_some()) {
+            return Ok(Ordered::Behind);
+        }
+        let table = super::schema::mirror_table(module);
+        let binds: Vec<&binds::Binds> = parts.iter().map(|p| &p.readied().binds).collect();
+        let rows = binds::Merged::of(&binds);
+        // Each page's rows count as sent, an anchor row in each of its two pages, as
+        // upserts page by page would count them.
+        let sent: u64 = binds.iter().map(|b| b.len() as u64).sum();
+        let counted = batch::Counted {
+            pages: u64::try_from(parts.len()).unwrap_or(u64::MAX),
+            records: parts.iter().map(|p| p.received).sum(),
         };
         let started = std::time::Instant::now();
         let mut tx = self.open_page().await?;
         let new_column = fields_seen::record(&mut tx, seen_as, &novel, last.synced_at, last.run_id)
             .await
             .map_err(|e| unknown_run(e, last.run_id))?;
-        let dead = control::write(&mut tx, last, &letters, run_count)
+        let written = batch::write(&mut tx, table, last, (&rows, &letters), (counted, order))
             .await
             .map_err(|e| unknown_run(e, last.run_id))?;
-        let mut upserted = mirror::Upserted::default();
-        for part in &writing {
-            let page = part.page;
-            let binds = &part.readied().binds;
-            let counted = (page.run_id, part.received);
-            let done = mirror::upsert(&mut tx, page.stream, binds, page.synced_at, counted)
-                .await
-                .map_err(|e| unknown_run(e, page.run_id))?;
-            upserted = upserted.plus(done);
-        }
-        if run_count == RunCount::ByUpsert {
-            for part in &empty {
-                runs::count_page(&mut tx, part.page.run_id, part.received).await?;
-            }
-        }
+        let batch::Statement::Written(written) = written else {
+            tx.rollback().await?;
+            return Ok(Ordered::Behind);
+        };
         tx.commit().await?;
         slow::report_if_slow("page commit", module.url_name(), started);
-        let table = super::schema::mirror_table(module).name;
-        let written = upserted.inserted + upserted.updated;
         let keys = "portal, department, id, modified_time, _deleted_at, _swept_at";
-        self.statistics
-            .refresh_if_due(&self.pool, (table, keys), written);
+        self.statistics.refresh_if_due(
+            &self.pool,
+            (table.name, keys),
+            written.inserted + written.updated,
+        );
         self.known_fields.learn(seen_as, &novel);
         if new_column {
             // The page is stored; a view that fails to refresh now is refreshed with the
@@ -122,12 +134,10 @@ impl Loader {
             }
         }
         let stats = PageStats {
-            inserted: upserted.inserted,
-            updated: upserted.updated,
-            unchanged: upserted
-                .sent
-                .saturating_sub(upserted.inserted + upserted.updated),
-            dead_letters: dead,
+            inserted: written.inserted,
+            updated: written.updated,
+            unchanged: sent.saturating_sub(written.inserted + written.updated),
+            dead_letters: written.lettered,
         };
         tracing::debug!(
             stream = %last.stream.module,
@@ -140,7 +150,17 @@ impl Loader {
             dead_letters = stats.dead_letters,
             "pages committed"
         );
-        Ok(stats)
+        Ok(Ordered::Stored(stats))
+    }
+}
+
+/// The stats of a commit that follows no other, which is never behind one.
+fn unordered(stored: Ordered) -> Result<PageStats, StoreError> {
+    match stored {
+        Ordered::Stored(stats) => Ok(stats),
+        Ordered::Behind => Err(StoreError::Refused(
+            "a commit that follows no other was found behind one".into(),
+        )),
     }
 }
 

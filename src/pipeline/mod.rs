@@ -7,6 +7,7 @@
 
 mod agents;
 mod archives;
+mod commits;
 pub mod deletions;
 mod offset;
 pub mod run;
@@ -25,7 +26,9 @@ use crate::config::ReadAhead;
 use crate::desk::record::DeskRecord;
 use crate::fetcher::{FetchError, Fetcher};
 use crate::source::{Outcome, Paging, Row};
-use crate::store::{patiently, DeleteMode, Lease, PageCommit, Prepared, Store, StoreError};
+use crate::store::{
+    patiently, DeleteMode, Lease, PageCommit, PageStats, Prepared, Store, StoreError,
+};
 use crate::stream::agents::AgentFault;
 use crate::stream::cursor::{Cursor, PageFault};
 use crate::stream::seek::{Seek, SeekFault};
@@ -222,53 +225,110 @@ impl Pipeline {
         pass: &Pass<'_>,
         pages: &[(&Checkpoint, &SplitRows, u32, bool)],
     ) -> Result<(), PipelineError> {
-        let synced_at = Utc::now();
-        let commits: Vec<PageCommit<'_>> = pages
-            .iter()
-            .map(|&(checkpoint, rows, _, _)| PageCommit {
-                stream: pass.stream,
-                kind: pass.kind,
-                run_id: pass.run_id,
-                records: &rows.records,
-                objects: &rows.objects,
-                bad_rows: &rows.bad,
-                checkpoint,
-                zone: pass.zone,
-                synced_at,
-                lease: pass.lease,
-                deletes: self.deletes,
-                prepared: rows.prepared.as_ref(),
-            })
-            .collect();
+        let at = Committing::of(pass, self.deletes);
+        let commits = page_commits(&at, pages, Utc::now());
         let stats = patiently("a page commit", &self.cancel, || {
             self.store.commit_pages(&commits)
         })
         .await?;
+        self.count_stored(pass, &Tally::of(pages), stats);
+        Ok(())
+    }
+
+    /// Counts pages stored: in the pass's changes and the progress display.
+    fn count_stored(&self, pass: &Pass<'_>, tally: &Tally, stats: PageStats) {
         pass.changed
             .fetch_add(stats.inserted + stats.updated, Ordering::Relaxed);
-        let new_records: u64 = pages.iter().map(|(_, rows, _, _)| rows.new_records).sum();
         self.progress
             .pages
-            .fetch_add(pages.len() as u64, Ordering::Relaxed);
+            .fetch_add(tally.pages, Ordering::Relaxed);
         self.progress
             .records
-            .fetch_add(new_records, Ordering::Relaxed);
+            .fetch_add(tally.new_records, Ordering::Relaxed);
         self.progress
             .dead_letters
             .fetch_add(stats.dead_letters, Ordering::Relaxed);
-        let (from, done) = pages
-            .last()
-            .map_or((0, false), |&(_, _, from, done)| (from, done));
         tracing::debug!(
-            pages = pages.len(),
-            last_from = from,
+            pages = tally.pages,
+            last_from = tally.last_from,
             inserted = stats.inserted,
             updated = stats.updated,
             dead_letters = stats.dead_letters,
-            done,
+            done = tally.done,
             "pages committed"
         );
-        Ok(())
+    }
+}
+
+/// What a pass's page commits share, owned, so that a commit can run in a task of its own.
+#[derive(Clone, Debug)]
+struct Committing {
+    stream: StreamKey,
+    kind: PassKind,
+    run_id: i64,
+    zone: Tz,
+    lease: Option<Lease>,
+    deletes: DeleteMode,
+}
+
+impl Committing {
+    fn of(pass: &Pass<'_>, deletes: DeleteMode) -> Committing {
+        Committing {
+            stream: pass.stream.clone(),
+            kind: pass.kind,
+            run_id: pass.run_id,
+            zone: pass.zone,
+            lease: pass.lease.cloned(),
+            deletes,
+        }
+    }
+}
+
+/// The store's view of pages to commit: (checkpoint reached, rows, first row, last page).
+fn page_commits<'a>(
+    at: &'a Committing,
+    pages: &[(&'a Checkpoint, &'a SplitRows, u32, bool)],
+    synced_at: DateTime<Utc>,
+) -> Vec<PageCommit<'a>> {
+    pages
+        .iter()
+        .map(|&(checkpoint, rows, _, _)| PageCommit {
+            stream: &at.stream,
+            kind: at.kind,
+            run_id: at.run_id,
+            records: &rows.records,
+            objects: &rows.objects,
+            bad_rows: &rows.bad,
+            checkpoint,
+            zone: at.zone,
+            synced_at,
+            lease: at.lease.as_ref(),
+            deletes: at.deletes,
+            prepared: rows.prepared.as_ref(),
+        })
+        .collect()
+}
+
+/// What the progress display counts of pages committed together.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    pages: u64,
+    new_records: u64,
+    last_from: u32,
+    done: bool,
+}
+
+impl Tally {
+    fn of(pages: &[(&Checkpoint, &SplitRows, u32, bool)]) -> Tally {
+        let (last_from, done) = pages
+            .last()
+            .map_or((0, false), |&(_, _, from, done)| (from, done));
+        Tally {
+            pages: pages.len() as u64,
+            new_records: pages.iter().map(|(_, rows, _, _)| rows.new_records).sum(),
+            last_from,
+            done,
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! one page costs one request, and a pass of `p` pages asks at most `p - 1` windows past
 //! its end, so only long passes pay the full `read_ahead`. A page whose window no longer
 //! matches the cursor, because an earlier page showed the set moved, is dropped and
-//! asked for again.
+//! asked for again. Pages judged are committed in batches; a pass that reads ahead sends
+//! each batch while the one before is still committing (`commits`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -16,9 +17,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use super::{
-    fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, SplitRows, WATERMARK_OVERLAP,
-};
+use super::commits::{Commits, Judged};
+use super::{fetch_end, split, Pass, PassEnd, Pipeline, PipelineError, WATERMARK_OVERLAP};
 use crate::config::ReadAhead;
 use crate::fetcher::{FetchError, Page};
 use crate::source::{Filter, Request, Row};
@@ -51,11 +51,13 @@ impl Pipeline {
         tracing::debug!(next = checkpoint.cursor.next, since = ?filter.modified_after, "pass starts");
         let mut in_flight: InFlight = VecDeque::new();
         let mut ahead = Ahead::new(self.read_ahead, pass.kind);
+        // A pass that reads ahead sends a commit while the one before is committing.
+        let mut commits = Commits::new(self, pass, ahead.limit > 0 && !filter.ids_only);
         let mut batch: Vec<Judged> = Vec::new();
         let outcome = loop {
             if self.cancel.is_cancelled() {
                 // Pages judged are paid for: stored if the stop leaves time, else read again.
-                let _ = self.commit_batch(pass, &mut batch).await;
+                let _ = commits.submit(self, pass, std::mem::take(&mut batch)).await;
                 break Ok(PassEnd::Cancelled);
             }
             self.fill(&mut in_flight, pass, checkpoint.cursor, filter, ahead.now());
@@ -65,20 +67,20 @@ impl Pipeline {
                 .front()
                 .is_some_and(|(_, task)| task.is_finished());
             if batch.len() > ahead.now().min(MAX_BATCH - 1) || !next_here {
-                if let Err(e) = self.commit_batch(pass, &mut batch).await {
+                if let Err(e) = commits.submit(self, pass, std::mem::take(&mut batch)).await {
                     break Err(e);
                 }
             }
             let Some((window, task)) = in_flight.pop_front() else {
-                break self
-                    .commit_batch(pass, &mut batch)
+                break commits
+                    .submit(self, pass, std::mem::take(&mut batch))
                     .await
                     .map(|()| PassEnd::Completed);
             };
             let (page, prepared) = match task.await {
                 Ok(Ok(fetched)) => fetched,
                 Ok(Err(e)) => {
-                    break match self.commit_batch(pass, &mut batch).await {
+                    break match commits.submit(self, pass, std::mem::take(&mut batch)).await {
                         Ok(()) => fetch_end(e),
                         Err(stored) => Err(stored),
                     };
@@ -110,13 +112,16 @@ impl Pipeline {
             {
                 Err(e) => {
                     // The pages judged before this one are sound: stored first.
-                    break self.commit_batch(pass, &mut batch).await.and(Err(e));
+                    break commits
+                        .submit(self, pass, std::mem::take(&mut batch))
+                        .await
+                        .and(Err(e));
                 }
                 Ok(Applied::Judged(judged)) => {
                     let done = judged.done;
                     batch.push(*judged);
                     if done {
-                        let stored = self.commit_batch(pass, &mut batch).await;
+                        let stored = commits.submit(self, pass, std::mem::take(&mut batch)).await;
                         break stored.map(|()| PassEnd::Completed);
                     }
                 }
@@ -124,13 +129,21 @@ impl Pipeline {
                 Ok(Applied::Swept { done: false }) => {}
                 Ok(Applied::SteppedBack) => {
                     abort_all(&mut in_flight);
-                    if let Err(e) = self.commit_batch(pass, &mut batch).await {
+                    if let Err(e) = commits.submit(self, pass, std::mem::take(&mut batch)).await {
                         break Err(e);
                     }
                 }
             }
         };
         abort_all(&mut in_flight);
+        // The last commit sent is settled before the pass says how it ended; after a
+        // stop, what it could not store is read again, as any page in flight.
+        let flushed = commits.flush(self, pass).await;
+        let outcome = match (outcome, flushed) {
+            (Ok(PassEnd::Cancelled), _) => Ok(PassEnd::Cancelled),
+            (Ok(_), Err(stored)) => Err(stored),
+            (outcome, _) => outcome,
+        };
         tracing::debug!(outcome = ?outcome.as_ref().ok(), next = checkpoint.cursor.next, "pass ends");
         outcome
     }
@@ -256,39 +269,14 @@ impl Pipeline {
             done,
         })))
     }
-
-    /// Stores the pages judged so far, in one commit, and empties the batch.
-    async fn commit_batch(
-        &self,
-        pass: &Pass<'_>,
-        batch: &mut Vec<Judged>,
-    ) -> Result<(), PipelineError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let pages: Vec<(&Checkpoint, &SplitRows, u32, bool)> = batch
-            .iter()
-            .map(|j| (&j.checkpoint, &j.rows, j.from, j.done))
-            .collect();
-        let stored = self.commit_pages(pass, &pages).await;
-        batch.clear();
-        stored
-    }
 }
 
 /// Pages judged and waiting for the next one may be committed together, up to this many
-/// (and one more than the windows read ahead): the fixed cost of a commit (`BEGIN`, the
-/// control statement, `COMMIT`) is shared. A stop or a crash then loses the pages fetched
-/// but not stored: those in flight and those waiting, at most `2 * read_ahead + 1`.
+/// (and one more than the windows read ahead): the fixed cost of a commit (`BEGIN`, its
+/// statement, `COMMIT`) is shared. A stop or a crash then loses the pages fetched but not
+/// stored: the windows asked for (`read_ahead + 1`), the batch committing and the batch
+/// sent behind it (`commits`), at most 12 with the default read-ahead of 3.
 const MAX_BATCH: usize = 4;
-
-/// A page judged, ready to store, with the checkpoint its pass reaches once it is.
-struct Judged {
-    rows: SplitRows,
-    checkpoint: Checkpoint,
-    from: u32,
-    done: bool,
-}
 
 /// What judging one page did to its pass.
 enum Applied {

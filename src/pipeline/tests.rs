@@ -132,6 +132,8 @@ async fn read_ahead_keeps_windows_in_flight_and_asks_at_most_that_many_past_the_
     assert_eq!(end.unwrap(), PassEnd::Completed);
     assert_eq!(stored(&store), (1..=1_000).collect::<Vec<_>>());
     assert!(source.most_in_flight() >= 2, "{}", source.most_in_flight());
+    // A commit is sent while the one before it is under way.
+    assert_eq!(store.most_commits_at_once(), 2);
     let minimum = 1_000 / u64::from(ROWS_PER_PAGE - 1) + 1;
     let (started, _) = source.requests();
     assert!(
@@ -264,6 +266,36 @@ async fn a_failed_commit_ends_the_pass_and_abandons_the_page_fetched_ahead() {
     let (started, finished) = source.requests();
     assert_eq!((started, finished), (3, 2));
     assert_eq!(stored(&store).len(), ROWS_PER_PAGE as usize);
+}
+
+#[tokio::test]
+async fn a_failed_commit_with_the_next_on_its_way_ends_the_pass_and_nothing_is_stored_after_it() {
+    for failing in 1..=12 {
+        let source = source(2_000, Duration::from_millis(1));
+        let store = Arc::new(MemoryStore::new());
+        store.fail_commit(failing);
+        let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
+        assert!(
+            matches!(end, Err(PipelineError::Store(StoreError::Refused(_)))),
+            "commit {failing}: {end:?}"
+        );
+        let checkpoint = store
+            .checkpoint(&stream(), PassKind::Backfill)
+            .await
+            .unwrap();
+        let rows = stored(&store);
+        let kept = rows.len() as u64;
+        assert_eq!(rows, (1..=kept).collect::<Vec<_>>(), "commit {failing}");
+        assert_eq!(
+            u64::from(checkpoint.cursor.next),
+            1 + kept,
+            "commit {failing}: the checkpoint is where the rows end"
+        );
+        // The next pass picks up from there and completes the mirror.
+        let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
+        assert_eq!(end.unwrap(), PassEnd::Completed, "commit {failing}");
+        assert_eq!(stored(&store), (1..=2_000).collect::<Vec<_>>());
+    }
 }
 
 #[tokio::test]

@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    Claim, DeleteMode, DeletionStats, DeletionsCommit, Holder, Holding, Lease, LedgerDay,
-    PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError, SweepCommit, SweepStats,
+    Claim, CommitOrder, DeleteMode, DeletionStats, DeletionsCommit, Holder, Holding, Lease,
+    LedgerDay, Ordered, PageCommit, PageStats, RunKind, RunOutcome, Store, StoreError, SweepCommit,
+    SweepStats,
 };
 use crate::scheduler::freshness::RateEstimate;
 use crate::stream::{Checkpoint, Module, PassKind, StreamKey};
@@ -29,6 +30,8 @@ type Deletions = (
 #[derive(Debug, Default)]
 struct State {
     checkpoints: HashMap<(StreamKey, PassKind), Checkpoint>,
+    /// The token of the ordered commit that last wrote each checkpoint.
+    tokens: HashMap<(StreamKey, PassKind), i64>,
     rows: HashMap<StreamKey, BTreeMap<RecordId, Record>>,
     deleted: HashMap<StreamKey, BTreeSet<RecordId>>,
     /// Ids a sweep in progress judges, and those it saw so far.
@@ -43,6 +46,9 @@ struct State {
     /// Per organisation: the rows of its deletions that could not be read.
     bin_dead_letters: HashMap<String, Vec<BadRow>>,
     page_commits: u64,
+    /// Ordered commits under way now, and the most there ever were at once.
+    ordered_now: u32,
+    ordered_most: u32,
     /// The page commits, counted from 1, that fail.
     failing_commits: BTreeSet<u64>,
 }
@@ -123,6 +129,11 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
+    /// The most ordered commits (`commit_in_order`) that were under way at once.
+    pub fn most_commits_at_once(&self) -> u32 {
+        self.state().ordered_most
+    }
+
     /// Page commits made so far, failed ones included.
     pub fn page_commits(&self) -> u64 {
         self.state().page_commits
@@ -182,8 +193,42 @@ impl Store for MemoryStore {
             }
         }
         let key = (page.stream.clone(), page.kind);
+        state.tokens.remove(&key);
         state.checkpoints.insert(key, page.checkpoint.clone());
         Ok(stats)
+    }
+
+    fn overlaps_commits(&self, _stream: &StreamKey) -> bool {
+        true
+    }
+
+    async fn commit_in_order(
+        &self,
+        pages: &[PageCommit<'_>],
+        order: CommitOrder,
+    ) -> Result<Ordered, StoreError> {
+        let Some(last) = pages.last() else {
+            return Ok(Ordered::Stored(PageStats::default()));
+        };
+        let key = (last.stream.clone(), last.kind);
+        {
+            let mut state = self.state();
+            state.ordered_now += 1;
+            state.ordered_most = state.ordered_most.max(state.ordered_now);
+        }
+        // A real store's commit takes a while: the next one can be sent meanwhile.
+        tokio::task::yield_now().await;
+        let behind = order.after.is_some() && self.state().tokens.get(&key).copied() != order.after;
+        let stored = match behind {
+            true => Ok(Ordered::Behind),
+            false => self.commit_pages(pages).await.map(Ordered::Stored),
+        };
+        let mut state = self.state();
+        state.ordered_now -= 1;
+        if let Ok(Ordered::Stored(_)) = stored {
+            state.tokens.insert(key, order.token);
+        }
+        stored
     }
 
     async fn commit_sweep_page(&self, page: &SweepCommit<'_>) -> Result<SweepStats, StoreError> {

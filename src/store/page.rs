@@ -89,6 +89,24 @@ impl PageStats {
     }
 }
 
+/// Where a commit stands among its pass's commits when a pass sends one while the one
+/// before it is still committing: the token it marks the stream's checkpoint with, and
+/// the token of the commit it must come after (none: it follows whatever is stored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitOrder {
+    pub token: i64,
+    pub after: Option<i64>,
+}
+
+/// How a commit sent in order ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ordered {
+    Stored(PageStats),
+    /// The commit it comes after is not stored (it failed, or had not reached the store
+    /// yet): nothing was written. Sent again once that commit's fate is known.
+    Behind,
+}
+
 /// What becomes of the mirror row of a record deleted at the source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeleteMode {

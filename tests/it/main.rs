@@ -44,6 +44,7 @@ mod loader_control;
 mod loader_fixtures;
 mod loader_leases;
 mod loader_mirror;
+mod loader_order;
 mod loader_schema;
 mod loader_sql_quoting;
 mod quota_day;

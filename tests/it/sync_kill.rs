@@ -4,7 +4,9 @@
 //! process's streams over at once (its presence lock died with it; a restart that found
 //! them held would exit before its kill point and fail the test), the run that finally
 //! completes leaves a mirror equal to the source, no record twice, and the pages fetched
-//! again are at most the pages in flight at each kill (two per stream worked at once).
+//! again are at most the pages in flight at each kill: two per stream worked at once
+//! when nothing is read ahead; with the default read-ahead of a backfill, the windows
+//! read ahead, the batch being committed and the one sent behind it.
 
 use std::time::Duration;
 
@@ -24,9 +26,14 @@ use crate::support::sync::{
 
 const MODULES: [(Module, u64); 2] = [(Module::Requests, 6_000), (Module::Contacts, 6_000)];
 const KILLS: u64 = 20;
-/// Pages a kill can cost: 2 streams worked at once, each with up to two pages read and
-/// not yet committed (the one being written, and the next, fetched meanwhile).
-const CONCURRENCY: u64 = 2 * 2;
+/// Streams worked at once.
+const CONCURRENCY: u64 = 2;
+/// Pages a kill can cost a stream that reads nothing ahead: the one being written, and
+/// the next, fetched meanwhile.
+const IN_FLIGHT: u64 = 2;
+/// Pages a kill can cost a stream whose backfill reads 3 windows ahead: the 4 windows
+/// asked for, a batch of up to 4 pages committing and the batch sent behind it.
+const IN_FLIGHT_READING_AHEAD: u64 = 4 + 4 + 4;
 
 /// Where a kill lands.
 #[derive(Clone, Copy, Debug)]
@@ -111,13 +118,27 @@ async fn wait_for_kill_point(
 
 #[tokio::test]
 async fn a_backfill_killed_20_times_and_restarted_at_once_with_the_default_lease_ends_exact() {
+    killed_and_restarted(0, IN_FLIGHT).await;
+}
+
+#[tokio::test]
+async fn a_backfill_reading_ahead_killed_20_times_and_restarted_at_once_ends_exact() {
+    killed_and_restarted(3, IN_FLIGHT_READING_AHEAD).await;
+}
+
+/// Kills a backfill reading `read_ahead` windows ahead `KILLS` times, restarting it at
+/// once, then lets it finish: the mirror equals the source, and the requests and the
+/// reservations beyond the minimum are at most `in_flight` pages per stream per kill.
+async fn killed_and_restarted(read_ahead: usize, in_flight: u64) {
     let emulator = slow_emulator_with(&MODULES, 20).await;
     let database = TestDatabase::fresh().await;
     let settings = SyncSettings {
         modules: vec!["requests", "contacts"],
         concurrency: CONCURRENCY as usize,
+        read_ahead,
         ..SyncSettings::default()
     };
+    let lost = KILLS * CONCURRENCY * in_flight;
     // The default `lease_secs` (120 s): no restart may wait for a lease to expire.
     let setup = SyncSetup::new(&emulator, &database, &settings);
     let seed: u64 = rand::random();
@@ -145,9 +166,8 @@ async fn a_backfill_killed_20_times_and_restarted_at_once_with_the_default_lease
     let minimum: u64 = MODULES.iter().map(|&(_, n)| pass_requests(n)).sum();
     let served = getrecords_served(&emulator).await;
     assert!(
-        served <= minimum + KILLS * CONCURRENCY,
-        "seed {seed}, kills {points:?}: {served} requests, at most {minimum} + {} expected",
-        KILLS * CONCURRENCY
+        served <= minimum + lost,
+        "seed {seed}, kills {points:?}: {served} requests, at most {minimum} + {lost} expected",
     );
     // Every request was reserved first; a kill may leave a reservation unsent.
     let reserved: u64 = loader(&database)
@@ -161,7 +181,7 @@ async fn a_backfill_killed_20_times_and_restarted_at_once_with_the_default_lease
     // Every request in the log carried the valid token, so each was charged.
     let charged = request_log(&emulator).await.len() as u64;
     assert!(
-        charged <= reserved && reserved <= charged + KILLS * CONCURRENCY,
+        charged <= reserved && reserved <= charged + lost,
         "seed {seed}: the ledger holds {reserved} requests, the emulator charged {charged}"
     );
 }
