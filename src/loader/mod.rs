@@ -87,8 +87,6 @@ pub struct Loader {
 pub const DEFAULT_DESK_SCHEMA: &str = "zoho_desk";
 
 impl Loader {
-    /// Connects as the commands do: one pool connection per stream worked at once
-    /// (`api.concurrency`), plus two for the run's bookkeeping.
     /// The same loader with the Zoho Desk mirror in schema `name`.
     pub fn with_desk_schema(mut self, name: &str) -> Loader {
         self.desk_schema = name.into();
@@ -96,9 +94,13 @@ impl Loader {
         self
     }
 
+    /// Connects as the commands do: two pool connections per stream worked at once
+    /// (`api.concurrency`: a backfill's commit, and the one sent behind it), plus two for
+    /// the run's bookkeeping.
     pub async fn open(config: &crate::config::Config) -> Result<Loader, StoreError> {
         let connections = u32::try_from(config.api.concurrency)
             .unwrap_or(8)
+            .saturating_mul(2)
             .saturating_add(2);
         let loader =
             Loader::connect(&config.database.url, &config.database.schema, connections).await?;
