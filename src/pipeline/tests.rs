@@ -128,6 +128,7 @@ async fn a_backfill_reads_every_row_in_one_request_per_page_less_the_anchor() {
 async fn read_ahead_keeps_windows_in_flight_and_asks_at_most_that_many_past_the_end() {
     let source = source(1_000, Duration::from_millis(5));
     let store = Arc::new(MemoryStore::new());
+    store.set_commit_latency(Duration::from_millis(20));
     let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
     assert_eq!(end.unwrap(), PassEnd::Completed);
     assert_eq!(stored(&store), (1..=1_000).collect::<Vec<_>>());

@@ -49,6 +49,8 @@ struct State {
     /// Ordered commits under way now, and the most there ever were at once.
     ordered_now: u32,
     ordered_most: u32,
+    /// How long an ordered commit takes, as a database's would.
+    commit_latency: Duration,
     /// The page commits, counted from 1, that fail.
     failing_commits: BTreeSet<u64>,
 }
@@ -127,6 +129,11 @@ impl MemoryStore {
             .get(portal)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Ordered commits (`commit_in_order`) take `latency` each from now on.
+    pub fn set_commit_latency(&self, latency: Duration) {
+        self.state().commit_latency = latency;
     }
 
     /// The most ordered commits (`commit_in_order`) that were under way at once.
@@ -217,7 +224,8 @@ impl Store for MemoryStore {
             state.ordered_most = state.ordered_most.max(state.ordered_now);
         }
         // A real store's commit takes a while: the next one can be sent meanwhile.
-        tokio::task::yield_now().await;
+        let latency = self.state().commit_latency;
+        tokio::time::sleep(latency).await;
         let behind = order.after.is_some() && self.state().tokens.get(&key).copied() != order.after;
         let stored = match behind {
             true => Ok(Ordered::Behind),
