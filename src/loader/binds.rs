@@ -186,8 +186,8 @@ impl<'b> ColumnRefs<'b> {
 }
 
 impl<'b> Merged<'b> {
-    /// Merges pages' binds of one table, given in page order.
-    pub(super) fn of(pages: &[&'b Binds]) -> Merged<'b> {
+    /// Merges pages' binds of one table, given in page order, leaving out id `skip`.
+    pub(super) fn of(pages: &[&'b Binds], skip: Option<i64>) -> Merged<'b> {
         let mut rows: Vec<(i64, usize, usize)> = pages
             .iter()
             .enumerate()
@@ -203,7 +203,7 @@ impl<'b> Merged<'b> {
         let mut kept: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
         let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
         for (i, &(id, page, row)) in rows.iter().enumerate() {
-            if rows.get(i + 1).is_some_and(|next| next.0 == id) {
+            if rows.get(i + 1).is_some_and(|next| next.0 == id) || skip == Some(id) {
                 continue;
             }
             ids.push(id);
@@ -399,7 +399,8 @@ mod tests {
         let first = page(&[(1, "a"), (2, "b"), (3, "old")]);
         let second = page(&[(3, "new"), (4, "d")]);
         let third = page(&[(4, "newer"), (5, "e")]);
-        let merged = Merged::of(&[&first, &second, &third]);
+        assert_eq!(Merged::of(&[&first, &second], Some(3)).ids(), &[1, 2, 4]);
+        let merged = Merged::of(&[&first, &second, &third], None);
         assert_eq!(merged.ids(), &[1, 2, 3, 4, 5]);
         let texts: Vec<&str> = merged.fields().to_vec();
         assert_eq!(texts[2], "{\"v\":\"new\"}");

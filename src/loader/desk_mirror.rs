@@ -361,6 +361,6 @@ pub(super) fn upsert_sql(schema: &str, table: &str) -> String {
          {stats}\n\
          SELECT count(*) FILTER (WHERE inserted) AS inserted,\n\
          count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted",
-        stats = stream_stats::counted_by_upsert("$5::text", "''", "$6::text"),
+        stats = stream_stats::counted_by_upsert(("$5::text", "''", "$6::text"), "true"),
     )
 }

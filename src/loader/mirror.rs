@@ -105,9 +105,20 @@ pub(super) struct Inputs {
     pub ids: &'static str,
     pub fields: &'static str,
     pub first_array: usize,
-    /// Whether the statement has a CTE `gate` whose `ok` says the rows may be written:
-    /// when it is false, nothing is upserted and the append lock is not taken.
-    pub gated: bool,
+    pub lock: LockAt,
+}
+
+/// Where a statement built on the upsert's CTEs takes the change log's append lock.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum LockAt {
+    /// Before the first row is written: an init plan of the rows' one-time filter.
+    FirstRow,
+    /// After the rows are written, before the change log: the statement's CTE `locked`
+    /// takes it (its `ok` false when the statement's gate is shut and it did not), in the
+    /// statement's output, which the change log and `stream_stats` wait for. The rows'
+    /// one-time filter evaluates `first` instead (SQL: the lock that says a commit is
+    /// under way).
+    AfterRows { first: &'static str },
 }
 
 /// The upsert's CTEs, `retired`, `upserted`, `logged` and `stats`, for `table`: the rows
@@ -117,13 +128,14 @@ pub(super) struct Inputs {
 /// other writer of it holds the append lock too, so writing it after the lock (with the
 /// change log, once the statement's main query has run) adds no way to deadlock.
 ///
-/// The CTEs take the change log's append lock themselves, before the first write: the
-/// lock is an init plan of the rows' one-time filter, evaluated before the first row is
-/// read (even when there is none), so the lock is held from before the first change is
-/// numbered until `COMMIT` (unless `gated` and the gate is shut). A statement built on them must read `upserted` in its main
-/// query and touch rows that streams share (the run's) only after it, in a subquery of
-/// its output: taking a shared row before the lock could deadlock against a page holding
-/// the lock.
+/// The change log's append lock is held from before the first change is numbered until
+/// `COMMIT`. With `LockAt::FirstRow` the CTEs take it themselves, before the first write:
+/// an init plan of the rows' one-time filter, evaluated before the first row is read
+/// (even when there is none). With `LockAt::AfterRows` the statement takes it once the
+/// rows are written (see `batch`), and the change log and `stream_stats` are written only
+/// under it. A statement built on them must read `upserted` in its main query and touch
+/// rows that streams share (the run's) only after the lock, in a subquery of its output:
+/// taking a shared row before the lock could deadlock against a commit holding it.
 pub(super) fn upsert_ctes(table: &MirrorTable, at: &Inputs) -> String {
     let cols = table.columns;
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
@@ -143,12 +155,18 @@ pub(super) fn upsert_ctes(table: &MirrorTable, at: &Inputs) -> String {
         .iter()
         .map(|c| format!("{0} = EXCLUDED.{0}", c.name))
         .collect();
-    let lock = super::change_log::APPEND_LOCK;
-    let lock = match at.gated {
-        true => format!(
-            "(SELECT CASE WHEN g.ok THEN pg_advisory_xact_lock({lock}) IS NOT NULL ELSE false END FROM gate g)"
+    let (lock, when) = match at.lock {
+        LockAt::FirstRow => (
+            format!(
+                "(SELECT pg_advisory_xact_lock({})) IS NOT NULL",
+                super::change_log::APPEND_LOCK
+            ),
+            "true",
         ),
-        false => format!("(SELECT pg_advisory_xact_lock({lock})) IS NOT NULL"),
+        LockAt::AfterRows { first } => (
+            format!("(SELECT {first}) IS NOT NULL"),
+            "(SELECT ok FROM locked)",
+        ),
     };
     let Inputs {
         portal,
@@ -179,7 +197,7 @@ pub(super) fn upsert_ctes(table: &MirrorTable, at: &Inputs) -> String {
          SELECT {portal}::text, {department}::text, {module}::text, up.id,\n\
          CASE WHEN up.inserted OR up.id IN (SELECT id FROM retired) THEN 'insert'\n\
          ELSE 'update' END, up.modified_time, {synced_at}::timestamptz, {run}::bigint\n\
-         FROM upserted up ORDER BY up.id),\n\
+         FROM upserted up WHERE {when} ORDER BY up.id),\n\
          {stats}",
         table = table.name,
         names = names.join(", "),
@@ -187,9 +205,12 @@ pub(super) fn upsert_ctes(table: &MirrorTable, at: &Inputs) -> String {
         arrays = arrays.join(", "),
         sets = sets.join(", "),
         stats = stream_stats::counted_by_upsert(
-            &format!("{portal}::text"),
-            &format!("{department}::text"),
-            &format!("{module}::text")
+            (
+                &format!("{portal}::text"),
+                &format!("{department}::text"),
+                &format!("{module}::text"),
+            ),
+            when,
         ),
     )
 }
@@ -209,7 +230,7 @@ fn upsert_sql(table: &MirrorTable) -> String {
         module: "$6",
         run: "$7",
         first_array: 9,
-        gated: false,
+        lock: LockAt::FirstRow,
     };
     format!(
         "WITH {ctes},\n\

@@ -7,10 +7,10 @@
 //! of the last page, the letters, the run's counters), `COMMIT`; and one more when the
 //! pages bring labels never seen (`fields_seen`), in which case the module's view is
 //! refreshed after commit. The statement takes the change log's append lock, which
-//! orders every stream's commits: it is held for that statement and the `COMMIT`,
-//! nothing else. Of the rows streams share, `fields_seen` rows are taken first, before
-//! the lock, and the run's row last, after it, so no two commits can wait on each other
-//! in a circle. A Zoho Desk page takes the same steps around its own upsert
+//! orders every stream's commits, once its rows are written: it is held for the change
+//! log, the control rows and the `COMMIT`, nothing else. Of the rows streams share,
+//! `fields_seen` rows are taken first, before the lock, and the run's row last, after
+//! it, so no two commits can wait on each other in a circle. A Zoho Desk page takes the same steps around its own upsert
 //! (`desk_mirror`), one page a transaction.
 
 use sqlx::{Postgres, Transaction};
@@ -97,7 +97,13 @@ impl Loader {
         }
         let table = super::schema::mirror_table(module);
         let binds: Vec<&binds::Binds> = parts.iter().map(|p| &p.readied().binds).collect();
-        let rows = binds::Merged::of(&binds);
+        // A row the commit sent before stores the same is left out: the two commits, which
+        // may run side by side, then write no row in common.
+        let shared = order
+            .filter(|o| o.after.is_some())
+            .and_then(|o| o.shared)
+            .and_then(|id| i64::try_from(id.0).ok());
+        let rows = binds::Merged::of(&binds, shared);
         // Each page's rows count as sent, an anchor row in each of its two pages, as
         // upserts page by page would count them.
         let sent: u64 = binds.iter().map(|b| b.len() as u64).sum();
@@ -113,6 +119,9 @@ impl Loader {
         let written = batch::write(&mut tx, table, last, (&rows, &letters), (counted, order))
             .await
             .map_err(|e| unknown_run(e, last.run_id))?;
+        // The statement took megabytes of the connection's buffers, which it would keep
+        // as long as it lives: given back before the connection goes back to the pool.
+        sqlx::Connection::shrink_buffers(&mut *tx);
         let batch::Statement::Written(written) = written else {
             tx.rollback().await?;
             return Ok(Ordered::Behind);

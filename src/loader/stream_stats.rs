@@ -35,8 +35,12 @@ pub struct StreamStats {
 /// legacy upsert, which takes the append lock after its snapshot, would miss a revival
 /// only if the row were marked deleted by a transaction committed in between (an `api`
 /// delete of a record of the very page being committed). `portal`, `department` and
-/// `module` are SQL expressions (bind parameters).
-pub(super) fn counted_by_upsert(portal: &str, department: &str, module: &str) -> String {
+/// `module` are SQL expressions (bind parameters), `when` a condition the row is written
+/// under at all (`true`: always).
+pub(super) fn counted_by_upsert(
+    (portal, department, module): (&str, &str, &str),
+    when: &str,
+) -> String {
     format!(
         "stats AS (\n\
          INSERT INTO stream_stats AS s (portal, department, module, newest_modified, live_rows)\n\
@@ -44,7 +48,7 @@ pub(super) fn counted_by_upsert(portal: &str, department: &str, module: &str) ->
          SELECT max(up.modified_time) AS newest,\n\
          count(*) FILTER (WHERE up.inserted OR up.id IN (SELECT id FROM retired)) AS came\n\
          FROM upserted up) AS t\n\
-         WHERE t.newest IS NOT NULL OR t.came > 0\n\
+         WHERE (t.newest IS NOT NULL OR t.came > 0) AND {when}\n\
          ON CONFLICT (portal, department, module) DO UPDATE SET\n\
          newest_modified = GREATEST(s.newest_modified, EXCLUDED.newest_modified),\n\
          live_rows = s.live_rows + EXCLUDED.live_rows\n\

@@ -96,6 +96,10 @@ impl PageStats {
 pub struct CommitOrder {
     pub token: i64,
     pub after: Option<i64>,
+    /// A record this commit holds that the commit it follows stores the same (the anchor
+    /// row two windows share): left out, as storing it again would change nothing, so
+    /// that the two commits write no row in common.
+    pub shared: Option<RecordId>,
 }
 
 /// How a commit sent in order ended.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use zoho_sync::loader::Loader;
 use zoho_sync::store::{CommitOrder, Ordered, RunKind};
 use zoho_sync::stream::PassKind;
+use zoho_sync::zoho::record::RecordId;
 use zoho_sync::zoho::{Module, Record};
 
 use crate::loader_fixtures::{checkpoint_after, loader, page, request, stream};
@@ -50,6 +51,7 @@ async fn a_commit_behind_one_not_stored_writes_nothing_and_is_stored_once_that_o
             CommitOrder {
                 token: 1,
                 after: None,
+                shared: None,
             },
         )
         .await
@@ -64,6 +66,7 @@ async fn a_commit_behind_one_not_stored_writes_nothing_and_is_stored_once_that_o
     let behind = CommitOrder {
         token: 3,
         after: Some(2),
+        shared: None,
     };
     assert_eq!(
         loader.commit_in_order(&later, behind).await.unwrap(),
@@ -73,14 +76,16 @@ async fn a_commit_behind_one_not_stored_writes_nothing_and_is_stored_once_that_o
     let saved = loader.checkpoint(&key, PassKind::Backfill).await.unwrap();
     assert_eq!(saved, cp1);
 
-    // Sent again after the commit that is stored (token 1).
+    // Sent again after the commit that is stored (token 1), leaving out the row the two
+    // pages share.
     let again = CommitOrder {
         token: 3,
         after: Some(1),
+        shared: Some(RecordId(200)),
     };
     let stored = loader.commit_in_order(&later, again).await.unwrap();
     assert!(
-        matches!(stored, Ordered::Stored(s) if s.inserted == 199),
+        matches!(stored, Ordered::Stored(s) if (s.inserted, s.unchanged) == (199, 1)),
         "{stored:?}"
     );
     assert_eq!(figures(&loader).await, (399, 399, 2));
@@ -88,9 +93,10 @@ async fn a_commit_behind_one_not_stored_writes_nothing_and_is_stored_once_that_o
     assert_eq!(saved, cp2);
 }
 
-/// Holds the stream's checkpoint row as a commit still under way would, sends a commit
-/// behind token 2, waits until it waits on the row, then ends the holder: with token 2
-/// written (`store`) or rolled back. How the commit sent behind it ended.
+/// Holds what a commit still under way holds (its mark, the advisory lock of token 2, and
+/// the stream's checkpoint row), sends a commit behind token 2, waits until it waits,
+/// then ends the holder: with token 2 written (`store`) or rolled back. How the commit
+/// sent behind it ended.
 async fn behind_a_commit_under_way(store: bool) -> (Ordered, (i64, i64, i64)) {
     let db = TestDatabase::fresh().await;
     let loader = Arc::new(loader(&db).await);
@@ -101,11 +107,16 @@ async fn behind_a_commit_under_way(store: bool) -> (Ordered, (i64, i64, i64)) {
     let order = CommitOrder {
         token: 1,
         after: None,
+        shared: None,
     };
     let page1 = [page(&key, run, &first, &[], &cp1)];
     loader.commit_in_order(&page1, order).await.unwrap();
 
     let mut holder = loader.pool().begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(0, 2)")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
     sqlx::query("UPDATE checkpoints SET commit_token = 2")
         .execute(&mut *holder)
         .await
@@ -118,6 +129,7 @@ async fn behind_a_commit_under_way(store: bool) -> (Ordered, (i64, i64, i64)) {
         let order = CommitOrder {
             token: 3,
             after: Some(2),
+            shared: Some(RecordId(200)),
         };
         let page2 = [page(&key, run, &second, &[], &cp2)];
         sender.commit_in_order(&page2, order).await
@@ -136,7 +148,7 @@ async fn behind_a_commit_under_way(store: bool) -> (Ordered, (i64, i64, i64)) {
         },
     )
     .await;
-    // Waiting, it has written nothing yet.
+    // Waiting, it has stored nothing yet.
     assert_eq!(figures(&loader).await, (200, 200, 1));
     match store {
         true => holder.commit().await.unwrap(),
