@@ -20,25 +20,6 @@ use zoho_sync::{daemon, emulator, telemetry};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc's `mi_option_t` (the vendored v3 header; retired
-/// options keep their places, so the value is stable across versions).
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-
-unsafe extern "C" {
-    /// mimalloc's own: sets one of its options (the `mimalloc` crate does not expose it
-    /// without a dependency the offline build lacks).
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-
-/// Memory freed is given back to the system after 1 ms, not 10: freed by one
-/// thread and left in another's heap until that one allocates again, it held the peak
-/// RSS of a backfill at 80 MiB for 45 MiB in use (`bench/run.py`).
-fn purge_freed_memory_at_once() {
-    // SAFETY: a plain setter of the allocator's option table, valid at any time; the
-    // option index is the header's, and a wrong one only changes another option.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 1) };
-}
-
 /// A failure and the exit code it maps to.
 struct Failure {
     code: u8,
@@ -70,7 +51,6 @@ fn runtime(e: impl Into<anyhow::Error>) -> Failure {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    purge_freed_memory_at_once();
     let cli = cli::parse();
     telemetry::init(cli.log_format, cli.verbose, cli.quiet);
     match run(cli).await {

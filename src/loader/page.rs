@@ -119,9 +119,6 @@ impl Loader {
         let written = batch::write(&mut tx, table, last, (&rows, &letters), (counted, order))
             .await
             .map_err(|e| unknown_run(e, last.run_id))?;
-        // The statement took megabytes of the connection's buffers, which it would keep
-        // as long as it lives: given back before the connection goes back to the pool.
-        sqlx::Connection::shrink_buffers(&mut *tx);
         let batch::Statement::Written(written) = written else {
             tx.rollback().await?;
             return Ok(Ordered::Behind);

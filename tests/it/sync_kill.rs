@@ -32,8 +32,8 @@ const CONCURRENCY: u64 = 2;
 /// the next, fetched meanwhile.
 const IN_FLIGHT: u64 = 2;
 /// Pages a kill can cost a stream whose backfill reads 3 windows ahead: the 4 windows
-/// asked for, a batch of up to 4 pages committing and the batch sent behind it.
-const IN_FLIGHT_READING_AHEAD: u64 = 4 + 4 + 4;
+/// asked for, a batch of up to 2 pages committing and the batch sent behind it.
+const IN_FLIGHT_READING_AHEAD: u64 = 4 + 2 + 2;
 
 /// Where a kill lands.
 #[derive(Clone, Copy, Debug)]
