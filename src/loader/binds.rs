@@ -50,19 +50,6 @@ impl ColumnValues {
             (ColumnValues::TimestampTz(v), _) => v.push(None),
         }
     }
-
-    fn bind<'q>(
-        &'q self,
-        query: Query<'q, Postgres, PgArguments>,
-    ) -> Query<'q, Postgres, PgArguments> {
-        match self {
-            ColumnValues::BigInt(v) => query.bind(v.as_slice()),
-            ColumnValues::Text(v) => query.bind(v.as_slice()),
-            ColumnValues::Boolean(v) => query.bind(v.as_slice()),
-            ColumnValues::Date(v) => query.bind(v.as_slice()),
-            ColumnValues::TimestampTz(v) => query.bind(v.as_slice()),
-        }
-    }
 }
 
 /// Every field as received, label → string or null, as the JSON text the `fields` jsonb
@@ -97,25 +84,6 @@ pub(crate) struct Binds {
 impl Binds {
     pub(super) fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    pub(super) fn ids(&self) -> &[i64] {
-        &self.ids
-    }
-
-    pub(super) fn fields(&self) -> &[String] {
-        &self.fields
-    }
-
-    /// Binds the typed columns' arrays, in the table's column order.
-    pub(super) fn bind_columns<'q>(
-        &'q self,
-        mut query: Query<'q, Postgres, PgArguments>,
-    ) -> Query<'q, Postgres, PgArguments> {
-        for values in &self.columns {
-            query = values.bind(query);
-        }
-        query
     }
 
     /// Whether these are the binds of `prepared`'s rows (the same ids: a page's rows

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use sqlx::{PgConnection, Row};
 
-use super::binds::{fields_json, Binds};
+use super::binds::{fields_json, Binds, Merged};
 use super::schema::{table_of, ColumnType, MirrorTable};
 use super::values::clean_text;
 use super::{stream_stats, Loader, StoreError, StreamKey};
@@ -260,17 +260,17 @@ pub(super) async fn upsert(
     }
     let table = table_of(stream)?;
     let sql = upsert_sql(table);
-    let mut query = sqlx::query(&sql)
+    let rows = Merged::of(&[binds], None);
+    let query = sqlx::query(&sql)
         .bind(clean_text(&stream.portal))
         .bind(clean_text(&stream.department))
         .bind(synced_at)
-        .bind(binds.ids())
-        .bind(binds.fields())
+        .bind(rows.ids())
+        .bind(rows.fields())
         .bind(stream.module.key())
         .bind(run_id)
         .bind(i64::try_from(received).unwrap_or(i64::MAX));
-    query = binds.bind_columns(query);
-    let row = query.fetch_one(conn).await?;
+    let row = rows.bind_columns(query).fetch_one(conn).await?;
     let count = |name: &str| -> Result<u64, StoreError> {
         let n: i64 = row.try_get(name)?;
         Ok(u64::try_from(n).unwrap_or(0))
