@@ -153,3 +153,16 @@ fn order_text(order: Order) -> &'static str {
         Order::Unordered => "unordered",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marked_upsert_writes_the_token_where_the_plain_one_writes_null() {
+        let marked = upsert_marked("$25");
+        assert_ne!(marked, UPSERT);
+        assert!(marked.contains("now(), $25)"), "{marked}");
+        assert_eq!(marked.replace("now(), $25)", "now(), NULL)"), UPSERT);
+    }
+}

@@ -275,11 +275,14 @@ async fn a_failed_commit_with_the_next_on_its_way_ends_the_pass_and_nothing_is_s
         let source = source(2_000, Duration::from_millis(1));
         let store = Arc::new(MemoryStore::new());
         store.fail_commit(failing);
+        // Each commit takes long enough for the next batch to be sent behind it.
+        store.set_commit_latency(Duration::from_millis(20));
         let end = backfill(&pipeline(&source, &store, 3, 1_000), &store).await;
         assert!(
             matches!(end, Err(PipelineError::Store(StoreError::Refused(_)))),
             "commit {failing}: {end:?}"
         );
+        assert_eq!(store.most_commits_at_once(), 2, "commit {failing}");
         let checkpoint = store
             .checkpoint(&stream(), PassKind::Backfill)
             .await
