@@ -274,8 +274,8 @@ impl Pipeline {
 /// Pages judged and waiting for the next one may be committed together, up to this many
 /// (and one more than the windows read ahead): the fixed cost of a commit (`BEGIN`, its
 /// statement, `COMMIT`) is shared. Two, not more: with a batch committing and the next
-/// sent behind it, four pages a batch held the peak RSS of a backfill at 75 MiB, two at
-/// 59 (`bench/run.py`), for the same rate. A stop or a crash then loses the pages fetched
+/// sent behind it, four pages a batch held the peak RSS of a backfill at 75.6 MiB, two at
+/// 55.9 (`bench/run.py`, `BENCHMARKS.md`), for the same rate. A stop or a crash then loses the pages fetched
 /// but not stored: the windows asked for (`read_ahead + 1`), the batch committing and the
 /// batch sent behind it (`commits`), at most 8 with the default read-ahead of 3.
 const MAX_BATCH: usize = 2;
