@@ -31,6 +31,38 @@ TOKEN = "be0cbe0cbe0cbe0cbe0cbe0cbe0cbe0c"
 SERVER = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid, children=False):
+    """CPU seconds of a process (and of the children it has reaped)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICK
+
+
+def postgres_cpu():
+    """Every PostgreSQL process's CPU, and the backends the postmaster has reaped."""
+    pids = subprocess.run(["pgrep", "postgres"], capture_output=True, text=True).stdout.split()
+    oldest = int(subprocess.run(["pgrep", "-o", "postgres"], capture_output=True, text=True).stdout)
+    total = 0.0
+    for pid in map(int, pids):
+        try:
+            total += proc_cpu(pid, children=pid == oldest)
+        except OSError:
+            pass  # ended meanwhile
+    return total
+
+
+def machine_ticks():
+    """(busy, all) CPU ticks of the whole machine so far, from /proc/stat."""
+    ticks = list(map(int, open("/proc/stat").readline().split()[1:]))
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def sh(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
 
@@ -194,10 +226,14 @@ def backfill_run(emulator, workdir, name, n, api="", modules=("requests",), url=
         psql(url, "ALTER TABLE zoho.requests SET (autovacuum_enabled = false)")
     before = emulator.getrecords()
     psql(url, "CHECKPOINT")  # no flush of earlier writes inside the timing
+    emu0, pg0, (busy0, all0) = proc_cpu(emulator.proc.pid), postgres_cpu(), machine_ticks()
     wall, cpu, rss = timed(config, "backfill")
+    busy1, all1 = machine_ticks()
+    emu, pg = proc_cpu(emulator.proc.pid) - emu0, postgres_cpu() - pg0
     requests = emulator.getrecords() - before
     return url, config, {"rate": n / wall, "cpu_per_100k": cpu * 100_000 / n, "rss": rss,
-                         "requests": requests}
+                         "requests": requests, "cpu": (cpu, emu, pg),
+                         "busy": (busy1 - busy0) / max(all1 - all0, 1)}
 
 
 def again(emulator, workdir, url, n, api=""):
@@ -355,6 +391,9 @@ def main():
     print(f"| load ceiling, COPY + INSERT ON CONFLICT, empty table | {med(ceil_ins):,.0f} rows/s | |")
     print(f"| load ceiling, COPY + INSERT ON CONFLICT, all rows exist | {med(ceil_upd):,.0f} rows/s | |")
     print(f"| backfill of {n:,} records into an empty mirror, before autovacuum | {e_rate:,.0f} records/s = {e_rate / med(ceil_ins):.2f} of the ceiling | >= 0.80 |")
+    print(f"| CPU seconds during that backfill: sync process, emulator, PostgreSQL; share of the {os.cpu_count()} cores busy | "
+          + ", ".join(f"{med(r['cpu'][i] for r in empty):.2f}" for i in range(3))
+          + f"; {med(r['busy'] for r in empty):.2f} | |")
     print(f"| backfill of {n:,} records into a full mirror (all updates), vacuumed | {f_rate:,.0f} records/s = {f_rate / med(ceil_upd):.2f} of the ceiling | >= 0.70 |")
     print(f"| the same, right after the first load and a mass UPDATE, no vacuum | {b_rate:,.0f} records/s = {b_rate / med(ceil_upd):.2f} of the ceiling | >= 0.50 |")
     print(f"| round trips (statements) to PostgreSQL per page, backfill of {lat:,}, all counted | {trips[0]:.2f} ({trips[1]:.2f}) | |")
