@@ -288,8 +288,8 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(label, value)| Field {
-                    label: label.to_string(),
-                    value: value.map(str::to_string),
+                    label: (*label).into(),
+                    value: value.map(Into::into),
                 })
                 .collect(),
         }

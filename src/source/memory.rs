@@ -38,7 +38,7 @@ impl MemoryRow {
             id: Some(RecordId(id)),
             fields: vec![Field {
                 label: "Subject".into(),
-                value: Some(format!("subject {id}")),
+                value: Some(format!("subject {id}").into()),
             }],
         };
         MemoryRow {

@@ -23,7 +23,12 @@ fn as_map(record: &Record) -> BTreeMap<String, Option<String>> {
     record
         .fields
         .iter()
-        .map(|f| (f.label.clone(), f.value.clone()))
+        .map(|f| {
+            (
+                f.label.to_string(),
+                f.value.as_ref().map(ToString::to_string),
+            )
+        })
         .collect()
 }
 

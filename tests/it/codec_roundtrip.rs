@@ -69,8 +69,8 @@ fn expected(rows: &[Fields]) -> Vec<RowOutcome> {
                 fields: fields
                     .iter()
                     .map(|(label, value)| Field {
-                        label: label.clone(),
-                        value: value.clone(),
+                        label: label.into(),
+                        value: value.as_deref().map(Into::into),
                     })
                     .collect(),
             })

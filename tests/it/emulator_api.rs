@@ -55,7 +55,7 @@ async fn the_default_portal_serves_every_module_in_both_formats() {
                 for field in &record.fields {
                     assert_eq!(
                         field.value.as_deref(),
-                        fields[&field.label].as_str(),
+                        fields[field.label.as_str()].as_str(),
                         "{module} {format} {}",
                         field.label
                     );

@@ -33,8 +33,8 @@ pub fn record(id: u64, fields: &[(&str, Option<&str>)]) -> Record {
         fields: fields
             .iter()
             .map(|(label, value)| Field {
-                label: (*label).to_string(),
-                value: value.map(str::to_string),
+                label: (*label).into(),
+                value: value.map(Into::into),
             })
             .collect(),
     }

@@ -122,7 +122,12 @@ async fn every_label_the_emulator_serves_has_a_column_and_every_value_parses() {
             let fields: Vec<(String, Option<String>)> = source
                 .fields
                 .iter()
-                .map(|f| (f.label.clone(), f.value.clone()))
+                .map(|f| {
+                    (
+                        f.label.to_string(),
+                        f.value.as_ref().map(ToString::to_string),
+                    )
+                })
                 .collect();
             let mut fields_sorted = fields.clone();
             fields_sorted.sort();

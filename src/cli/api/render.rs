@@ -179,8 +179,8 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(l, v)| Field {
-                    label: l.to_string(),
-                    value: v.map(str::to_string),
+                    label: (*l).into(),
+                    value: v.map(Into::into),
                 })
                 .collect(),
         })

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use super::{skip_stray, unexpected, Ctx, Key, RowsPass, NOT_UTF8};
 use crate::zoho::codec::{BadRow, RowOutcome, Strays};
-use crate::zoho::record::{Record, RecordId};
+use crate::zoho::record::{Record, RecordId, Text};
 
 /// The module key's value: `{"row": object-or-array}` (or an empty element's `""`).
 #[derive(Clone, Copy)]
@@ -157,7 +157,7 @@ fn decode_row(raw: &RawValue, ctx: Ctx<'_>) -> RowOutcome {
     }
 }
 
-fn row_pairs(text: &str, strays: &Strays) -> Result<Vec<(String, String)>, String> {
+fn row_pairs(text: &str, strays: &Strays) -> Result<Vec<(Text, Text)>, String> {
     RowSeed(strays)
         .deserialize(&mut serde_json::Deserializer::from_str(text))
         .map_err(|e| e.to_string())
@@ -189,14 +189,14 @@ fn salvage_id(text: &str, id_field: &str) -> Option<RecordId> {
 struct RowSeed<'s>(&'s Strays);
 
 impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
-    type Value = Vec<(String, String)>;
+    type Value = Vec<(Text, Text)>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for RowSeed<'_> {
-    type Value = Vec<(String, String)>;
+    type Value = Vec<(Text, Text)>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a row object")
     }
@@ -223,14 +223,14 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
 struct Fields<'s>(&'s Strays);
 
 impl<'de> DeserializeSeed<'de> for Fields<'_> {
-    type Value = Vec<(String, String)>;
+    type Value = Vec<(Text, Text)>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Fields<'_> {
-    type Value = Vec<(String, String)>;
+    type Value = Vec<(Text, Text)>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a field object or an array of them")
     }
@@ -251,14 +251,14 @@ impl<'de> Visitor<'de> for Fields<'_> {
 struct Field<'s>(&'s Strays);
 
 impl<'de> DeserializeSeed<'de> for Field<'_> {
-    type Value = (String, String);
+    type Value = (Text, Text);
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for Field<'_> {
-    type Value = (String, String);
+    type Value = (Text, Text);
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a field object with `val` and `content`")
     }
@@ -266,9 +266,9 @@ impl<'de> Visitor<'de> for Field<'_> {
         let (mut label, mut content) = (None, None);
         while let Some(key) = map.next_key::<Key>()? {
             if key.is("val") && label.is_none() {
-                label = Some(map.next_value::<String>()?);
+                label = Some(map.next_value::<Text>()?);
             } else if key.is("content") && content.is_none() {
-                content = Some(map.next_value::<String>()?);
+                content = Some(map.next_value::<Text>()?);
             } else if key.is("val") || key.is("content") {
                 return Err(unexpected(&key, "a field"));
             } else {

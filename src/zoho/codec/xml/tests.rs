@@ -10,7 +10,7 @@ use crate::zoho::record::Field;
 fn field(label: &str, value: Option<&str>) -> Field {
     Field {
         label: label.into(),
-        value: value.map(str::to_owned),
+        value: value.map(Into::into),
     }
 }
 
