@@ -13,12 +13,12 @@ use sqlx::Postgres;
 use super::mirror::Prepared;
 use super::schema::{Column, ColumnType, MirrorTable};
 use super::values::{clean_text, convert, Value};
-use crate::zoho::record::Record;
+use crate::zoho::record::{Record, Text};
 
 /// The typed values of one column, in row order.
 enum ColumnValues {
     BigInt(Vec<Option<i64>>),
-    Text(Vec<Option<String>>),
+    Text(Vec<Option<Text>>),
     Boolean(Vec<Option<bool>>),
     Date(Vec<Option<NaiveDate>>),
     TimestampTz(Vec<Option<DateTime<Utc>>>),
@@ -135,7 +135,7 @@ impl<'b> ColumnRefs<'b> {
             Some(ColumnValues::Boolean(_)) => pick!(Boolean, |x: &bool| *x),
             Some(ColumnValues::Date(_)) => pick!(Date, |x: &NaiveDate| *x),
             Some(ColumnValues::TimestampTz(_)) => pick!(TimestampTz, |x: &DateTime<Utc>| *x),
-            Some(ColumnValues::Text(_)) | None => pick!(Text, |x: &String| x.as_str()),
+            Some(ColumnValues::Text(_)) | None => pick!(Text, |x: &Text| x.as_str()),
         }
     }
 
@@ -357,7 +357,7 @@ mod tests {
                 .map(|r| format!("{{\"v\":\"{}\"}}", r.1))
                 .collect(),
             columns: vec![ColumnValues::Text(
-                rows.iter().map(|r| Some(r.1.to_string())).collect(),
+                rows.iter().map(|r| Some(r.1.into())).collect(),
             )],
         }
     }

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 
 use super::field_type;
 use super::schema::ColumnType;
+use crate::zoho::record::Text;
 
 /// Date-time layouts, wire format first (contract 4.4; `MM/dd/yyyy` is how requests
 /// write dates and one client wrote executed times).
@@ -25,9 +26,10 @@ const MAX_DECIMAL_LEN: usize = 100;
 pub(super) enum Value {
     BigInt(Option<i64>),
     /// Checked decimal text, cast to `numeric` in the statement.
-    Numeric(Option<String>),
+    Numeric(Option<Text>),
     Boolean(Option<bool>),
-    Text(Option<String>),
+    /// Held inline up to 24 bytes, as a record's own values are (`Text`).
+    Text(Option<Text>),
     Date(Option<NaiveDate>),
     TimestampTz(Option<DateTime<Utc>>),
 }
@@ -36,9 +38,9 @@ pub(super) enum Value {
 pub(super) fn convert(ty: ColumnType, text: Option<&str>, zone: Tz) -> Value {
     match ty {
         ColumnType::BigInt => Value::BigInt(text.and_then(integer)),
-        ColumnType::Numeric => Value::Numeric(text.and_then(decimal)),
+        ColumnType::Numeric => Value::Numeric(text.and_then(decimal).map(Text::from)),
         ColumnType::Boolean => Value::Boolean(text.and_then(boolean)),
-        ColumnType::Text => Value::Text(text.map(|t| clean_text(t).into_owned())),
+        ColumnType::Text => Value::Text(text.map(|t| Text::from(clean_text(t)))),
         ColumnType::Date => Value::Date(text.and_then(date)),
         ColumnType::TimestampTz => Value::TimestampTz(text.and_then(|t| date_time(t, zone))),
     }
