@@ -185,7 +185,11 @@ def timed(config, *command):
 
 def ceiling(url, workdir):
     """COPY into a staging table then INSERT ... ON CONFLICT into a table shaped like the
-    mirror, for the very rows the sync loaded: (insert rows/s, update rows/s)."""
+    mirror, for the very rows the sync loaded: (insert rows/s, update rows/s), each the
+    faster of two tries. One try is one backend's work on a quiet machine, and it is what
+    moves most from minute to minute (an insert ceiling below the update ceiling has been
+    seen): the faster try is the nearer to what PostgreSQL can do, so the ratios against
+    it are the harder to meet."""
     csv = os.path.join(workdir, "rows.csv")
     n = int(psql(url, "SELECT count(*) FROM zoho.requests"))
     psql(url, f"\\copy zoho.requests TO '{csv}' csv")
@@ -209,6 +213,9 @@ def ceiling(url, workdir):
 
     insert = merge()
     update = merge()
+    psql(url, "TRUNCATE zoho.ceiling")
+    insert = max(insert, merge())
+    update = max(update, merge())
     psql(url, "DROP TABLE zoho.ceiling")
     os.remove(csv)
     return insert, update
