@@ -25,13 +25,14 @@ const FIRST: u64 = 10_000;
 const LOCK_WAIT: Duration = Duration::from_millis(200);
 
 /// The statistics target of our `ANALYZE` (PostgreSQL's default is 100), so it samples
-/// 3,000 rows, not 30,000. A sample that large reads nearly every page of a mirror
-/// table of 200,000 records (six to a page): the five `ANALYZE`s of a 200,000-record
-/// backfill ran 1.4 s in all (pg_stat_statements, one backfill, against 13.7 s of CPU for
-/// all of PostgreSQL), beside the load on the same cores; at 10, the last one took 15 ms
-/// instead of 180 to 300. The key columns need only the row count, the null fractions and whether ids are
-/// unique, which the smaller sample gives (`pg_stats` shows `n_distinct` -1 for the ids
-/// either way); autovacuum, in its own time, analyses with the full target.
+/// 3,000 rows, not 30,000. A sample that large reads nearly every page of a mirror table
+/// of 200,000 records (six to a page): the five `ANALYZE`s of a 200,000-record backfill
+/// ran 1.4 s in all (pg_stat_statements, one backfill, against 13.7 s of CPU for all of
+/// PostgreSQL), beside the load on the same cores; at 10, the last one took 15 ms instead
+/// of 180 to 300. The key columns need only the row count, the null fractions and
+/// whether ids are unique, which the smaller sample gives (`pg_stats` shows `n_distinct`
+/// -1 for the ids either way); autovacuum, in its own time, analyses with the full
+/// target.
 const STATISTICS_TARGET: u32 = 10;
 
 /// Rows written per table by this process, and when each is next analysed.
