@@ -275,9 +275,10 @@ impl Pipeline {
 /// (and one more than the windows read ahead): the fixed cost of a commit (`BEGIN`, its
 /// statement, `COMMIT`) is shared. Two, not more: with a batch committing and the next
 /// sent behind it, four pages a batch held the peak RSS of a backfill at 75.6 MiB, two at
-/// 55.9 (`bench/run.py`, `BENCHMARKS.md`), for the same rate. A stop or a crash then loses the pages fetched
-/// but not stored: the windows asked for (`read_ahead + 1`), the batch committing and the
-/// batch sent behind it (`commits`), at most 8 with the default read-ahead of 3.
+/// 55.9, for the same rate (`bench/run.py` runs of the fourth session of issue 12,
+/// `BENCHMARKS.md`). A stop or a crash then loses the pages fetched but not stored: the
+/// windows asked for (`read_ahead + 1`), the batch committing and the batch sent behind
+/// it (`commits`), at most 8 with the default read-ahead of 3.
 const MAX_BATCH: usize = 2;
 
 /// What judging one page did to its pass.
